@@ -12,6 +12,7 @@ service's shapes so callers can tell RBAC from access-policy vaults (error.inner
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import threading
 import time
@@ -90,6 +91,7 @@ class KeyVault(BackgroundServer):
         tls: TlsFiles | None = None,
         port: int = 0,
     ) -> None:
+        self._own_tls = tls is None
         self.tls = tls or make_tls_files()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(self.tls.cert_path, self.tls.key_path)
@@ -123,6 +125,11 @@ class KeyVault(BackgroundServer):
     def env(self) -> dict[str, str]:
         """TLS trust for clients that take it from the environment (requests / OpenSSL)."""
         return {"REQUESTS_CA_BUNDLE": str(self.ca_path), "SSL_CERT_FILE": str(self.ca_path)}
+
+    def stop(self) -> None:
+        super().stop()
+        if self._own_tls:
+            shutil.rmtree(self.tls.ca_path.parent, ignore_errors=True)
 
     def set_secret(self, name: str, value: str, *, content_type: str | None = None,
                    enabled: bool = True, tags: dict[str, str] | None = None) -> str:
