@@ -1,0 +1,3 @@
+from odibi_dbx.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""`odibi-dbx` (also `python -m odibi_dbx`; a python_wheel_task entry point on Databricks).
+
+Exit codes: 0 success, 1 a node failed, 2 the project (or the command line) is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from odibi_dbx.errors import ConfigError, OdibiError
+from odibi_dbx.redact import redact
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="odibi-dbx", description="Run YAML data pipelines on Spark or Pandas.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("project", help="the project YAML file")
+        sp.add_argument("--env", help="environment from the project's environments: to apply")
+        sp.add_argument("--engine", choices=["pandas", "spark"], help="override the project's engine")
+
+    v = sub.add_parser("validate", help="check the project; exit 2 listing every problem")
+    common(v)
+
+    r = sub.add_parser("run", help="run pipelines and write a story")
+    common(r)
+    r.add_argument("--pipeline", action="append", dest="pipelines", metavar="NAME",
+                   help="run only this pipeline (repeatable; default: all, in order)")
+    r.add_argument("--node", action="append", dest="nodes", metavar="NAME",
+                   help="run only this node and what it needs upstream (repeatable)")
+    r.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes")
+
+    s = sub.add_parser("story", help="list stories or show one")
+    s.add_argument("action", choices=["list", "show"])
+    common(s)
+    s.add_argument("run_id", nargs="?", default="latest", help="run id (default: latest)")
+    s.add_argument("--json", action="store_true", help="print the story JSON")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from odibi_dbx import __version__
+
+        print(f"odibi-dbx {__version__}")
+        return 0
+    if not args.command:
+        _parser().print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        _err(str(exc))
+        return 2
+    except OdibiError as exc:
+        _err(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:  # a bug or an environment problem: short message, no traceback
+        _err(f"unexpected error: {type(exc).__name__}: {exc}")
+        if getattr(args, "verbose", False):
+            _err(traceback.format_exc())
+        else:
+            _err("(add --verbose for the traceback)")
+        return 1
+
+
+def _err(text: str) -> None:
+    print(redact(text), file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from odibi_dbx.config import load_project
+
+    loaded = load_project(args.project, env=args.env, engine=args.engine)
+    if args.command == "validate":
+        cfg = loaded.config
+        nodes = sum(len(p.nodes) for p in cfg.pipelines)
+        print(f"OK  {loaded.file.name}: project '{cfg.project}', engine {cfg.engine}, "
+              f"{len(cfg.pipelines)} pipeline(s), {nodes} node(s), {len(cfg.connections)} connection(s)")
+        return 0
+    from odibi_dbx.project import Project
+
+    if args.command == "story":
+        return _story(Project(loaded, keep_outputs=False), args)
+    return _run(Project(loaded, keep_outputs=False), args)
+
+
+def _run(project, args: argparse.Namespace) -> int:
+    from odibi_dbx.cli_progress import progress_listener
+
+    with project, progress_listener() as progress:
+        result = project.run(args.pipelines, nodes=args.nodes, listeners=[progress])
+    failed = [n for n in result.nodes if n.status == "failed"]
+    skipped = [n for n in result.nodes if n.status == "skipped"]
+    ok = len(result.nodes) - len(failed) - len(skipped)
+    print(f"\nrun {result.run_id}: {result.status} — {ok} succeeded, {len(failed)} failed, "
+          f"{len(skipped)} skipped")
+    for n in failed:
+        e = n.error
+        assert e is not None
+        lines = [f"  ✗ {n.pipeline}.{n.name} failed at {e.stage}: {e.message}"]
+        if e.detail:
+            lines.append(f"      {e.detail}")
+        if e.hint:
+            lines.append(f"      hint: {e.hint}")
+        if args.verbose:
+            lines.append("      " + e.traceback.replace("\n", "\n      "))
+        _err("\n".join(lines))
+    for n in skipped:
+        _err(f"  - {n.pipeline}.{n.name} skipped: {n.skipped_because}")
+    written = [n for n in result.nodes if n.write]
+    if written:
+        print("outputs:")
+        for n in written:
+            print(f"  {n.pipeline}.{n.name}: {n.write['target']} ({n.write['rows']} rows)")
+    if result.story_html_path:
+        print(f"story: {result.story_html_path}")
+        print(f"       {result.story_path}")
+    if failed and not args.verbose:
+        _err("(tracebacks are in the story; add --verbose to print them)")
+    return 0 if result.ok else 1
+
+
+def _story(project, args: argparse.Namespace) -> int:
+    import json
+
+    store = project.story_store()
+    runs = store.runs()
+    if args.action == "list":
+        if not runs:
+            print(f"no stories under {store.root}")
+            return 0
+        for run_id in runs:
+            doc = store.read(run_id)
+            s = doc["summary"]
+            print(f"{run_id}  {doc['status']:<8} {doc['engine']:<7} {doc['seconds']:>8.2f}s  "
+                  f"{s['success']}/{s['nodes']} ok  {', '.join(doc['pipelines'])}")
+        return 0
+    run_id = runs[-1] if args.run_id == "latest" and runs else args.run_id
+    if run_id == "latest" or run_id not in runs:
+        raise OdibiError(f"no story '{args.run_id}' under {store.root}")
+    doc = store.read(run_id)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(f"run {doc['run_id']}  {doc['status']}  project {doc['project']}  engine {doc['engine']}  "
+          f"{doc['seconds']:.2f}s")
+    for n in doc["nodes"]:
+        extra = f"  {n['error']['message']}" if n.get("error") else ""
+        print(f"  {n['status']:<8} {n['pipeline']}.{n['name']:<24} rows {n['rows_out']!s:>10}  "
+              f"{n['seconds']:.3f}s{extra}")
+    print(f"html: {store.html_path(run_id)}")
+    return 0
+

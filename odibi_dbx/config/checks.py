@@ -1,0 +1,258 @@
+"""Checks across the whole project that a schema cannot express: names, references, the DAG, SQL.
+
+They run on the raw (substituted) YAML so that every problem is reported, even when another part
+of the file failed its schema; each check skips values of the wrong shape (already reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from odibi_dbx.config.models import is_env_reference
+from odibi_dbx.config.source import Source
+from odibi_dbx.errors import Problem, did_you_mean
+
+
+def project_problems(src: Source, base_dir: Path, engine_name: str | None) -> list[Problem]:
+    data = src.data if isinstance(src.data, dict) else {}
+    out: list[Problem] = []
+    connections = data.get("connections") if isinstance(data.get("connections"), dict) else {}
+    out += _secret_literals(src)
+    out += _connection_refs(src, data, list(connections))
+    out += _imports(src, data, base_dir)
+    engine = _engine_class(engine_name)
+    names: set[str] = set()
+    for pi, pipe in _items(data.get("pipelines")):
+        pname = pipe.get("pipeline")
+        if isinstance(pname, str):
+            if pname in names:
+                out.append(src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'"))
+            names.add(pname)
+        out += _pipeline(src, pi, pipe, engine, _declared_tables(data))
+    return out
+
+
+def _items(value: Any) -> Iterator[tuple[int, dict]]:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def _nodes(data: dict) -> Iterator[tuple[tuple, dict]]:
+    for pi, pipe in _items(data.get("pipelines")):
+        for ni, node in _items(pipe.get("nodes")):
+            yield ("pipelines", pi, "nodes", ni), node
+
+
+def _engine_class(name: str | None):
+    from odibi_dbx.engines import engine_class
+
+    try:
+        return engine_class(name or "pandas")
+    except Exception:  # unknown engine: reported by the schema
+        return None
+
+
+def _secret_literals(src: Source) -> list[Problem]:
+    out = []
+    raw = src.raw if isinstance(src.raw, dict) else {}
+    conns = raw.get("connections")
+    for name, conn in (conns or {}).items() if isinstance(conns, dict) else []:
+        if isinstance(conn, dict) and "account_key" in conn and not is_env_reference(conn["account_key"]):
+            out.append(
+                src.problem(
+                    ("connections", name, "account_key"),
+                    "a literal account key in YAML is not allowed (config files get committed)",
+                    "write account_key: ${ENV_VAR} or use auth_mode: key_vault",
+                )
+            )
+    return out
+
+
+def _connection_refs(src: Source, data: dict, names: list[str]) -> list[Problem]:
+    out = []
+
+    def check(path: tuple, value: Any) -> None:
+        if isinstance(value, str) and names and value not in names:
+            hint = did_you_mean(value, names) or f"connections: {', '.join(names)}"
+            out.append(src.problem(path, f"unknown connection '{value}'", hint))
+
+    story = data.get("story")
+    if isinstance(story, dict):
+        check(("story", "connection"), story.get("connection"))
+    for path, node in _nodes(data):
+        for part in ("read", "write"):
+            if isinstance(node.get(part), dict):
+                check(path + (part, "connection"), node[part].get("connection"))
+    return out
+
+
+def _imports(src: Source, data: dict, base_dir: Path) -> list[Problem]:
+    from odibi_dbx.transforms import load_import
+
+    out = []
+    for i, entry in enumerate(data.get("imports") or []):
+        if not isinstance(entry, str):
+            continue
+        try:
+            load_import(entry, base_dir)
+        except Exception as exc:  # any failure of user code at import time
+            out.append(
+                src.problem(("imports", i), f"cannot import '{entry}': {type(exc).__name__}: {exc}",
+                            "a module name on sys.path, or a .py file relative to the project file")
+            )
+    return out
+
+
+def _declared_tables(data: dict) -> set[str]:
+    """Catalog tables the project names in read/write `table:` — SQL may reference them."""
+    out = set()
+    for _, node in _nodes(data):
+        for part in ("read", "write"):
+            t = node.get(part, {}).get("table") if isinstance(node.get(part), dict) else None
+            if isinstance(t, str):
+                out.add(t.lower())
+    return out
+
+
+def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    nodes = list(_items(pipe.get("nodes")))
+    deps: dict[str, list[str]] = {}
+    where: dict[str, tuple] = {}
+    for ni, node in nodes:
+        path = ("pipelines", pi, "nodes", ni)
+        name = node.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in deps:
+            out.append(src.problem(path + ("name",), f"duplicate node '{name}' in this pipeline",
+                                   "node names are unique within a pipeline"))
+            continue
+        d = node.get("depends_on") or []
+        deps[name] = [x for x in d if isinstance(x, str)] if isinstance(d, list) else []
+        where[name] = path
+    for name, d in deps.items():
+        for i, dep in enumerate(d):
+            if dep == name:
+                out.append(src.problem(where[name] + ("depends_on", i), f"node '{name}' depends on itself"))
+            elif dep not in deps:
+                hint = did_you_mean(dep, deps) or f"nodes in this pipeline: {', '.join(deps)}"
+                out.append(src.problem(where[name] + ("depends_on", i), f"unknown node '{dep}'", hint))
+    cycle = find_cycle({n: [x for x in d if x in deps and x != n] for n, d in deps.items()})
+    if cycle:
+        out.append(src.problem(where[cycle[0]] + ("depends_on",),
+                               "dependency cycle: " + " -> ".join(cycle + [cycle[0]]),
+                               "remove one of these depends_on entries"))
+    for ni, node in nodes:
+        name = node.get("name")
+        if isinstance(name, str) and where.get(name) == ("pipelines", pi, "nodes", ni):
+            out += _node(src, where[name], node, deps, engine, declared, cyclic=bool(cycle))
+    return out
+
+
+def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engine,
+          declared: set[str], cyclic: bool) -> list[Problem]:
+    out: list[Problem] = []
+    name = node["name"]
+    has_read, transform = isinstance(node.get("read"), dict), node.get("transform")
+    write = node.get("write")
+    if isinstance(write, dict) and not has_read and not transform and len(deps[name]) != 1:
+        out.append(src.problem(path + ("depends_on",),
+                               f"a write-only node writes its single dependency's output, "
+                               f"but '{name}' has {len(deps[name])}",
+                               "depend on exactly one node, or add a transform"))
+    caps = getattr(engine, "capabilities", None)
+    for part in ("read", "write"):
+        spec = node.get(part)
+        if isinstance(spec, dict) and spec.get("table") and caps and not caps.catalog_tables:
+            out.append(src.problem(path + (part, "table"),
+                                   f"catalog tables (table:) need the Spark engine; this run uses {engine.name}",
+                                   "use path: with a format on the pandas engine, or run with --engine spark"))
+    if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
+        return out
+    visible = set() if cyclic else ancestors(name, deps)
+    from odibi_dbx.transforms import get_transform, registered
+
+    for si, step in enumerate(transform["steps"]):
+        spath = path + ("transform", "steps", si)
+        sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
+        if isinstance(sql, str):
+            has_this = si > 0 or has_read
+            out += _sql(src, spath, sql, visible, has_this, declared, engine, name)
+        elif isinstance(step, dict) and isinstance(step.get("function"), str):
+            fn = step["function"]
+            if get_transform(fn) is None:
+                hint = did_you_mean(fn, registered()) or (
+                    "decorate it with @odibi_dbx.transform and list its module under imports:"
+                )
+                out.append(src.problem(spath + ("function",), f"unknown function '{fn}' in node '{name}'", hint))
+    return out
+
+
+def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
+         declared: set[str], engine, node: str) -> list[Problem]:
+    from odibi_dbx import sql as S
+
+    try:
+        tree = S.parse_spark(sql)
+    except S.SqlSyntaxError as exc:
+        return [src.problem(path, f"SQL syntax error in node '{node}' (SQL line {exc.line}, col {exc.col}): "
+                                  f"{exc.message}", "SQL steps are Spark SQL (Databricks dialect)")]
+    out = []
+    allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
+    for ref in sorted(S.referenced_tables(tree)):
+        if ref not in allowed:
+            if ref == "this":
+                msg, hint = "'this' is the previous step's result; this is the first step", \
+                    "reference the nodes this node depends on by name"
+            else:
+                msg = f"SQL in node '{node}' references '{ref}', which is not a node it depends on"
+                hint = did_you_mean(ref, allowed) or (
+                    f"visible here: {', '.join(sorted(allowed))}" if allowed else
+                    "add the node to depends_on (SQL sees only nodes the node depends on)"
+                )
+            out.append(src.problem(path, msg, hint))
+    if engine is not None:
+        for issue in engine.sql_problems(tree):
+            out.append(src.problem(path, f"node '{node}': {issue}", getattr(issue, "advice", None)))
+    return out
+
+
+def ancestors(name: str, deps: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(deps.get(name, []))
+    while stack:
+        n = stack.pop()
+        if n not in seen and n in deps:
+            seen.add(n)
+            stack += deps[n]
+    return seen
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """One cycle as a list of nodes, or None (iterative DFS, stable order)."""
+    state: dict[str, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack = [(start, iter(graph[start]))]
+        trail = [start]
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                trail.pop()
+            elif state.get(nxt) == 1:
+                return trail[trail.index(nxt):]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(graph[nxt])))
+                trail.append(nxt)
+    return None

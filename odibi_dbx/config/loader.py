@@ -1,0 +1,90 @@
+"""Load a project file: read YAML, substitute ${VAR}, apply the environment, validate everything."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from odibi_dbx.config.checks import project_problems
+from odibi_dbx.config.models import ProjectConfig
+from odibi_dbx.config.source import Source, apply_environment, load_yaml, substitute_env
+from odibi_dbx.config.structure import structure_problems
+from odibi_dbx.errors import ConfigError, Problem
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A validated project: its config, where it came from and which environment was applied."""
+
+    config: ProjectConfig
+    file: Path
+    environment: str | None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+
+def load_project(
+    path: str | os.PathLike[str],
+    *,
+    env: str | None = None,
+    engine: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> LoadedProject:
+    """Validate the project at `path`; raise one ConfigError listing every problem found."""
+    file = Path(path).expanduser().resolve()
+    shown = _shown(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(f"project file not found: {file}")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(f"cannot read project file {file}: {exc}")]) from None
+    src = load_yaml(text, shown)
+    if src.problems and src.data is None:
+        raise ConfigError(src.problems, shown)
+    if not isinstance(src.data, dict):
+        raise ConfigError([Problem("a project file is a mapping (project:, connections:, ...)",
+                                   shown, 1)], shown)
+    substitute_env(src, environ)
+    apply_environment(src, env)
+    if engine is not None:
+        src.data["engine"] = engine
+    config, problems = _validate(src, file.parent)
+    if problems or config is None:
+        raise ConfigError(problems, shown)
+    return LoadedProject(config, file, env)
+
+
+def _validate(src: Source, base_dir: Path) -> tuple[ProjectConfig | None, list[Problem]]:
+    problems = list(src.problems)
+    config = None
+    try:
+        config = ProjectConfig.model_validate(src.data)
+    except ValidationError as exc:
+        problems += structure_problems(src, exc)
+    engine = src.data.get("engine", "pandas")
+    problems += project_problems(src, base_dir, engine if isinstance(engine, str) else None)
+    problems.sort(key=lambda p: (p.line or 0))
+    return config, _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.line, p.key, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _shown(file: Path) -> str:
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)

@@ -1,0 +1,291 @@
+"""Typed project configuration (the v1.1 layout). Unknown keys are errors, models are frozen."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+ENGINE_NAMES = ("pandas", "spark")  # registry names; engines themselves load lazily
+FORMATS = ("csv", "parquet", "json", "delta")
+_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+class LocalConnectionConfig(Model):
+    type: Literal["local"]
+    base_path: str = "."
+
+
+class AdlsConnectionConfig(Model):
+    type: Literal["azure_adls"]
+    account: str = Field(min_length=3, max_length=24, pattern=r"^[a-z0-9]+$")
+    container: str = Field(min_length=1)
+    path_prefix: str = ""
+    auth_mode: Literal["key_vault", "direct_key"] = "key_vault"
+    key_vault_name: str | None = None
+    key_vault_url: str | None = None
+    secret_name: str | None = None
+    account_key: SecretStr | None = None
+    endpoint: str | None = None  # blob endpoint URL: sovereign clouds, private endpoints, emulators
+
+    @model_validator(mode="after")
+    def _auth_fields(self) -> AdlsConnectionConfig:
+        if self.auth_mode == "key_vault":
+            missing = []
+            if not (self.key_vault_name or self.key_vault_url):
+                missing.append("key_vault_name (or key_vault_url)")
+            if not self.secret_name:
+                missing.append("secret_name")
+            if missing:
+                raise ValueError(
+                    f"auth_mode key_vault needs {' and '.join(missing)}; "
+                    "or set auth_mode: direct_key with account_key: ${ENV_VAR}"
+                )
+            if self.account_key is not None:
+                raise ValueError("account_key is only used with auth_mode: direct_key")
+        else:
+            if self.account_key is None:
+                raise ValueError("auth_mode direct_key needs account_key: ${ENV_VAR}")
+            if self.key_vault_name or self.key_vault_url or self.secret_name:
+                raise ValueError(
+                    "key_vault_name/key_vault_url/secret_name are only used with "
+                    "auth_mode: key_vault"
+                )
+        return self
+
+
+ConnectionConfig = Annotated[
+    Union[LocalConnectionConfig, AdlsConnectionConfig], Field(discriminator="type")
+]
+
+
+# --- project-wide settings ---------------------------------------------------------------------
+
+
+class StoryConfig(Model):
+    connection: str
+    path: str = "stories/"
+    max_sample_rows: int = Field(10, ge=0, le=100)
+    auto_generate: bool = True
+
+
+class RetryConfig(Model):
+    enabled: bool = True
+    max_attempts: int = Field(3, ge=1, le=20)
+    backoff: Literal["exponential", "linear", "constant"] = "exponential"
+    initial_delay: float = Field(1.0, ge=0, le=300)  # seconds before the second attempt
+
+
+class LoggingConfig(Model):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    structured: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+# --- nodes -------------------------------------------------------------------------------------
+
+
+class ReadConfig(Model):
+    connection: str
+    path: str | None = None
+    table: str | None = None
+    format: Literal["csv", "parquet", "json", "delta"] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    schema_: str | None = Field(None, alias="schema")  # DDL, e.g. "id BIGINT, ts TIMESTAMP"
+    version: int | None = Field(None, ge=0)  # Delta time travel
+
+    @model_validator(mode="after")
+    def _target(self) -> ReadConfig:
+        _check_target(self.path, self.table, self.format)
+        if self.version is not None and (self.format or "delta") != "delta":
+            raise ValueError("version (time travel) is only for format: delta")
+        return self
+
+
+class WriteConfig(Model):
+    connection: str
+    path: str | None = None
+    table: str | None = None
+    format: Literal["csv", "parquet", "json", "delta"] | None = None
+    mode: Literal["overwrite", "append", "merge"] = "overwrite"
+    merge_keys: list[str] | None = None
+    partition_by: list[str] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _target(self) -> WriteConfig:
+        _check_target(self.path, self.table, self.format)
+        if self.mode == "merge":
+            if not self.merge_keys:
+                raise ValueError(
+                    "mode: merge needs merge_keys: [column, ...] (the columns that identify a row)"
+                )
+            if self.path is not None and self.resolved_format != "delta":
+                raise ValueError("mode: merge is only for format: delta (or a catalog table)")
+        elif self.merge_keys:
+            raise ValueError(f"merge_keys is only used with mode: merge (mode is {self.mode})")
+        return self
+
+    @property
+    def resolved_format(self) -> str:
+        return self.format or infer_format(self.path) or "delta"
+
+
+def infer_format(path: str | None) -> str | None:
+    if not path:
+        return None
+    name = path.rstrip("/").lower()
+    for fmt, exts in {"csv": (".csv",), "parquet": (".parquet", ".pq"), "json": (".json", ".jsonl",
+                      ".ndjson")}.items():
+        if name.endswith(exts):
+            return fmt
+    return None
+
+
+def _check_target(path: str | None, table: str | None, fmt: str | None) -> None:
+    if path is None and table is None:
+        raise ValueError("needs path: (a file or folder under the connection) or table: (catalog)")
+    if path is not None and table is not None:
+        raise ValueError("give path or table, not both")
+    if path is not None and fmt is None and infer_format(path) is None:
+        raise ValueError(
+            f"cannot tell the format of '{path}': add format: csv | parquet | json | delta"
+        )
+
+
+class SqlStep(Model):
+    sql: str = Field(min_length=1)
+
+
+class FunctionStep(Model):
+    function: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _step_kind(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "sql"
+    if isinstance(v, dict):
+        return "function" if "function" in v else "sql" if "sql" in v else None
+    if isinstance(v, (SqlStep, FunctionStep)):
+        return "sql" if isinstance(v, SqlStep) else "function"
+    return None
+
+
+def _coerce_sql(v: Any) -> Any:
+    return {"sql": v} if isinstance(v, str) else v
+
+
+Step = Annotated[
+    Union[
+        Annotated[SqlStep, Tag("sql")],
+        Annotated[FunctionStep, Tag("function")],
+    ],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step",
+        custom_error_message=(
+            "a step is a SQL string, {sql: ...} or {function: name, params: {...}}"
+        ),
+    ),
+]
+
+
+class TransformConfig(Model):
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _strings_are_sql(cls, v: Any) -> Any:
+        return [_coerce_sql(s) for s in v] if isinstance(v, list) else v
+
+
+class ValidationConfig(Model):
+    not_empty: bool = False
+    no_nulls: list[str] = Field(default_factory=list)
+    unique: list[str] = Field(default_factory=list)
+    # column -> Spark type name (e.g. bigint, string, decimal(10,2)); or a list of required columns
+    schema_: dict[str, str] | list[str] | None = Field(None, alias="schema")
+
+
+class NodeConfig(Model):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    description: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    read: ReadConfig | None = None
+    transform: TransformConfig | None = None
+    write: WriteConfig | None = None
+    validation: ValidationConfig | None = None
+    cache: bool = False
+
+    @model_validator(mode="after")
+    def _has_work(self) -> NodeConfig:
+        if not (self.read or self.transform or self.write):
+            raise ValueError("a node needs at least one of read, transform, write")
+        return self
+
+
+class PipelineConfig(Model):
+    pipeline: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    layer: str | None = None
+    description: str | None = None
+    nodes: list[NodeConfig] = Field(min_length=1)
+
+
+class ProjectConfig(Model):
+    project: str = Field(min_length=1)
+    engine: str = "pandas"
+    description: str | None = None
+    version: str | None = None
+    owner: str | None = None
+    timezone: str = "UTC"  # session time zone, the same on both engines
+    imports: list[str] = Field(default_factory=list)
+    connections: dict[str, ConnectionConfig] = Field(min_length=1)
+    story: StoryConfig
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    pipelines: list[PipelineConfig] = Field(min_length=1)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        if v not in ENGINE_NAMES:
+            from odibi_dbx.errors import did_you_mean
+
+            hint = did_you_mean(v, ENGINE_NAMES) or ""
+            raise ValueError(f"unknown engine '{v}'; engines: {', '.join(ENGINE_NAMES)}. {hint}")
+        return v
+
+    def pipeline(self, name: str) -> PipelineConfig:
+        for p in self.pipelines:
+            if p.pipeline == name:
+                return p
+        raise KeyError(name)
+
+
+def is_env_reference(raw: Any) -> bool:
+    """True when a raw YAML value is exactly one ${VAR} reference (how secrets must be given)."""
+    return isinstance(raw, str) and bool(_ENV_REF.match(raw.strip()))

@@ -1,0 +1,181 @@
+"""Read a YAML file into plain data plus a map from key paths to line numbers.
+
+Also substitutes ``${VAR}`` / ``${VAR:-default}`` from the environment in scalar values (so never
+inside comments, which the YAML parser has already dropped) and merges ``environments:``
+overrides over the base, keeping the line of whichever file position a value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from odibi_dbx.errors import Problem
+
+Path_ = tuple  # a key path: ("pipelines", 0, "nodes", 1, "write")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass
+class Source:
+    """Parsed YAML: the data, the line of every key path, and problems found while reading."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    raw: Any = None  # the data before ${VAR} substitution (to tell references from literals)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self, path: Path_) -> int | None:
+        """Line of the key path, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def problem(self, path: Path_, message: str, hint: str | None = None) -> Problem:
+        return Problem(message, self.file, self.line(path), format_path(path, self.data), hint)
+
+
+def load_yaml(text: str, file: str) -> Source:
+    """Parse YAML text; a syntax error becomes one Problem with its line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        msg = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+        ctx = getattr(exc, "context", None)
+        if ctx:
+            msg += f" ({ctx})"
+        return Source(file, None, problems=[Problem(msg, file, mark.line + 1 if mark else None)])
+    src = Source(file, None)
+    if node is None:
+        src.problems.append(Problem("the file is empty", file, 1))
+        return src
+    src.data = _build(node, (), src)
+    src.raw = src.data
+    return src
+
+
+def _build(node: yaml.Node, path: Path_, src: Source) -> Any:
+    src.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        loader = yaml.SafeLoader("")
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if key in out:
+                src.problems.append(
+                    Problem(f"duplicate key '{key}'", src.file, key_node.start_mark.line + 1,
+                            format_path(path + (key,), None),
+                            "a key may appear once per mapping; the later one would win silently")
+                )
+            src.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, path + (key,), src)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(v, path + (i,), src) for i, v in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node)
+
+
+def substitute_env(src: Source, env: Mapping[str, str] | None = None) -> None:
+    """Replace ${VAR} in string scalars from the environment, in place on src.data."""
+    env = os.environ if env is None else env
+
+    def sub(value: Any, path: Path_) -> Any:
+        if isinstance(value, dict):
+            return {k: sub(v, path + (k,)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [sub(v, path + (i,)) for i, v in enumerate(value)]
+        if isinstance(value, str) and "${" in value:
+
+            def one(m: re.Match) -> str:
+                name, default = m.group(1), m.group(2)
+                if name in env:
+                    return env[name]
+                if default is not None:
+                    return default
+                src.problems.append(
+                    src.problem(path, f"environment variable {name} is not set",
+                                f"export {name}=... or write ${{{name}:-default}}")
+                )
+                return m.group(0)
+
+            return _VAR.sub(one, value)
+        return value
+
+    src.raw = src.data
+    src.data = sub(src.data, ())
+
+
+def apply_environment(src: Source, env_name: str | None) -> None:
+    """Merge environments[env_name] over the base (dicts merge deeply, lists are replaced)."""
+    data = src.data
+    if not isinstance(data, dict):
+        return
+    envs = data.get("environments") or {}
+    if env_name is None:
+        return
+    if not isinstance(envs, dict) or env_name not in envs:
+        from odibi_dbx.errors import did_you_mean
+
+        names = list(envs) if isinstance(envs, dict) else []
+        hint = did_you_mean(env_name, names) or (
+            f"environments defined: {', '.join(names)}" if names else "the project defines no environments:"
+        )
+        src.problems.append(Problem(f"unknown environment '{env_name}'", src.file,
+                                    src.line(("environments",)), "environments", hint))
+        return
+    override = envs[env_name] or {}
+    if not isinstance(override, dict):
+        src.problems.append(src.problem(("environments", env_name),
+                                        "an environment is a mapping of settings to override"))
+        return
+    if "environments" in override or "project" in override:
+        src.problems.append(src.problem(("environments", env_name),
+                                        "an environment may not override 'environments' or 'project'"))
+    prefix = ("environments", env_name)
+    for path, line in list(src.lines.items()):
+        if path[:2] == prefix and len(path) > 2:
+            src.lines[path[2:]] = line
+    src.data = _merge(data, override)
+    src.raw = _merge(src.raw, ((src.raw or {}).get("environments") or {}).get(env_name) or {})
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return over
+
+
+def format_path(path: Path_, data: Any) -> str:
+    """pipelines[bronze].nodes[clean].write — list items named by their name when they have one."""
+    out = ""
+    cur = data
+    for part in path:
+        if isinstance(part, int):
+            label = str(part)
+            if isinstance(cur, list) and part < len(cur) and isinstance(cur[part], dict):
+                item = cur[part]
+                named = item.get("name", item.get("pipeline"))
+                if isinstance(named, str):
+                    label = named
+            out += f"[{label}]"
+        else:
+            out += f".{part}" if out else str(part)
+        try:
+            cur = cur[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            cur = None
+    return out

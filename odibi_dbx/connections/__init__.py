@@ -1,0 +1,36 @@
+"""Connections by type: one module each, built from the validated config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from odibi_dbx.config.models import ProjectConfig
+from odibi_dbx.connections.base import Connection
+
+
+def build_connections(config: ProjectConfig, base_dir: Path) -> dict[str, Connection]:
+    """Connection objects for every configured connection (no network: secrets come later)."""
+    out: dict[str, Connection] = {}
+    for name, cfg in config.connections.items():
+        if cfg.type == "local":
+            from odibi_dbx.connections.local import LocalConnection
+
+            out[name] = LocalConnection(name, cfg, base_dir)
+        else:
+            from odibi_dbx.connections.adls import AdlsConnection
+
+            out[name] = AdlsConnection(name, cfg)
+    return out
+
+
+def resolve_secrets(connections: dict[str, Connection], credential: Any = None) -> None:
+    """Fetch every secret the connections need, once, in parallel, before the first node runs."""
+    needing = [c for c in connections.values() if getattr(c, "needs_secret", False)]
+    if needing:
+        from odibi_dbx.connections.secrets import fetch_all
+
+        fetch_all(needing, credential)
+
+
+__all__ = ["Connection", "build_connections", "resolve_secrets"]

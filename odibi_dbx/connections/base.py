@@ -1,0 +1,42 @@
+"""Where data lives. Engines ask a connection for URIs and credentials, never for raw fields."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+
+class Connection(ABC):
+    type: str
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def is_local(self) -> bool:
+        return False
+
+    @abstractmethod
+    def uri(self, path: str) -> str:
+        """Absolute location of `path` under this connection (a file path or an abfss:// URL)."""
+
+    def storage_options(self) -> dict[str, Any]:
+        """fsspec/adlfs options for pandas-side I/O (empty for local files)."""
+        return {}
+
+    def delta_storage_options(self) -> dict[str, str]:
+        """delta-rs (object_store) options."""
+        return {}
+
+    def spark_conf(self) -> dict[str, str]:
+        """Spark conf this connection needs at engine start (secrets included: never log it)."""
+        return {}
+
+    def filesystem(self) -> Any:
+        """An fsspec filesystem for this connection's URIs."""
+        import fsspec
+
+        return fsspec.filesystem("file")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

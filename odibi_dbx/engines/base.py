@@ -1,0 +1,180 @@
+"""The engine contract. The runner only talks to this; each engine is one module."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from odibi_dbx.errors import NodeError
+from odibi_dbx.retry import is_transient
+
+if TYPE_CHECKING:
+    from odibi_dbx.config.models import ValidationConfig
+    from odibi_dbx.connections.base import Connection
+
+
+@dataclass(frozen=True)
+class EngineCapabilities:
+    delta_merge: bool = True
+    catalog_tables: bool = False  # read/write `table:` (Unity Catalog / metastore)
+    max_parallel_nodes: int = 2  # independent nodes run at once
+    frames: str = "pandas"  # what Python function steps receive
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    node: str
+    connection: Connection
+    format: str
+    path: str | None = None
+    table: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    schema: str | None = None  # Spark DDL
+    version: int | None = None
+
+    @property
+    def target(self) -> str:
+        return self.table or self.connection.uri(self.path or "")
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    node: str
+    connection: Connection
+    format: str
+    mode: str = "overwrite"
+    path: str | None = None
+    table: str | None = None
+    merge_keys: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str = "run"
+
+    @property
+    def target(self) -> str:
+        return self.table or self.connection.uri(self.path or "")
+
+
+@dataclass
+class Summary:
+    """What a story shows of a node's output. Engines fill it without recomputing the data."""
+
+    rows: int | None
+    columns: list[tuple[str, str]]  # (name, Spark type name)
+    sample: list[dict[str, Any]]
+
+
+@dataclass
+class CheckResult:
+    check: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class WriteResult:
+    target: str
+    rows: int | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(ABC):
+    """Reads, transforms and writes data. Frames are engine-native handles, opaque to the runner."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[EngineCapabilities]
+
+    def __init__(self, *, timezone: str = "UTC", connections: Mapping[str, Connection] | None = None):
+        self.timezone = timezone
+        self.connections = dict(connections or {})
+
+    # -- validation time (no session, no data) --
+    @classmethod
+    def sql_problems(cls, tree: Any) -> list[Any]:
+        """Constructs in a parsed Spark SQL step this engine cannot run faithfully."""
+        return []
+
+    # -- lifecycle --
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Create the session, apply connection settings."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release the session and anything the engine created."""
+
+    # -- I/O: wrapped once here, implemented by _read/_write --
+    def read(self, spec: ReadSpec) -> Any:
+        try:
+            return self._read(spec)
+        except NodeError:
+            raise
+        except Exception as exc:
+            raise NodeError(
+                f"cannot read {spec.format} {spec.target}: {_first_line(exc)}",
+                node=spec.node, stage="read",
+                detail=f"connection '{spec.connection.name}', format {spec.format}",
+                hint=_io_hint(exc), transient=is_transient(exc),
+            ) from exc
+
+    def write(self, frame: Any, spec: WriteSpec) -> WriteResult:
+        try:
+            return self._write(frame, spec)
+        except NodeError:
+            raise
+        except Exception as exc:
+            raise NodeError(
+                f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {_first_line(exc)}",
+                node=spec.node, stage="write",
+                detail=f"connection '{spec.connection.name}'; the previous output was left as it was",
+                hint=_io_hint(exc), transient=is_transient(exc),
+            ) from exc
+
+    @abstractmethod
+    def _read(self, spec: ReadSpec) -> Any: ...
+
+    @abstractmethod
+    def _write(self, frame: Any, spec: WriteSpec) -> WriteResult: ...
+
+    # -- transforms --
+    @abstractmethod
+    def sql(self, query: str, views: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """Run one Spark SQL step over `views` (name -> frame). Returns the frame and, when the
+        engine translated it, the SQL it actually ran."""
+
+    @abstractmethod
+    def to_user(self, frame: Any) -> Any:
+        """The frame as the DataFrame user functions get (pandas, or a Spark DataFrame)."""
+
+    @abstractmethod
+    def from_user(self, df: Any) -> Any:
+        """A DataFrame returned by a user function, as a frame."""
+
+    # -- node outputs --
+    @abstractmethod
+    def finish(self, frame: Any, *, key: str, consumers: int, cache: bool = False) -> Any:
+        """Make the node's output reusable by `consumers` later steps without recomputing it."""
+
+    @abstractmethod
+    def summarize(self, frame: Any, sample_rows: int) -> Summary: ...
+
+    @abstractmethod
+    def check(self, frame: Any, validation: ValidationConfig) -> list[CheckResult]: ...
+
+    def release(self, frame: Any) -> None:  # noqa: B027 - optional hook
+        """Free a node's output once nothing needs it any more."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]
+
+
+def _io_hint(exc: BaseException) -> str | None:
+    if isinstance(exc, FileNotFoundError) or "No files found" in str(exc) or "does not exist" in str(exc):
+        return "check the path and the connection's base_path / container / path_prefix"
+    if isinstance(exc, PermissionError) or "403" in str(exc):
+        return "the identity lacks permission on the storage; check the account key or grants"
+    if is_transient(exc):
+        return "this looks transient; retry: in the project controls automatic retries"
+    return None

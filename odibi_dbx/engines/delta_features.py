@@ -1,0 +1,83 @@
+"""Which Delta tables delta-rs reads and writes correctly (see docs: delta-without-spark).
+
+Tables with features delta-rs would read wrongly or refuse are rejected with a clear message
+instead of failing deep inside delta-rs, or worse, returning wrong values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# readable only through DataFusion (QueryBuilder), which applies them correctly
+_QUERY_ONLY = {"deletionVectors", "columnMapping", "v2Checkpoint"}
+# delta-rs refuses to read these at all
+_UNREADABLE = {"vacuumProtocolCheck", "typeWidening", "typeWidening-preview", "catalogManaged",
+               "catalogOwned-preview", "collations-preview"}
+# readable, but delta-rs cannot write them correctly
+_READ_ONLY = {"identityColumns", "allowColumnDefaults", "domainMetadata", "rowTracking",
+              "clustering", "inCommitTimestamp", "icebergCompatV1", "icebergCompatV2"} | _UNREADABLE
+
+
+def _features(table: Any) -> tuple[set[str], set[str], int, int]:
+    p = table.protocol()
+    return (set(p.reader_features or []), set(p.writer_features or []),
+            p.min_reader_version, p.min_writer_version)
+
+
+def _legacy_column_mapping(table: Any) -> bool:
+    mode = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
+    return mode not in ("none", None)
+
+
+def arrow_source(table: Any, uri: str) -> Any:
+    """An Arrow object DuckDB can scan, chosen so the values are right for this table."""
+    readers, _, _, _ = _features(table)
+    bad = readers & _UNREADABLE
+    if bad:
+        raise ValueError(
+            f"the Delta table {uri} uses {', '.join(sorted(bad))}, which the pandas engine "
+            "(delta-rs) cannot read; read it with the Spark engine (--engine spark)"
+        )
+    if readers & _QUERY_ONLY or _legacy_column_mapping(table):
+        from deltalake import QueryBuilder
+
+        return QueryBuilder().register("t", table).execute("SELECT * FROM t").read_all()
+    return table.to_pyarrow_dataset()
+
+
+def check_writable(table: Any, uri: str) -> None:
+    _, writers, _, _ = _features(table)
+    bad = writers & _READ_ONLY
+    if bad:
+        raise ValueError(
+            f"the Delta table {uri} uses {', '.join(sorted(bad))}; the pandas engine (delta-rs) "
+            "cannot write it correctly. Write it with the Spark engine (--engine spark)"
+        )
+
+
+def cast_to_table(reader: Any, table: Any) -> Any:
+    """Cast incoming batches to the table's schema (missing nullable columns become null)."""
+    import pyarrow as pa
+
+    target = pa.schema(table.schema().to_arrow())
+    names = set(reader.schema.names)
+    extra = [n for n in reader.schema.names if n not in set(target.names)]
+    if extra:
+        raise ValueError(
+            f"columns {extra} are not in the Delta table's schema "
+            f"({', '.join(target.names)}); overwrite the table to change its schema"
+        )
+
+    def gen():
+        for batch in reader:
+            cols = []
+            for field in target:
+                if field.name in names:
+                    cols.append(batch.column(field.name).cast(field.type))
+                elif field.nullable:
+                    cols.append(pa.nulls(batch.num_rows, field.type))
+                else:
+                    raise ValueError(f"column '{field.name}' is missing and not nullable")
+            yield pa.RecordBatch.from_arrays(cols, schema=target)
+
+    return pa.RecordBatchReader.from_batches(target, gen())

@@ -1,0 +1,246 @@
+"""The Pandas engine: DuckDB runs the SQL, delta-rs does Delta, pandas only meets user functions.
+
+Node outputs live as tables in one in-memory DuckDB database per run (columnar, spillable,
+row counts known when created), so SQL steps never round-trip through pandas.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from odibi_dbx.engines import pandas_io
+from odibi_dbx.engines.base import (
+    CheckResult,
+    Engine,
+    EngineCapabilities,
+    ReadSpec,
+    Summary,
+    WriteResult,
+    WriteSpec,
+)
+from odibi_dbx.engines.types import normalize_spark_type, spark_type_name
+
+
+@dataclass
+class DuckFrame:
+    """A relation in the run's DuckDB database: a view (lazy) or a table (materialized)."""
+
+    name: str  # quoted identifier
+    rows: int | None = None
+    table: bool = False
+    temp: list[tuple[str, str]] = field(default_factory=list)  # views/registrations it rests on
+
+
+def q(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+class PandasEngine(Engine):
+    name = "pandas"
+    capabilities = EngineCapabilities(
+        delta_merge=True, catalog_tables=False, max_parallel_nodes=2, frames="pandas"
+    )
+
+    def __init__(self, *, timezone: str = "UTC", connections=None, threads: int | None = None):
+        super().__init__(timezone=timezone, connections=connections)
+        self._threads = threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._ids = itertools.count(1)
+        self._local = threading.local()
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    # -- validation time --
+    @classmethod
+    def sql_problems(cls, tree: Any) -> list[Any]:
+        from odibi_dbx import sql as S
+
+        problems = list(S.portability_problems(tree))
+        if not problems:
+            try:
+                S.to_duckdb(tree)
+            except S.NotPortableError as exc:
+                problems.append(exc)
+        return problems
+
+    # -- lifecycle --
+    def start(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="odibi-duckdb-")
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET TimeZone = '{self.timezone}'")
+        con.execute(f"SET temp_directory = '{self._tmp.name}'")
+        con.execute("SET preserve_insertion_order = true")
+        if self._threads:
+            con.execute(f"SET threads = {int(self._threads)}")
+        self._con = con
+
+    def stop(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
+        if self._con is None:
+            self.start()
+        cur = getattr(self._local, "cur", None)
+        if cur is None or getattr(self._local, "owner", None) is not self._con:
+            cur = self._con.cursor()
+            cur.execute(f"SET TimeZone = '{self.timezone}'")
+            self._local.cur, self._local.owner = cur, self._con
+        return cur
+
+    def _new_name(self, prefix: str) -> str:
+        return q(f"{prefix}_{next(self._ids)}")
+
+    # -- I/O --
+    def _read(self, spec: ReadSpec) -> DuckFrame:
+        rel_sql = pandas_io.read_sql(self, spec)
+        name = self._new_name("read")
+        self.con.execute(f"CREATE VIEW {name} AS {rel_sql}")
+        return self._tz_aware(DuckFrame(name, temp=[("view", name)]))
+
+    def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
+        return pandas_io.write(self, frame, spec)
+
+    def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
+        """Naive timestamps read from files are instants in the session zone, as on Spark."""
+        cols = self.con.execute(f"DESCRIBE {frame.name}").fetchall()
+        naive = [c[0] for c in cols if c[1] == "TIMESTAMP" or c[1].startswith("TIMESTAMP_")]
+        if not naive:
+            return frame
+        repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in naive)
+        name = self._new_name("tz")
+        self.con.execute(f"CREATE VIEW {name} AS SELECT * REPLACE ({repl}) FROM {frame.name}")
+        return DuckFrame(name, temp=[*frame.temp, ("view", name)])
+
+    # -- transforms --
+    def sql(self, query: str, views: Mapping[str, DuckFrame]) -> tuple[DuckFrame, str]:
+        from odibi_dbx import sql as S
+
+        translated = S.to_duckdb(query, tables={k.lower(): v.name for k, v in views.items()})
+        name = self._new_name("step")
+        self.con.execute(f"CREATE VIEW {name} AS {translated}")
+        temp = [t for v in views.values() if not v.table for t in v.temp]
+        return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated
+
+    def to_user(self, frame: DuckFrame) -> Any:
+        import pandas as pd
+
+        table = self.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+    def from_user(self, df: Any) -> DuckFrame:
+        import pyarrow as pa
+
+        if isinstance(df, (pa.Table, pa.RecordBatchReader)):
+            data = df
+        elif hasattr(df, "to_arrow") and not hasattr(df, "to_pandas"):
+            data = df.to_arrow()
+        else:
+            import pandas as pd
+
+            if not isinstance(df, pd.DataFrame):
+                raise TypeError(
+                    f"a function step must return a pandas DataFrame on the pandas engine, "
+                    f"got {type(df).__name__}"
+                )
+            data = pa.Table.from_pandas(df, preserve_index=False)
+        name = self._new_name("fn")
+        self.con.register(name.strip('"'), data)
+        return self._tz_aware(DuckFrame(name, temp=[("arrow", name)]))
+
+    # -- node outputs --
+    def finish(self, frame: DuckFrame, *, key: str, consumers: int, cache: bool = False) -> DuckFrame:
+        if frame.table:
+            return frame
+        name = self._new_name("out")
+        rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}").fetchone()[0]
+        self._drop(frame)
+        return DuckFrame(name, rows=int(rows), table=True)
+
+    def _drop(self, frame: DuckFrame) -> None:
+        """Drop the views and Arrow registrations a materialized frame was built from."""
+        for kind, name in reversed(frame.temp):
+            if kind == "view":
+                self.con.execute(f"DROP VIEW IF EXISTS {name}")
+            else:
+                self.con.unregister(name.strip('"'))
+
+    def summarize(self, frame: DuckFrame, sample_rows: int) -> Summary:
+        con = self.con
+        cols = [(c[0], spark_type_name(c[1])) for c in con.execute(f"DESCRIBE {frame.name}").fetchall()]
+        sample: list[dict[str, Any]] = []
+        if sample_rows > 0:
+            rel = con.sql(f"SELECT * FROM {frame.name} LIMIT {int(sample_rows)}")
+            names = rel.columns
+            sample = [dict(zip(names, row)) for row in rel.fetchall()]  # no pyarrow import
+        return Summary(rows=frame.rows, columns=cols, sample=sample)
+
+    def check(self, frame: DuckFrame, validation: Any) -> list[CheckResult]:
+        con = self.con
+        results: list[CheckResult] = []
+        cols = {c[0]: c[1] for c in con.execute(f"DESCRIBE {frame.name}").fetchall()}
+        exprs, labels = [], []
+        for col in validation.no_nulls:
+            if col in cols:
+                exprs.append(f"count(*) - count({q(col)})")
+                labels.append(("no_nulls", col))
+        if validation.unique:
+            key = ", ".join(q(c) for c in validation.unique if c in cols)
+            if key and len(validation.unique) == len([c for c in validation.unique if c in cols]):
+                exprs.append(f"count(*) - count(DISTINCT ({key}))")
+                labels.append(("unique", ",".join(validation.unique)))
+        values = con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone() if exprs else ()
+        found = dict(zip(labels, values))
+        rows = frame.rows
+        if rows is None:
+            rows = con.execute(f"SELECT count(*) FROM {frame.name}").fetchone()[0]
+        if validation.not_empty:
+            results.append(CheckResult("not_empty", rows > 0, f"{rows} rows"))
+        for col in validation.no_nulls:
+            if col not in cols:
+                results.append(CheckResult(f"no_nulls:{col}", False, f"no column '{col}'"))
+            else:
+                n = found[("no_nulls", col)]
+                results.append(CheckResult(f"no_nulls:{col}", n == 0, f"{n} null values"))
+        if validation.unique:
+            label = ",".join(validation.unique)
+            missing = [c for c in validation.unique if c not in cols]
+            if missing:
+                results.append(CheckResult(f"unique:{label}", False, f"no column {missing}"))
+            else:
+                n = found[("unique", label)]
+                results.append(CheckResult(f"unique:{label}", n == 0, f"{n} duplicate rows"))
+        if validation.schema_ is not None:
+            results += schema_checks({k: spark_type_name(v) for k, v in cols.items()}, validation.schema_)
+        return results
+
+    def release(self, frame: DuckFrame) -> None:
+        if frame.table and self._con is not None:
+            self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
+
+
+def schema_checks(actual: dict[str, str], expected: dict[str, str] | list[str]) -> list[CheckResult]:
+    """Compare a frame's columns (Spark type names) with `validation.schema`."""
+    out = []
+    wanted = expected if isinstance(expected, dict) else {c: None for c in expected}
+    for col, typ in wanted.items():
+        if col not in actual:
+            out.append(CheckResult(f"schema:{col}", False, "column missing"))
+        elif typ is not None and normalize_spark_type(typ) != normalize_spark_type(actual[col]):
+            out.append(CheckResult(f"schema:{col}", False, f"type {actual[col]}, expected {typ}"))
+        else:
+            out.append(CheckResult(f"schema:{col}", True, actual[col]))
+    return out
+

@@ -1,0 +1,260 @@
+"""File and Delta I/O for the Pandas engine.
+
+Layout matches Spark's: a csv/parquet/json output is a folder of part files, so either engine
+reads what the other wrote. Writes go to a temporary sibling first and are swapped in only
+when complete, so a failed write leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
+from odibi_dbx.engines.types import ddl_columns
+from odibi_dbx.errors import MissingExtraError
+
+if TYPE_CHECKING:
+    from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
+
+_EXT = {"csv": "csv", "parquet": "parquet", "json": "json"}
+
+# Spark reader options -> DuckDB read_csv parameters
+_CSV_OPTIONS = {
+    "header": "header", "sep": "delim", "delimiter": "delim", "quote": "quote",
+    "escape": "escape", "nullvalue": "nullstr", "encoding": "encoding",
+}
+
+
+def _lit(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or (isinstance(v, str) and v.strip().lower() == "true")
+
+
+def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
+    """A SELECT over the source, for a DuckDB view."""
+    if spec.format == "delta":
+        return _read_delta(engine, spec)
+    source = _files(spec)
+    opts = {k.lower(): v for k, v in spec.options.items()}
+    if spec.format == "csv":
+        args = {"header": True}
+        infer = _truthy(opts.pop("inferschema", True))
+        for key, value in opts.items():
+            if key not in _CSV_OPTIONS:
+                raise ValueError(
+                    f"csv option '{key}' is not supported by the pandas engine; "
+                    f"supported: {', '.join(sorted(_CSV_OPTIONS))}, inferSchema"
+                )
+            args[_CSV_OPTIONS[key]] = _truthy(value) if key == "header" else value
+        if spec.schema:
+            cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
+            args_sql = ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
+            return f"SELECT * FROM read_csv({source}, {args_sql}, columns={{{cols}}}, auto_detect=false)"
+        if not infer:
+            args["all_varchar"] = True
+        args_sql = ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
+        return f"SELECT * FROM read_csv({source}, {args_sql})"
+    if spec.format == "parquet":
+        return f"SELECT * FROM read_parquet({source}, hive_partitioning=true)"
+    if spec.format == "json":
+        if spec.schema:
+            cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
+            return f"SELECT * FROM read_json({source}, columns={{{cols}}})"
+        # Spark infers strings for date-like JSON values; keep them strings too
+        return (f"SELECT * FROM read_json({source}, format='newline_delimited', "
+                "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')")
+    raise ValueError(f"unsupported format {spec.format}")
+
+
+def _files(spec: ReadSpec) -> str:
+    """DuckDB file list for a file or a Spark-style folder of part files."""
+    uri = spec.connection.uri(spec.path or "")
+    if not spec.connection.is_local:
+        raise NotImplementedError(
+            f"connection '{spec.connection.name}' ({spec.connection.type}) is not readable "
+            "by the pandas engine yet"
+        )
+    p = Path(uri)
+    if p.is_dir():
+        ext = _EXT[spec.format]
+        files = sorted(str(f) for f in p.rglob(f"*.{ext}") if not _hidden(f, p))
+        if not files:
+            raise FileNotFoundError(f"no .{ext} files in folder {p}")
+        return "[" + ", ".join(_lit(f) for f in files) + "]"
+    if not p.exists() and not any(ch in uri for ch in "*?["):
+        raise FileNotFoundError(f"{uri} does not exist")
+    return _lit(uri)
+
+
+def _hidden(f: Path, root: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in f.relative_to(root).parts)
+
+
+# --- Delta -------------------------------------------------------------------------------------
+
+
+def _deltalake():
+    try:
+        import deltalake
+    except ImportError:
+        raise MissingExtraError("Delta on the pandas engine", "delta", "deltalake") from None
+    return deltalake
+
+
+def _read_delta(engine: PandasEngine, spec: ReadSpec) -> str:
+    from odibi_dbx.engines import delta_features
+
+    dl = _deltalake()
+    uri = spec.connection.uri(spec.path or "")
+    opts = spec.connection.delta_storage_options()
+    try:
+        table = dl.DeltaTable(uri, version=spec.version, storage_options=opts or None)
+    except dl.exceptions.TableNotFoundError:
+        raise FileNotFoundError(f"no Delta table at {uri}") from None
+    dataset = delta_features.arrow_source(table, uri)
+    name = f"delta_{uuid.uuid4().hex[:12]}"
+    engine.con.register(name, dataset)
+    return f"SELECT * FROM {name}"
+
+
+def _arrow_reader(engine: PandasEngine, frame: DuckFrame, batch_rows: int = 1_000_000):
+    return engine.con.sql(f"SELECT * FROM {frame.name}").to_arrow_reader(batch_rows)
+
+
+def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
+    from odibi_dbx.engines import delta_features
+
+    dl = _deltalake()
+    uri = spec.connection.uri(spec.path or "")
+    opts = spec.connection.delta_storage_options() or None
+    existing = None
+    try:
+        existing = dl.DeltaTable(uri, storage_options=opts)
+    except dl.exceptions.TableNotFoundError:
+        existing = None
+    if existing is not None:
+        delta_features.check_writable(existing, uri)
+    reader = _arrow_reader(engine, frame)
+    if existing is not None and spec.mode in ("append", "merge"):
+        reader = delta_features.cast_to_table(reader, existing)
+    if spec.mode == "merge" and existing is not None:
+        source = reader.read_all()
+        pred = " AND ".join(f"t.{_ident(k)} = s.{_ident(k)}" for k in spec.merge_keys)
+        metrics = (
+            existing.merge(source, predicate=pred, source_alias="s", target_alias="t")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        return WriteResult(uri, source.num_rows, dict(metrics))
+    counter = _Counting(reader)
+    mode = "append" if spec.mode == "append" else "overwrite"
+    dl.write_deltalake(
+        uri, counter.reader(), mode=mode, partition_by=list(spec.partition_by) or None,
+        storage_options=opts, schema_mode="overwrite" if mode == "overwrite" and existing else None,
+    )
+    return WriteResult(uri, counter.rows, {"mode": mode})
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+class _Counting:
+    """Counts rows as a RecordBatchReader is consumed (the write itself is the only scan)."""
+
+    def __init__(self, reader):
+        self._reader = reader
+        self.rows = 0
+
+    def reader(self):
+        import pyarrow as pa
+
+        def gen():
+            for batch in self._reader:
+                self.rows += batch.num_rows
+                yield batch
+
+        return pa.RecordBatchReader.from_batches(self._reader.schema, gen())
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def write(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
+    if spec.format == "delta":
+        return _write_delta(engine, frame, spec)
+    if not spec.connection.is_local:
+        raise NotImplementedError(
+            f"connection '{spec.connection.name}' ({spec.connection.type}) is not writable "
+            "by the pandas engine yet"
+        )
+    target = Path(spec.connection.uri(spec.path or ""))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
+    staging = target.parent / f".{target.name}.odibi-tmp-{tag}"
+    staging.mkdir()
+    try:
+        rows = _copy(engine, frame, spec, staging, tag)
+        if spec.mode == "append" and target.exists():
+            _append_into(staging, target)
+        else:
+            _swap(staging, target, tag)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteResult(str(target), rows, {"mode": spec.mode})
+
+
+def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path, tag: str) -> int:
+    fmt = spec.format
+    opts = {k.lower(): v for k, v in spec.options.items()}
+    copy_opts = {"parquet": "FORMAT parquet, COMPRESSION snappy",
+                 "csv": f"FORMAT csv, HEADER {str(_truthy(opts.get('header', True))).lower()}",
+                 "json": "FORMAT json"}[fmt]
+    if fmt == "csv" and ("sep" in opts or "delimiter" in opts):
+        copy_opts += f", DELIMITER {_lit(opts.get('sep', opts.get('delimiter')))}"
+    if spec.partition_by:
+        cols = ", ".join('"' + c + '"' for c in spec.partition_by)
+        dest = folder
+        copy_opts += f", PARTITION_BY ({cols}), FILENAME_PATTERN 'part-{{i}}-{tag}'"
+    else:
+        dest = folder / f"part-00000-{tag}.{_EXT[fmt]}"
+    sql = f"COPY (SELECT * FROM {frame.name}) TO {_lit(str(dest))} ({copy_opts})"
+    return int(engine.con.execute(sql).fetchone()[0])
+
+
+def _swap(staging: Path, target: Path, tag: str) -> None:
+    """Replace target by staging; the old output is removed only after the new one is in place."""
+    old = target.parent / f".{target.name}.odibi-old-{tag}"
+    had_old = target.exists()
+    if had_old:
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if had_old:
+            os.replace(old, target)
+        raise
+    if had_old:
+        (shutil.rmtree if old.is_dir() else os.remove)(old)
+
+
+def _append_into(staging: Path, target: Path) -> None:
+    if not target.is_dir():
+        raise ValueError(f"cannot append to {target}: it is a file, not a folder of part files")
+    for f in sorted(staging.rglob("*")):
+        if f.is_file():
+            dest = target / f.relative_to(staging)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, dest)

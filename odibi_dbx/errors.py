@@ -1,0 +1,101 @@
+"""Errors users see. Each says what went wrong, where, and what to do next."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class OdibiError(Exception):
+    """Base class of every error odibi-dbx raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating a project (there may be many)."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None  # dotted key path, e.g. pipelines[silver].nodes[clean].write.mode
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [p for p in (where, self.key) if p]
+        head = "  ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class ConfigError(OdibiError):
+    """The project is invalid. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        n = len(self.problems)
+        head = f"Invalid project{f' {source}' if source else ''}: {n} problem{'s' * (n != 1)}"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class MissingExtraError(OdibiError, ImportError):
+    """An optional dependency is not installed."""
+
+    def __init__(self, what: str, extra: str, package: str):
+        super().__init__(
+            f"{what} needs the '{package}' package, which is not installed.\n"
+            f'    hint: pip install "odibi-dbx[{extra}]"'
+        )
+
+
+class NodeError(OdibiError):
+    """A node failed while running. `stage` is read, transform, validation or write."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        stage: str,
+        detail: str | None = None,
+        hint: str | None = None,
+        transient: bool = False,
+    ):
+        self.node, self.stage, self.detail, self.hint = node, stage, detail, hint
+        self.short = message
+        self.transient = transient
+        text = f"node '{node}' failed at {stage}: {message}"
+        if detail:
+            text += f"\n    {detail}"
+        if hint:
+            text += f"\n    hint: {hint}"
+        super().__init__(text)
+
+
+class ValidationFailed(NodeError):
+    """A node's `validation:` checks failed; nothing was written."""
+
+
+class RunFailed(OdibiError):
+    """Raised by the notebook API when a run had failed nodes."""
+
+    def __init__(self, result):
+        self.result = result
+        failed = [n for n in result.nodes if n.status == "failed"]
+        lines = [f"Run {result.run_id} failed: {len(failed)} node(s) failed"]
+        lines += [f"  - {n.pipeline}.{n.name}: {n.error_message}" for n in failed]
+        if result.story_path:
+            lines.append(f"  story: {result.story_path}")
+        super().__init__("\n".join(lines))
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint, or None when nothing is close."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None

@@ -1,0 +1,104 @@
+"""What a run reports as it goes. Listeners (stories, logs, progress) subscribe; the runner has
+no reporting code of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from odibi_dbx.engines.base import CheckResult
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    project: str
+    engine: str
+    environment: str | None
+    pipelines: list[str]
+    started: datetime
+    config_file: str
+    timezone: str
+    runtime: dict[str, Any] = field(default_factory=dict)  # Databricks cluster/job ids etc.
+
+
+@dataclass
+class StepRecord:
+    kind: str  # sql | function
+    text: str  # the SQL as written, or the function name
+    params: dict[str, Any] = field(default_factory=dict)
+    executed: str | None = None  # the SQL the engine ran, when it translated it
+    seconds: float = 0.0
+
+
+@dataclass
+class ErrorInfo:
+    stage: str
+    message: str
+    type: str
+    detail: str | None = None
+    hint: str | None = None
+    traceback: str = ""
+
+
+@dataclass
+class NodeResult:
+    pipeline: str
+    name: str
+    status: str = "pending"  # success | failed | skipped
+    started: datetime | None = None
+    ended: datetime | None = None
+    seconds: float = 0.0
+    rows_in: int | None = None
+    rows_out: int | None = None
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    read: dict[str, Any] | None = None
+    steps: list[StepRecord] = field(default_factory=list)
+    validation: list[CheckResult] = field(default_factory=list)
+    write: dict[str, Any] | None = None
+    attempts: int = 0
+    skipped_because: str | None = None
+    error: ErrorInfo | None = None
+
+    @property
+    def error_message(self) -> str:
+        return self.error.message if self.error else (self.skipped_because or "")
+
+
+@dataclass
+class RunResult:
+    run: RunInfo
+    status: str = "running"  # success | failed
+    ended: datetime | None = None
+    nodes: list[NodeResult] = field(default_factory=list)
+    story_path: str | None = None
+    story_html_path: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def node(self, name: str, pipeline: str | None = None) -> NodeResult:
+        for n in self.nodes:
+            if n.name == name and (pipeline is None or n.pipeline == pipeline):
+                return n
+        raise KeyError(name)
+
+
+class RunListener:
+    """Subscribe to run events by overriding any of these; all default to doing nothing."""
+
+    def run_started(self, run: RunInfo) -> None: ...
+    def pipeline_started(self, run: RunInfo, pipeline: str, nodes: list[str]) -> None: ...
+    def node_started(self, run: RunInfo, pipeline: str, node: str) -> None: ...
+    def node_retrying(self, run: RunInfo, pipeline: str, node: str, attempt: int,
+                      error: BaseException, wait: float) -> None: ...
+    def node_finished(self, run: RunInfo, result: NodeResult) -> None: ...
+    def pipeline_finished(self, run: RunInfo, pipeline: str, results: list[NodeResult]) -> None: ...
+    def run_finished(self, result: RunResult) -> None: ...

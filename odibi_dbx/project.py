@@ -1,0 +1,155 @@
+"""The Python API: load a project, run it (all, one pipeline, one node), look at outputs and stories.
+
+    from odibi_dbx import Project
+    p = Project.load("project.yaml", env="dev")
+    p.run()                      # every pipeline, in the listed order
+    p.run_node("clean")          # one node and what it needs upstream
+    p.output("clean").head()     # a node's output as a DataFrame
+    p.show_story()               # the last story, inline
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from odibi_dbx.config.loader import LoadedProject, load_project
+from odibi_dbx.connections import build_connections, resolve_secrets
+from odibi_dbx.engines import engine_class
+from odibi_dbx.engines.base import Engine
+from odibi_dbx.errors import OdibiError, RunFailed, did_you_mean
+from odibi_dbx.pipeline.events import RunListener, RunResult
+from odibi_dbx.pipeline.logs import LoggingListener, configure_logging
+from odibi_dbx.pipeline.runner import Runner
+from odibi_dbx.story import StoryListener, StoryStore
+
+
+class Project:
+    def __init__(self, loaded: LoadedProject, *, credential: Any = None, keep_outputs: bool = True,
+                 engine_options: dict[str, Any] | None = None):
+        self.loaded = loaded
+        self.config = loaded.config
+        self.credential = credential  # a TokenCredential for Key Vault (default: DefaultAzureCredential)
+        self.keep_outputs = keep_outputs
+        self.engine_options = engine_options or {}
+        self.connections = build_connections(self.config, loaded.base_dir)
+        self._engine: Engine | None = None
+        self._runner: Runner | None = None
+        self._secrets_ready = False
+        self.last_result: RunResult | None = None
+        configure_logging(self.config.logging)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, env: str | None = None, engine: str | None = None,
+             credential: Any = None, **kwargs: Any) -> Project:
+        """Validate the project file (every problem at once) and return a Project."""
+        return cls(load_project(path, env=env, engine=engine), credential=credential, **kwargs)
+
+    # -- engine --
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._prepare_secrets()
+            cls = engine_class(self.config.engine)
+            self._engine = cls(timezone=self.config.timezone, connections=self.connections,
+                               **self.engine_options)
+            self._engine.start()
+        return self._engine
+
+    def _prepare_secrets(self) -> None:
+        if not self._secrets_ready:
+            resolve_secrets(self.connections, self.credential)
+            self._secrets_ready = True
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
+            self._runner = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- runs --
+    def story_store(self) -> StoryStore:
+        s = self.config.story
+        return StoryStore(self.connections[s.connection], s.path)
+
+    def run(self, pipelines: str | Sequence[str] | None = None, *, nodes: Sequence[str] | None = None,
+            listeners: Iterable[RunListener] = (), raise_on_failure: bool = False,
+            run_id: str | None = None) -> RunResult:
+        """Run pipelines (all by default, in the project's order). A story is written either way."""
+        if isinstance(pipelines, str):
+            pipelines = [pipelines]
+        from odibi_dbx import runtime
+
+        engine = self.engine
+        if self._runner is not None and self.keep_outputs:
+            for frame in self._runner.outputs.values():  # outputs of the previous run
+                engine.release(frame)
+        all_listeners: list[RunListener] = []
+        if self.config.story.auto_generate:
+            all_listeners.append(StoryListener(self.story_store()))
+        all_listeners.append(LoggingListener(self.config.logging))
+        all_listeners += list(listeners)
+        self._runner = Runner(self.loaded, engine, self.connections, all_listeners,
+                              keep_outputs=self.keep_outputs, runtime=runtime.run_context())
+        result = self._runner.run(pipelines, nodes, run_id=run_id)
+        self.last_result = result
+        if raise_on_failure and not result.ok:
+            raise RunFailed(result)
+        return result
+
+    def run_pipeline(self, name: str, **kwargs: Any) -> RunResult:
+        return self.run([name], **kwargs)
+
+    def run_node(self, name: str, pipeline: str | None = None, **kwargs: Any) -> RunResult:
+        """Run one node and the nodes it needs upstream."""
+        pipe = pipeline or self._pipeline_of(name)
+        return self.run([pipe], nodes=[name], **kwargs)
+
+    def _pipeline_of(self, node: str) -> str:
+        found = [p.pipeline for p in self.config.pipelines for n in p.nodes if n.name == node]
+        if not found:
+            names = [n.name for p in self.config.pipelines for n in p.nodes]
+            raise OdibiError(f"unknown node '{node}' ({did_you_mean(node, names) or 'no such node'})")
+        if len(found) > 1:
+            raise OdibiError(f"node '{node}' is in pipelines {found}; pass pipeline=")
+        return found[0]
+
+    def output(self, node: str, pipeline: str | None = None) -> Any:
+        """A node's output from the last run, as the engine's DataFrame."""
+        if self._runner is None:
+            raise OdibiError("nothing has run yet: call run(), run_pipeline() or run_node() first")
+        pipe = pipeline or self._pipeline_of(node)
+        frame = self._runner.outputs.get((pipe, node))
+        if frame is None:
+            raise OdibiError(f"node '{pipe}.{node}' has no output in the last run "
+                             "(it did not run, failed, or the project was loaded with keep_outputs=False)")
+        return self.engine.to_user(frame)
+
+    # -- stories --
+    def stories(self) -> list[str]:
+        return self.story_store().runs()
+
+    def story(self, run_id: str | None = None) -> dict[str, Any]:
+        store = self.story_store()
+        run_id = run_id or (self.last_result.run_id if self.last_result else store.latest())
+        if run_id is None:
+            raise OdibiError(f"no stories yet under {store.root}")
+        return store.read(run_id)
+
+    def show_story(self, run_id: str | None = None) -> Any:
+        """Display the story inline: displayHTML on Databricks, rich HTML in Jupyter."""
+        from odibi_dbx.notebook import display_html
+        from odibi_dbx.story import render_html
+
+        return display_html(render_html(self.story(run_id)))
+
+    def __repr__(self) -> str:
+        return (f"<Project {self.config.project!r} engine={self.config.engine} "
+                f"pipelines={[p.pipeline for p in self.config.pipelines]}>")

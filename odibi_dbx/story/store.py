@@ -1,0 +1,68 @@
+"""Where stories are kept: `story.connection` + `story.path`, one JSON and one HTML per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from odibi_dbx.connections.base import Connection
+
+
+class StoryStore:
+    def __init__(self, connection: Connection, path: str):
+        self.connection = connection
+        self.root = connection.uri(path)
+        self._local = connection.is_local
+        self._fs = None if self._local else connection.filesystem()
+
+    def _join(self, name: str) -> str:
+        if self._local:
+            return str(Path(self.root) / name)
+        return posixpath.join(self.root.rstrip("/"), name)
+
+    def _put(self, final: str, text: str) -> None:
+        """Write whole or not at all: a temp file renamed into place."""
+        tmp = self._join(f".{posixpath.basename(final)}.tmp")
+        if self._local:
+            Path(tmp).write_text(text, encoding="utf-8")
+            os.replace(tmp, final)
+        else:
+            with self._fs.open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            self._fs.mv(tmp, final)
+
+    def write(self, run_id: str, doc: dict[str, Any], html: str) -> tuple[str, str]:
+        if self._local:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
+        else:
+            self._fs.makedirs(self.root, exist_ok=True)
+        json_path, html_path = self._join(f"{run_id}.json"), self._join(f"{run_id}.html")
+        self._put(json_path, json.dumps(doc, indent=2, ensure_ascii=False))
+        self._put(html_path, html)
+        return json_path, html_path
+
+    def runs(self) -> list[str]:
+        """Run ids, oldest first (run ids sort by time)."""
+        try:
+            names = (os.listdir(self.root) if self._local
+                     else [posixpath.basename(str(n)) for n in self._fs.ls(self.root, detail=False)])
+        except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith("."))
+
+    def read(self, run_id: str) -> dict[str, Any]:
+        path = self._join(f"{run_id}.json")
+        if self._local:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        with self._fs.open(path, "r", encoding="utf-8") as f:
+            return json.load(f)
+
+    def html_path(self, run_id: str) -> str:
+        return self._join(f"{run_id}.html")
+
+    def latest(self) -> str | None:
+        runs = self.runs()
+        return runs[-1] if runs else None
