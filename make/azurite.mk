@@ -9,3 +9,5 @@ $(AZURITE_BIN):
 	@command -v npm >/dev/null || { echo "npm not found: install Node 20 to run the azure tests" >&2; exit 1; }
 	npm install --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 	@test -x $@
+
+TEST_DEPS += azurite
