@@ -48,8 +48,7 @@ def test_default_credential_gets_token_with_claims(monkeypatch):
 
 
 def test_user_assigned_identity_selection_and_multiple_identities(token_endpoint):
-    from azure.identity import ManagedIdentityCredential
-    from azure.identity import CredentialUnavailableError
+    from azure.identity import CredentialUnavailableError, ManagedIdentityCredential
 
     token_endpoint.multiple_identities = True
     token_endpoint.identities = {"client-b": {"oid": "oid-b"}}
@@ -120,11 +119,21 @@ def test_list_follows_next_link(key_vault, secret_client):
     assert key_vault.count("list") == 2  # two pages
 
 
-@pytest.mark.parametrize(("behaviour", "inner", "text"), [
-    ("forbidden_rbac", "ForbiddenByRbac",
-     "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"),
-    ("forbidden_access_policy", "AccessDenied", "does not have secrets get permission on key vault"),
-])
+@pytest.mark.parametrize(
+    ("behaviour", "inner", "text"),
+    [
+        (
+            "forbidden_rbac",
+            "ForbiddenByRbac",
+            "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'",
+        ),
+        (
+            "forbidden_access_policy",
+            "AccessDenied",
+            "does not have secrets get permission on key vault",
+        ),
+    ],
+)
 def test_forbidden_shapes(key_vault, secret_client, behaviour, inner, text):
     from azure.core.exceptions import HttpResponseError
 
@@ -145,8 +154,12 @@ def test_allowed_oids(token_endpoint, monkeypatch):
     from azure.keyvault.secrets import SecretClient
 
     with KeyVault({"k": "v"}, allowed_oids={"someone-else"}, denied_shape="access_policy") as kv:
-        client = SecretClient(kv.url, DefaultAzureCredential(), verify_challenge_resource=False,
-                              connection_verify=str(kv.ca_path))
+        client = SecretClient(
+            kv.url,
+            DefaultAzureCredential(),
+            verify_challenge_resource=False,
+            connection_verify=str(kv.ca_path),
+        )
         with pytest.raises(HttpResponseError) as err:
             list(client.list_properties_of_secrets())
         assert err.value.error.innererror["code"] == "AccessDenied"
@@ -213,7 +226,8 @@ def test_azurite_two_accounts_blob_sdk(azurite, storage_accounts):
     wrong = a.connection_string.replace(a.key, b.key)
     with pytest.raises((ClientAuthenticationError, HttpResponseError)) as err:
         BlobServiceClient.from_connection_string(wrong).get_blob_client(
-            container, "x.txt").download_blob()
+            container, "x.txt"
+        ).download_blob()
     assert err.value.status_code == 403
     # the well-known emulator account stays available next to the custom ones
     assert "devstoreaccount1" in azurite.accounts
@@ -228,15 +242,21 @@ def test_pandas_adlfs_production_urls(storage_accounts):
     for i, acct in enumerate(storage_accounts):
         acct.create_container(container)
         url = acct.abfss(container, "bronze/customers.parquet")
-        assert url == f"abfss://{container}@{acct.name}.dfs.core.windows.net/bronze/customers.parquet"
+        assert (
+            url == f"abfss://{container}@{acct.name}.dfs.core.windows.net/bronze/customers.parquet"
+        )
         df.assign(acct=i).to_parquet(url, storage_options=acct.adlfs_options(), index=False)
-        df.to_csv(acct.abfss(container, "bronze/c.csv"), storage_options=acct.adlfs_options(),
-                  index=False)
+        df.to_csv(
+            acct.abfss(container, "bronze/c.csv"), storage_options=acct.adlfs_options(), index=False
+        )
     for i, acct in enumerate(storage_accounts):
-        back = pd.read_parquet(acct.abfss(container, "bronze/customers.parquet"),
-                               storage_options=acct.adlfs_options())
+        back = pd.read_parquet(
+            acct.abfss(container, "bronze/customers.parquet"), storage_options=acct.adlfs_options()
+        )
         assert back["acct"].unique().tolist() == [i]  # each account got its own data
-        csv = pd.read_csv(acct.abfss(container, "bronze/c.csv"), storage_options=acct.adlfs_options())
+        csv = pd.read_csv(
+            acct.abfss(container, "bronze/c.csv"), storage_options=acct.adlfs_options()
+        )
         assert csv.equals(df)
 
 
@@ -252,7 +272,9 @@ def test_deltalake_both_accounts(storage_accounts):
         write_deltalake(uri, pd.DataFrame({"x": [i]}), storage_options=opts)
         write_deltalake(uri, pd.DataFrame({"x": [i + 10]}), storage_options=opts, mode="append")
     for i, acct in enumerate(storage_accounts):
-        dt = DeltaTable(acct.abfss(container, "silver/orders"), storage_options=acct.delta_options())
+        dt = DeltaTable(
+            acct.abfss(container, "silver/orders"), storage_options=acct.delta_options()
+        )
         assert dt.version() == 1
         assert sorted(dt.to_pandas()["x"]) == [i, i + 10]
 
@@ -269,8 +291,13 @@ def test_azurite_https_account_host_in_subprocess(azurite_https):
         "print(pd.read_parquet(url, storage_options=a['opts'])['v'].sum())\n"
     )
     arg = json.dumps({"name": acct.name, "opts": acct.adlfs_options(style="account_host")})
-    r = subprocess.run([sys.executable, "-c", child, arg], env={**os.environ, **azurite_https.env},
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", child, arg],
+        env={**os.environ, **azurite_https.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip() == "3"
 
@@ -293,11 +320,25 @@ def test_key_vault_key_to_storage(token_endpoint, key_vault, secret_client, stor
     assert DeltaTable(acct.abfss(container, "t"), storage_options=opts).version() == 0
 
 
-def test_serve_subprocess():
+def test_serve_subprocess(azurite):  # `azurite` only to skip when Azurite is not installed
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.azure_fakes.serve", "--tokens", "--keyvault", "--json",
-         "--secrets", "adls-key=abc,other=x", "--claims", "oid=oid-from-serve"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.azure_fakes.serve",
+            "--tokens",
+            "--keyvault",
+            "--azurite",
+            "--json",
+            "--secrets",
+            "adls-key=@azurite:odibitest1,other=x",
+            "--claims",
+            "oid=oid-from-serve",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         info = json.loads(proc.stdout.readline())
@@ -310,11 +351,24 @@ def test_serve_subprocess():
             " verify_challenge_resource=False)\n"
             "print(c.get_secret('adls-key').value)\n"
         )
-        r = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True,
-                           text=True, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stderr[-3000:]
-        assert r.stdout.strip() == "abc"
+        assert r.stdout.strip() == info["azurite"]["accounts"]["odibitest1"]["key"]
         assert set(info["unset"]) == set(UNSET_ENV)
     finally:
         proc.terminate()
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=15) == 0
+    with pytest.raises(ProcessLookupError):  # serve stopped its Azurite
+        os.kill(info["azurite"]["pid"], 0)
+
+
+def test_azurite_start_failure_is_explained(azurite, tmp_path):
+    from tests.azure_fakes.azurite import Azurite, AzuriteError
+    from tests.azure_fakes.certs import TlsFiles
+
+    bad = TlsFiles(tmp_path / "ca.pem", tmp_path / "no-cert.pem", tmp_path / "no-key.pem")
+    with pytest.raises(AzuriteError, match="exited with code") as err:
+        Azurite(["odibitest1"], https=True, tls=bad, startup_timeout=20).start()
+    assert "no-cert.pem" in str(err.value)

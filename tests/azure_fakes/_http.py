@@ -1,4 +1,4 @@
-"""Shared plumbing for the stdlib fakes: a threaded HTTP(S) server on 127.0.0.1 in a daemon thread."""
+"""Shared plumbing for the stdlib fakes: a threaded HTTP(S) server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class _Server(ThreadingHTTPServer):
 class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real services
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -63,7 +63,7 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class BackgroundServer:
-    """Start/stop a handler class on 127.0.0.1; the handler reaches its owner via `self.server.owner`."""
+    """Serve `handler` on 127.0.0.1 in a daemon thread; handlers reach us as `self.server.owner`."""
 
     handler: type[BaseHTTPRequestHandler]
 
@@ -92,7 +92,9 @@ class BackgroundServer:
         self._port = httpd.server_address[1]
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name=f"{type(self).__name__}:{self._port}",
         )
         self._thread.start()

@@ -33,8 +33,15 @@ from typing import Any
 from ._http import free_port
 from .certs import TlsFiles, make_tls_files
 
-__all__ = ["DEVSTORE_ACCOUNT", "DEVSTORE_KEY", "Azurite", "StorageAccount", "azurite_command",
-           "missing_reason", "repo_root"]
+__all__ = [
+    "DEVSTORE_ACCOUNT",
+    "DEVSTORE_KEY",
+    "Azurite",
+    "StorageAccount",
+    "azurite_command",
+    "missing_reason",
+    "repo_root",
+]
 
 DEVSTORE_ACCOUNT = "devstoreaccount1"
 DEVSTORE_KEY = (
@@ -55,9 +62,11 @@ def account_key(name: str) -> str:
 def azurite_command(root: Path | None = None) -> list[str] | None:
     """argv prefix for azurite-blob: $AZURITE_BLOB_BIN, <repo>/node_modules, or PATH."""
     node = shutil.which("node")
-    candidates = [os.environ.get("AZURITE_BLOB_BIN"),
-                  str((root or repo_root()) / "node_modules/.bin/azurite-blob"),
-                  shutil.which("azurite-blob")]
+    candidates = [
+        os.environ.get("AZURITE_BLOB_BIN"),
+        str((root or repo_root()) / "node_modules/.bin/azurite-blob"),
+        shutil.which("azurite-blob"),
+    ]
     for c in candidates:
         if c and Path(c).exists():
             return [node, str(Path(c).resolve())] if node else None
@@ -68,8 +77,10 @@ def missing_reason(root: Path | None = None) -> str | None:
     if shutil.which("node") is None:
         return "node is not installed (Azurite needs Node 20)"
     if azurite_command(root) is None:
-        return (f"Azurite is not installed: run `make azurite` (npm install azurite@"
-                f"{AZURITE_VERSION} into {(root or repo_root()) / 'node_modules'})")
+        return (
+            f"Azurite is not installed: run `make azurite` (npm install azurite@"
+            f"{AZURITE_VERSION} into {(root or repo_root()) / 'node_modules'})"
+        )
     return None
 
 
@@ -87,8 +98,10 @@ class StorageAccount:
     @property
     def connection_string(self) -> str:
         proto = "https" if self.https else "http"
-        return (f"DefaultEndpointsProtocol={proto};AccountName={self.name};"
-                f"AccountKey={self.key};BlobEndpoint={self.blob_endpoint};")
+        return (
+            f"DefaultEndpointsProtocol={proto};AccountName={self.name};"
+            f"AccountKey={self.key};BlobEndpoint={self.blob_endpoint};"
+        )
 
     def abfss(self, container: str, path: str = "") -> str:
         """Production-shaped URL; adlfs/delta-rs route it to Azurite via the storage options."""
@@ -113,8 +126,7 @@ class StorageAccount:
 
     def delta_options(self) -> dict[str, str]:
         """delta-rs (object_store) storage_options."""
-        opts = {"account_name": self.name, "account_key": self.key,
-                "endpoint": self.blob_endpoint}
+        opts = {"account_name": self.name, "account_key": self.key, "endpoint": self.blob_endpoint}
         if not self.https:
             opts["allow_http"] = "true"
         return opts
@@ -147,9 +159,17 @@ class Azurite:
     https: serve TLS with a throw-away CA (see `ca_path`); adlfs' account_host style needs it.
     """
 
-    def __init__(self, accounts: Any = ("odibitest1", "odibitest2"), *, https: bool = False,
-                 keep_default: bool = True, port: int = 0, startup_timeout: float = 30.0,
-                 tls: TlsFiles | None = None, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        accounts: Any = ("odibitest1", "odibitest2"),
+        *,
+        https: bool = False,
+        keep_default: bool = True,
+        port: int = 0,
+        startup_timeout: float = 30.0,
+        tls: TlsFiles | None = None,
+        root: Path | None = None,
+    ) -> None:
         if isinstance(accounts, dict):
             keys = dict(accounts)
         else:
@@ -181,8 +201,10 @@ class Azurite:
 
     @property
     def accounts(self) -> dict[str, StorageAccount]:
-        return {n: StorageAccount(n, k, f"{self.blob_url}/{n}", self.ca_path)
-                for n, k in self.keys.items()}
+        return {
+            n: StorageAccount(n, k, f"{self.blob_url}/{n}", self.ca_path)
+            for n, k in self.keys.items()
+        }
 
     @property
     def accounts_env(self) -> str:
@@ -229,19 +251,32 @@ class Azurite:
 
     def _spawn(self) -> None:
         assert self._workdir is not None
-        cmd = [*azurite_command(self.root),  # type: ignore[misc]
-               "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
-               "--inMemoryPersistence",
-               "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent",
-               "--disableProductStyleUrl"]
+        cmd = [
+            *azurite_command(self.root),  # type: ignore[misc]
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--silent",
+            "--disableProductStyleUrl",
+        ]
         if self.https:
             assert self.tls is not None
             cmd += ["--cert", str(self.tls.cert_path), "--key", str(self.tls.key_path)]
         env = {**os.environ, "AZURITE_ACCOUNTS": self.accounts_env}
         with open(self._workdir / "azurite.log", "wb") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=self._workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                cmd,
+                cwd=self._workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         atexit.register(self._kill)  # also on Ctrl-C / a crashed test session
         deadline = time.monotonic() + self.startup_timeout
@@ -249,8 +284,10 @@ class Azurite:
             if self.proc.poll() is not None:
                 code = self.proc.returncode
                 self.proc = None
-                raise AzuriteError(f"Azurite exited with code {code} while starting "
-                                   f"({' '.join(cmd)}):\n{self.log[-4000:]}")
+                raise AzuriteError(
+                    f"Azurite exited with code {code} while starting "
+                    f"({' '.join(cmd)}):\n{self.log[-4000:]}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
@@ -258,8 +295,10 @@ class Azurite:
                 time.sleep(0.05)
         log = self.log
         self._kill()
-        raise AzuriteError(f"Azurite did not listen on 127.0.0.1:{self.port} within "
-                           f"{self.startup_timeout}s:\n{log[-4000:]}")
+        raise AzuriteError(
+            f"Azurite did not listen on 127.0.0.1:{self.port} within "
+            f"{self.startup_timeout}s:\n{log[-4000:]}"
+        )
 
     def _kill(self) -> None:
         proc, self.proc = self.proc, None

@@ -47,7 +47,8 @@ def make_tls_files(directory: str | Path | None = None) -> TlsFiles:
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -70,7 +71,8 @@ def make_tls_files(directory: str | Path | None = None) -> TlsFiles:
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
+            x509.KeyUsage(True, False, True, False, False, False, False, False, False),
+            critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -85,8 +87,6 @@ def make_tls_files(directory: str | Path | None = None) -> TlsFiles:
     files.ca_path.write_bytes(ca.public_bytes(pem))
     files.cert_path.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
     files.key_path.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return files

@@ -28,8 +28,14 @@ from .certs import TlsFiles, make_tls_files
 
 __all__ = ["BEHAVIOURS", "KeyVault"]
 
-BEHAVIOURS = ("latency", "forbidden_rbac", "forbidden_access_policy", "not_found", "throttle",
-              "unavailable")
+BEHAVIOURS = (
+    "latency",
+    "forbidden_rbac",
+    "forbidden_access_policy",
+    "not_found",
+    "throttle",
+    "unavailable",
+)
 _ROUTES = ("get", "list")
 
 
@@ -59,7 +65,7 @@ class _Secret:
 class _Handler(QuietHandler):
     server: Any
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         try:
             self.server.owner._handle(self)
         except Exception as exc:  # a bug in the fake must show up as a 500, not a hang
@@ -131,8 +137,15 @@ class KeyVault(BackgroundServer):
         if self._own_tls:
             shutil.rmtree(self.tls.ca_path.parent, ignore_errors=True)
 
-    def set_secret(self, name: str, value: str, *, content_type: str | None = None,
-                   enabled: bool = True, tags: dict[str, str] | None = None) -> str:
+    def set_secret(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None = None,
+        enabled: bool = True,
+        tags: dict[str, str] | None = None,
+    ) -> str:
         """Add a new (current) version of a secret; returns the version id."""
         version = uuid.uuid4().hex
         with self._lock:
@@ -145,8 +158,16 @@ class KeyVault(BackgroundServer):
         with self._lock:
             self._secrets.pop(name, None)
 
-    def inject(self, behaviour: str, *, secret: str | None = None, route: str | None = None,
-               times: int | None = None, seconds: float = 0.0, retry_after: int = 1) -> None:
+    def inject(
+        self,
+        behaviour: str,
+        *,
+        secret: str | None = None,
+        route: str | None = None,
+        times: int | None = None,
+        seconds: float = 0.0,
+        retry_after: int = 1,
+    ) -> None:
         """Make matching requests misbehave: for the next `times` of them, or always (None).
 
         behaviour: latency (sleep `seconds`, then answer normally; combines with the others),
@@ -169,8 +190,9 @@ class KeyVault(BackgroundServer):
     def count(self, route: str | None = None, secret: str | None = None) -> int:
         """Authenticated requests, optionally filtered by route and/or secret."""
         with self._lock:
-            return sum(n for (r, s), n in self.counts.items()
-                       if route in (None, r) and secret in (None, s))
+            return sum(
+                n for (r, s), n in self.counts.items() if route in (None, r) and secret in (None, s)
+            )
 
     def reset(self) -> None:
         with self._lock:
@@ -186,9 +208,7 @@ class KeyVault(BackgroundServer):
         with self._lock:
             for rule in list(self._rules):
                 if rule.matches(route, secret):
-                    if rule.behaviour != "latency" and any(
-                        r.behaviour != "latency" for r in taken
-                    ):
+                    if rule.behaviour != "latency" and any(r.behaviour != "latency" for r in taken):
                         continue  # one failure per request; the next rule waits its turn
                     taken.append(rule)
                     if rule.times is not None:
@@ -207,9 +227,14 @@ class KeyVault(BackgroundServer):
         elif segs[:1] == ["secrets"] and len(segs) in (2, 3):
             route, secret = "get", segs[1]
             version = segs[2] if len(segs) == 3 else None
-        entry: dict[str, Any] = {"route": route, "secret": secret, "path": h.path,
-                                 "api_version": query.get("api-version"), "oid": None,
-                                 "start": time.time()}
+        entry: dict[str, Any] = {
+            "route": route,
+            "secret": secret,
+            "path": h.path,
+            "api_version": query.get("api-version"),
+            "oid": None,
+            "start": time.time(),
+        }
         status, body, headers = self._dispatch(h, route, secret, version, query, entry)
         entry.update(status=status, end=time.time())
         with self._lock:
@@ -221,19 +246,30 @@ class KeyVault(BackgroundServer):
             return 400, _err("BadParameter", "The 'api-version' query parameter is missing."), {}
         auth = h.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
-            return 401, _err("Unauthorized", "AKV10000: Request is missing a Bearer or PoP "
-                             "token."), {"WWW-Authenticate": self._challenge()}
+            return (
+                401,
+                _err("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."),
+                {"WWW-Authenticate": self._challenge()},
+            )
         try:
             claims = jwt_claims(auth[7:])
         except Exception:
-            return 401, _err("Unauthorized", "AKV10021: Invalid token format."), \
-                {"WWW-Authenticate": self._challenge()}
+            return (
+                401,
+                _err("Unauthorized", "AKV10021: Invalid token format."),
+                {"WWW-Authenticate": self._challenge()},
+            )
         entry["oid"] = claims.get("oid")
         aud = str(claims.get("aud", "")).rstrip("/")
         if aud not in ("https://vault.azure.net", "https://vault.azure.net/.default"):
-            return 401, _err("Unauthorized", f"AKV10022: Invalid audience. Expected "
-                             f"https://vault.azure.net, found: {aud}."), \
-                {"WWW-Authenticate": self._challenge()}
+            return (
+                401,
+                _err(
+                    "Unauthorized",
+                    f"AKV10022: Invalid audience. Expected https://vault.azure.net, found: {aud}.",
+                ),
+                {"WWW-Authenticate": self._challenge()},
+            )
         if route == "other":
             return 400, _err("BadParameter", "Unknown route"), {}
 
@@ -251,8 +287,9 @@ class KeyVault(BackgroundServer):
             if failure is not None:
                 return self._failure(failure, claims, route, secret)
             if self.allowed_oids is not None and claims.get("oid") not in self.allowed_oids:
-                shape = "forbidden_rbac" if self.denied_shape == "rbac" else \
-                    "forbidden_access_policy"
+                shape = (
+                    "forbidden_rbac" if self.denied_shape == "rbac" else "forbidden_access_policy"
+                )
                 return self._failure(_Rule(shape, None, None, None), claims, route, secret)
             if route == "list":
                 return 200, self._list_page(query), {}
@@ -262,8 +299,10 @@ class KeyVault(BackgroundServer):
                 self._in_flight -= 1
 
     def _challenge(self) -> str:
-        return (f'Bearer authorization="https://login.microsoftonline.com/{self.tenant_id}", '
-                f'resource="https://vault.azure.net"')
+        return (
+            f'Bearer authorization="https://login.microsoftonline.com/{self.tenant_id}", '
+            f'resource="https://vault.azure.net"'
+        )
 
     def _vault_ref(self) -> str:
         return f"{self.vault_name};location=westeurope"
@@ -271,11 +310,12 @@ class KeyVault(BackgroundServer):
     def _failure(self, rule: _Rule, claims: dict[str, Any], route: str, secret: str | None):
         action = "getSecret" if route == "get" else "readMetadata"
         perm = "get" if route == "get" else "list"
-        caller = (f"appid={claims.get('appid')};oid={claims.get('oid')};"
-                  f"iss={claims.get('iss')}")
+        caller = f"appid={claims.get('appid')};oid={claims.get('oid')};iss={claims.get('iss')}"
         if rule.behaviour == "forbidden_rbac":
-            scope = (f"/subscriptions/00000000-0000-4000-8000-000000000000/resourcegroups/rg-odibi"
-                     f"/providers/microsoft.keyvault/vaults/{self.vault_name}")
+            scope = (
+                f"/subscriptions/00000000-0000-4000-8000-000000000000/resourcegroups/rg-odibi"
+                f"/providers/microsoft.keyvault/vaults/{self.vault_name}"
+            )
             if secret:
                 scope += f"/secrets/{secret}"
             msg = (
@@ -288,27 +328,47 @@ class KeyVault(BackgroundServer):
             )
             return 403, _err("Forbidden", msg, "ForbiddenByRbac"), {}
         if rule.behaviour == "forbidden_access_policy":
-            msg = (f"The user, group or application '{caller}' does not have secrets {perm} "
-                   f"permission on key vault '{self._vault_ref()}'. For help resolving this "
-                   "issue, please see https://go.microsoft.com/fwlink/?linkid=2125287")
+            msg = (
+                f"The user, group or application '{caller}' does not have secrets {perm} "
+                f"permission on key vault '{self._vault_ref()}'. For help resolving this "
+                "issue, please see https://go.microsoft.com/fwlink/?linkid=2125287"
+            )
             return 403, _err("Forbidden", msg, "AccessDenied"), {}
         if rule.behaviour == "not_found":
             return self._not_found(secret)
         if rule.behaviour == "throttle":
-            return 429, _err("Throttled", "Request was not processed because too many requests "
-                             "were received. Reason: VaultRequestTypeLimitReached"), \
-                {"Retry-After": str(rule.retry_after)}
+            return (
+                429,
+                _err(
+                    "Throttled",
+                    "Request was not processed because too many requests "
+                    "were received. Reason: VaultRequestTypeLimitReached",
+                ),
+                {"Retry-After": str(rule.retry_after)},
+            )
         return 503, _err("ServiceUnavailable", "The service is temporarily unavailable."), {}
 
     def _not_found(self, secret: str | None):
-        return 404, _err("SecretNotFound", f"A secret with (name/id) {secret} was not found in "
-                         "this key vault. If you recently deleted this secret you may be able to "
-                         "recover it using the correct recovery command. For help resolving this "
-                         "issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"), {}
+        return (
+            404,
+            _err(
+                "SecretNotFound",
+                f"A secret with (name/id) {secret} was not found in "
+                "this key vault. If you recently deleted this secret you may be able to "
+                "recover it using the correct recovery command. For help resolving this "
+                "issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+            ),
+            {},
+        )
 
     def _attributes(self, s: _Secret) -> dict[str, Any]:
-        return {"enabled": s.enabled, "created": s.created, "updated": s.created,
-                "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+        return {
+            "enabled": s.enabled,
+            "created": s.created,
+            "updated": s.created,
+            "recoveryLevel": "Recoverable+Purgeable",
+            "recoverableDays": 90,
+        }
 
     def _get(self, name: str, version: str | None):
         with self._lock:
@@ -318,10 +378,21 @@ class KeyVault(BackgroundServer):
             return self._not_found(name if version is None else f"{name}/{version}")
         s = match[-1]
         if not s.enabled:
-            return 403, _err("Forbidden", "Operation get is not allowed on a disabled secret.",
-                             "SecretDisabled"), {}
-        body: dict[str, Any] = {"value": s.value, "id": f"{self.url}secrets/{name}/{s.version}",
-                                "attributes": self._attributes(s), "tags": s.tags}
+            return (
+                403,
+                _err(
+                    "Forbidden",
+                    "Operation get is not allowed on a disabled secret.",
+                    "SecretDisabled",
+                ),
+                {},
+            )
+        body: dict[str, Any] = {
+            "value": s.value,
+            "id": f"{self.url}secrets/{name}/{s.version}",
+            "attributes": self._attributes(s),
+            "tags": s.tags,
+        }
         if s.content_type:
             body["contentType"] = s.content_type
         return 200, body, {}
@@ -331,18 +402,23 @@ class KeyVault(BackgroundServer):
         skip = int(query.get("$skiptoken") or 0)
         with self._lock:
             items = sorted((n, v[-1]) for n, v in self._secrets.items())
-        page = items[skip: skip + size]
+        page = items[skip : skip + size]
         value = []
         for name, s in page:
-            item: dict[str, Any] = {"id": f"{self.url}secrets/{name}",
-                                    "attributes": self._attributes(s), "tags": s.tags}
+            item: dict[str, Any] = {
+                "id": f"{self.url}secrets/{name}",
+                "attributes": self._attributes(s),
+                "tags": s.tags,
+            }
             if s.content_type:
                 item["contentType"] = s.content_type
             value.append(item)
         next_link = None
         if skip + size < len(items):
-            next_link = (f"{self.url}secrets?api-version={quote(query['api-version'])}"
-                         f"&$skiptoken={skip + size}&maxresults={size}")
+            next_link = (
+                f"{self.url}secrets?api-version={quote(query['api-version'])}"
+                f"&$skiptoken={skip + size}&maxresults={size}"
+            )
         return {"value": value, "nextLink": next_link}
 
 

@@ -3,8 +3,9 @@
 Use from a conftest.py:  `from tests.azure_fakes.pytest_plugin import *  # noqa: F403`
 (or `pytest_plugins = ["tests.azure_fakes.pytest_plugin"]` in the rootdir conftest).
 
-token_endpoint  function  fake IMDS; env applied with monkeypatch (AZURE_POD_IDENTITY_AUTHORITY_HOST,
-                          AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential; UNSET_ENV removed)
+token_endpoint  function  fake IMDS; env applied with monkeypatch
+                          (AZURE_POD_IDENTITY_AUTHORITY_HOST, AZURE_TOKEN_CREDENTIALS=
+                          ManagedIdentityCredential; every name in tokens.UNSET_ENV removed)
 key_vault       function  HTTPS Key Vault, empty; needs token_endpoint; sets REQUESTS_CA_BUNDLE
 secret_client   function  real SecretClient(key_vault.url, DefaultAzureCredential(), ...)
 azurite         session   Azurite (http) with accounts odibitest1, odibitest2 (+ devstoreaccount1)
@@ -23,8 +24,14 @@ from .azurite import Azurite, missing_reason
 from .keyvault import KeyVault
 from .tokens import TokenEndpoint
 
-__all__ = ["azurite", "azurite_https", "key_vault", "secret_client", "storage_accounts",
-           "token_endpoint"]
+__all__ = [
+    "azurite",
+    "azurite_https",
+    "key_vault",
+    "secret_client",
+    "storage_accounts",
+    "token_endpoint",
+]
 
 ACCOUNTS = ("odibitest1", "odibitest2")
 
@@ -50,8 +57,12 @@ def secret_client(key_vault: KeyVault):
     from azure.keyvault.secrets import SecretClient
 
     cred = DefaultAzureCredential()
-    client = SecretClient(key_vault.url, cred, verify_challenge_resource=False,
-                          connection_verify=str(key_vault.ca_path))
+    client = SecretClient(
+        key_vault.url,
+        cred,
+        verify_challenge_resource=False,
+        connection_verify=str(key_vault.ca_path),
+    )
     with client, cred:
         yield client
 

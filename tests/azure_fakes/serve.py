@@ -8,7 +8,7 @@ line `# ready` (export mode) and serves until SIGTERM/SIGINT or until its parent
 A secret value `@azurite:<account>` is replaced by that Azurite account's key.
 
 JSON shape: {"env": {...}, "unset": [...], "tokens": {"url"}, "key_vault": {"url", "ca_path"},
-             "azurite": {"blob_url", "accounts": {name: {"key", "blob_endpoint",
+             "azurite": {"blob_url", "pid", "ca_path", "accounts": {name: {"key", "blob_endpoint",
              "connection_string"}}}}
 """
 
@@ -44,8 +44,11 @@ def _watch_parent(ppid: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.azure_fakes.serve", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.azure_fakes.serve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--tokens", action="store_true", help="managed-identity token endpoint")
     p.add_argument("--keyvault", action="store_true", help="HTTPS Key Vault")
     p.add_argument("--azurite", action="store_true", help="Azurite blob service")
@@ -54,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--claims", help="token claims, e.g. oid=...,appid=...,tid=...")
     p.add_argument("--allowed-oids", help="comma list; other callers get 403")
     p.add_argument("--denied-shape", choices=("rbac", "access_policy"), default="rbac")
-    p.add_argument("--multiple-identities", action="store_true",
-                   help="IMDS answers 400 unless the request names an identity")
-    p.add_argument("--token-credentials", default="ManagedIdentityCredential",
-                   help="AZURE_TOKEN_CREDENTIALS value (ManagedIdentityCredential or prod)")
+    p.add_argument(
+        "--multiple-identities",
+        action="store_true",
+        help="IMDS answers 400 unless the request names an identity",
+    )
+    p.add_argument(
+        "--token-credentials",
+        default="ManagedIdentityCredential",
+        help="AZURE_TOKEN_CREDENTIALS value (ManagedIdentityCredential or prod)",
+    )
     p.add_argument("--accounts", default="odibitest1,odibitest2", help="Azurite account names")
     p.add_argument("--azurite-https", action="store_true", help="serve Azurite over TLS")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of exports")
@@ -82,16 +91,26 @@ def main(argv: list[str] | None = None) -> int:
             info["env"]["AZURITE_ACCOUNTS"] = az.accounts_env
             info["azurite"] = {
                 "blob_url": az.blob_url,
+                "pid": az.proc.pid if az.proc else None,
                 "ca_path": str(az.ca_path) if az.ca_path else None,
-                "accounts": {n: {"key": a.key, "blob_endpoint": a.blob_endpoint,
-                                 "connection_string": a.connection_string}
-                             for n, a in az.accounts.items()},
+                "accounts": {
+                    n: {
+                        "key": a.key,
+                        "blob_endpoint": a.blob_endpoint,
+                        "connection_string": a.connection_string,
+                    }
+                    for n, a in az.accounts.items()
+                },
             }
         if args.tokens:
             claims = _pairs(args.claims)
-            t = stack.enter_context(TokenEndpoint(
-                claims, multiple_identities=args.multiple_identities,
-                credentials=args.token_credentials))
+            t = stack.enter_context(
+                TokenEndpoint(
+                    claims,
+                    multiple_identities=args.multiple_identities,
+                    credentials=args.token_credentials,
+                )
+            )
             info["env"].update(t.env)
             info["unset"] = list(t.unset_env)
             info["tokens"] = {"url": t.url}
@@ -104,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                         p.error(f"secret {name}: {value} needs --azurite")
                     secrets[name] = az.keys[value.split(":", 1)[1]]
             oids = [o for o in (args.allowed_oids or "").split(",") if o] or None
-            kv = stack.enter_context(KeyVault(secrets, allowed_oids=oids,
-                                              denied_shape=args.denied_shape))
+            kv = stack.enter_context(
+                KeyVault(secrets, allowed_oids=oids, denied_shape=args.denied_shape)
+            )
             info["env"].update(kv.env)
             info["env"]["ODIBI_TEST_KEY_VAULT_URL"] = kv.url
             info["key_vault"] = {"url": kv.url, "ca_path": str(kv.ca_path)}

@@ -44,11 +44,21 @@ DEFAULT_CLAIMS: dict[str, Any] = {
 }
 
 UNSET_ENV: tuple[str, ...] = (
-    "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_USERNAME", "AZURE_PASSWORD",
-    "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
-    "MSI_ENDPOINT", "MSI_SECRET",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
 )
 
 IMDS_PATH = "/metadata/identity/oauth2/token"
@@ -67,15 +77,18 @@ def _b64(data: bytes) -> str:
 def make_jwt(claims: dict[str, Any]) -> str:
     header = {"typ": "JWT", "alg": "RS256", "kid": "odibi-fake"}
     return ".".join(
-        [_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()),
-         _b64(secrets.token_bytes(64))]
+        [
+            _b64(json.dumps(header).encode()),
+            _b64(json.dumps(claims).encode()),
+            _b64(secrets.token_bytes(64)),
+        ]
     )
 
 
 class _Handler(QuietHandler):
     server: Any
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.owner._handle(self)
 
 
@@ -180,7 +193,9 @@ class TokenEndpoint(BackgroundServer):
             monkeypatch.setenv(k, v)
 
     def env_for_subprocess(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in (os.environ if base is None else base).items() if k not in UNSET_ENV}
+        env = {
+            k: v for k, v in (os.environ if base is None else base).items() if k not in UNSET_ENV
+        }
         env.update(self.env)
         return env
 
@@ -201,8 +216,10 @@ class TokenEndpoint(BackgroundServer):
         if route == "other":
             return 404, {"error": "not_found", "error_description": "no such route"}
         if route == "imds" and headers.get("Metadata", "").lower() != "true":
-            return 400, {"error": "invalid_request",
-                         "error_description": "Required metadata header not specified"}
+            return 400, {
+                "error": "invalid_request",
+                "error_description": "Required metadata header not specified",
+            }
         if route == "app_service" and headers.get("X-IDENTITY-HEADER") != self.identity_header:
             return 401, {"statusCode": 401, "message": "Unauthorized: missing X-IDENTITY-HEADER"}
         with self._lock:
@@ -214,19 +231,22 @@ class TokenEndpoint(BackgroundServer):
         if failure is not None:
             if failure[0] == 400:
                 return 400, {"error": "invalid_request", "error_description": MULTIPLE_IDENTITIES}
-            return failure[0], {"error": "unknown_error",
-                                "error_description": f"Injected failure {failure[0]}"}
+            return failure[0], {
+                "error": "unknown_error",
+                "error_description": f"Injected failure {failure[0]}",
+            }
         resource = query.get("resource")
         if not resource:
-            return 400, {"error": "invalid_resource",
-                         "error_description": "AADSTS50001: resource is required"}
+            return 400, {
+                "error": "invalid_resource",
+                "error_description": "AADSTS50001: resource is required",
+            }
         selector = next((query[k] for k in _SELECTORS if query.get(k)), None)
         if selector is None and self.multiple_identities:
             return 400, {"error": "invalid_request", "error_description": MULTIPLE_IDENTITIES}
         if selector is not None and self.identities:
             if selector not in self.identities:
-                return 400, {"error": "invalid_request",
-                             "error_description": "Identity not found"}
+                return 400, {"error": "invalid_request", "error_description": "Identity not found"}
             base = {**self.claims, **self.identities[selector]}
         else:
             base = dict(self.claims)
@@ -234,7 +254,10 @@ class TokenEndpoint(BackgroundServer):
         claims = {
             "aud": resource,
             "iss": f"https://sts.windows.net/{base.get('tid')}/",
-            "iat": now, "nbf": now, "exp": now + self.expires_in, "ver": "1.0",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.expires_in,
+            "ver": "1.0",
             **base,
         }
         claims = {k: v for k, v in claims.items() if v is not None}
