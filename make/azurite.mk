@@ -3,7 +3,7 @@ AZURITE_VERSION ?= 3.35.0
 AZURITE_BIN := node_modules/.bin/azurite-blob
 
 .PHONY: azurite
-azurite: $(AZURITE_BIN)
+azurite: $(AZURITE_BIN)  ## install the Azurite storage emulator into node_modules (azure tests)
 
 $(AZURITE_BIN):
 	@command -v npm >/dev/null || { echo "npm not found: install Node 20 to run the azure tests" >&2; exit 1; }
