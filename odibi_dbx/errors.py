@@ -97,5 +97,11 @@ class RunFailed(OdibiError):
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint, or None when nothing is close."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
+    choices = list(choices)
+    matches = difflib.get_close_matches(name, choices, n=2, cutoff=0.6)
+    if not matches:
+        return None
+    ratio = [difflib.SequenceMatcher(None, name, m).ratio() for m in matches]
+    if len(matches) == 2 and ratio[0] == ratio[1]:
+        return f"did you mean '{matches[0]}' or '{matches[1]}'?"
+    return f"did you mean '{matches[0]}'?"

@@ -145,17 +145,16 @@ def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str]) -> l
     cycle = find_cycle({n: [x for x in d if x in deps and x != n] for n, d in deps.items()})
     if cycle:
         out.append(src.problem(where[cycle[0]] + ("depends_on",),
-                               "dependency cycle: " + " -> ".join(cycle + [cycle[0]]),
+                               "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) + " (each depends on the next)",
                                "remove one of these depends_on entries"))
-    for ni, node in nodes:
-        name = node.get("name")
-        if isinstance(name, str) and where.get(name) == ("pipelines", pi, "nodes", ni):
-            out += _node(src, where[name], node, deps, engine, declared, cyclic=bool(cycle))
+    for ni, node in nodes:  # duplicates too: their other problems are worth knowing
+        if isinstance(node.get("name"), str):
+            out += _node(src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared)
     return out
 
 
 def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engine,
-          declared: set[str], cyclic: bool) -> list[Problem]:
+          declared: set[str]) -> list[Problem]:
     out: list[Problem] = []
     name = node["name"]
     has_read, transform = isinstance(node.get("read"), dict), node.get("transform")
@@ -174,7 +173,7 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
                                    "use path: with a format on the pandas engine, or run with --engine spark"))
     if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
         return out
-    visible = set() if cyclic else ancestors(name, deps)
+    visible = ancestors(name, deps)  # terminates on cycles too
     from odibi_dbx.transforms import get_transform, registered
 
     for si, step in enumerate(transform["steps"]):
@@ -182,7 +181,7 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
         sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
         if isinstance(sql, str):
             has_this = si > 0 or has_read
-            out += _sql(src, spath, sql, visible, has_this, declared, engine, name)
+            out += _sql(src, spath, sql, visible, has_this, declared, engine, name, list(deps))
         elif isinstance(step, dict) and isinstance(step.get("function"), str):
             fn = step["function"]
             if get_transform(fn) is None:
@@ -194,7 +193,7 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
 
 
 def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
-         declared: set[str], engine, node: str) -> list[Problem]:
+         declared: set[str], engine, node: str, pipeline_nodes: list[str]) -> list[Problem]:
     from odibi_dbx import sql as S
 
     try:
@@ -211,10 +210,14 @@ def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
                     "reference the nodes this node depends on by name"
             else:
                 msg = f"SQL in node '{node}' references '{ref}', which is not a node it depends on"
-                hint = did_you_mean(ref, allowed) or (
-                    f"visible here: {', '.join(sorted(allowed))}" if allowed else
-                    "add the node to depends_on (SQL sees only nodes the node depends on)"
-                )
+                hint = did_you_mean(ref, allowed)
+                if hint is None and ref in pipeline_nodes:
+                    hint = f"add '{ref}' to depends_on: SQL sees only the nodes a node depends on"
+                elif hint is None:
+                    close = did_you_mean(ref, pipeline_nodes)
+                    hint = (f"{close} (and list it in depends_on)" if close else
+                            f"visible here: {', '.join(sorted(allowed))}" if allowed else
+                            "SQL sees only the nodes listed in depends_on (and what they depend on)")
             out.append(src.problem(path, msg, hint))
     if engine is not None:
         for issue in engine.sql_problems(tree):

@@ -54,7 +54,12 @@ def load_yaml(text: str, file: str) -> Source:
         ctx = getattr(exc, "context", None)
         if ctx:
             msg += f" ({ctx})"
-        return Source(file, None, problems=[Problem(msg, file, mark.line + 1 if mark else None)])
+        hint = None
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
+            hint = 'inside {...} quote values that use ${VAR}, e.g. base_path: "${VAR}"'
+        return Source(file, None,
+                      problems=[Problem(msg, file, mark.line + 1 if mark else None, hint=hint)])
     src = Source(file, None)
     if node is None:
         src.problems.append(Problem("the file is empty", file, 1))
