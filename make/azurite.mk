@@ -7,7 +7,7 @@ azurite: $(AZURITE_BIN)  ## install the Azurite storage emulator into node_modul
 
 $(AZURITE_BIN):
 	@command -v npm >/dev/null || { echo "npm not found: install Node 20 to run the azure tests" >&2; exit 1; }
-	npm install --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	npm install --prefix "$(CURDIR)" --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 	@test -x $@
 
 TEST_DEPS += azurite
