@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     common(s)
     s.add_argument("run_id", nargs="?", default="latest", help="run id (default: latest)")
     s.add_argument("--json", action="store_true", help="print the story JSON")
+
+    from odibi_dbx.setup.cli import add_setup_parser
+
+    add_setup_parser(sub)
     return p
 
 
@@ -78,6 +82,10 @@ def _err(text: str) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "setup":
+        from odibi_dbx.setup.cli import run_setup
+
+        return run_setup(args)
     from odibi_dbx.config import load_project
 
     loaded = load_project(args.project, env=args.env, engine=args.engine)
