@@ -1,4 +1,8 @@
-"""The @transform registry and the loading of a project's `imports:`."""
+"""The @transform registry and the loading of a project's `imports:`.
+
+Functions are registered under the module that defines them, so two projects loaded in one
+process (tests, a notebook) may each have their own `clean` without clashing.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import hashlib
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_REGISTRY: dict[str, Callable[..., Any]] = {}
+_REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}  # module -> name -> function
 
 
 @overload
@@ -27,35 +31,16 @@ def transform(fn: Any = None, *, name: str | None = None) -> Any:
     """
 
     def register(f: F) -> F:
-        key = name or f.__name__
-        old = _REGISTRY.get(key)
-        if old is not None and _origin(old) != _origin(f):
-            raise ValueError(
-                f"transform '{key}' is defined twice: in {_origin(old)} and {_origin(f)}; "
-                "rename one or use @transform(name=...)"
-            )
-        _REGISTRY[key] = f  # re-registering the same function (notebook re-run) replaces it
+        module = getattr(f, "__module__", None) or "__main__"
+        _REGISTRY.setdefault(module, {})[name or f.__name__] = f  # re-running a cell replaces it
         return f
 
     return register(fn) if fn is not None else register
 
 
-def _origin(f: Callable[..., Any]) -> str:
-    code = getattr(f, "__code__", None)
-    where = code.co_filename if code else getattr(f, "__module__", "?")
-    return f"{where}:{getattr(f, '__qualname__', f)}"
-
-
-def get_transform(name: str) -> Callable[..., Any] | None:
-    return _REGISTRY.get(name)
-
-
-def registered() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def load_import(entry: str, base_dir: Path) -> None:
-    """Import a module name or a .py file (relative to the project folder)."""
+def load_import(entry: str, base_dir: Path) -> list[str]:
+    """Import a module name or a .py file (relative to the project folder); return the modules
+    whose functions the project sees."""
     if entry.endswith(".py") or "/" in entry or "\\" in entry:
         path = (base_dir / entry).resolve()
         if not path.is_file():
@@ -65,13 +50,41 @@ def load_import(entry: str, base_dir: Path) -> None:
         spec = importlib.util.spec_from_file_location(mod_name, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        _REGISTRY.pop(mod_name, None)  # the file may have changed since the last load
         sys.modules[mod_name] = module
         try:
             spec.loader.exec_module(module)
         except BaseException:
             sys.modules.pop(mod_name, None)
             raise
-        return
+        return [mod_name]
     if str(base_dir) not in sys.path:
         sys.path.insert(0, str(base_dir))  # modules next to the project file
     importlib.import_module(entry)
+    return [m for m in _REGISTRY if m == entry or m.startswith(entry + ".")]
+
+
+class Functions:
+    """The function steps one project can call: its imports first, then functions registered
+    anywhere else (e.g. a notebook cell) when the name is unambiguous."""
+
+    def __init__(self, modules: Iterable[str] = ()):
+        self.modules = list(dict.fromkeys(modules))
+
+    def _candidates(self, name: str, modules: Iterable[str]) -> list[Callable[..., Any]]:
+        return [_REGISTRY[m][name] for m in modules if name in _REGISTRY.get(m, {})]
+
+    def get(self, name: str) -> Callable[..., Any] | None:
+        own = self._candidates(name, self.modules)
+        if len(own) > 1:
+            raise LookupError(
+                f"function '{name}' is defined in several imported modules: "
+                f"{', '.join(f.__module__ for f in own)}; rename one or use @transform(name=...)"
+            )
+        if own:
+            return own[0]
+        others = self._candidates(name, [m for m in _REGISTRY if m not in self.modules])
+        return others[0] if len(others) == 1 else None
+
+    def names(self) -> list[str]:
+        return sorted({n for m in _REGISTRY.values() for n in m})

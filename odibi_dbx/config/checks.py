@@ -13,15 +13,18 @@ from typing import Any
 from odibi_dbx.config.models import is_env_reference
 from odibi_dbx.config.source import Source
 from odibi_dbx.errors import Problem, did_you_mean
+from odibi_dbx.transforms import Functions
 
 
-def project_problems(src: Source, base_dir: Path, engine_name: str | None) -> list[Problem]:
+def project_problems(src: Source, base_dir: Path, engine_name: str | None,
+                     functions: Functions) -> list[Problem]:
+    """All cross-cutting problems; `functions` gets the modules the project imports."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
     connections = data.get("connections") if isinstance(data.get("connections"), dict) else {}
     out += _secret_literals(src)
     out += _connection_refs(src, data, list(connections))
-    out += _imports(src, data, base_dir)
+    out += _imports(src, data, base_dir, functions)
     engine = _engine_class(engine_name)
     names: set[str] = set()
     for pi, pipe in _items(data.get("pipelines")):
@@ -30,7 +33,7 @@ def project_problems(src: Source, base_dir: Path, engine_name: str | None) -> li
             if pname in names:
                 out.append(src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'"))
             names.add(pname)
-        out += _pipeline(src, pi, pipe, engine, _declared_tables(data))
+        out += _pipeline(src, pi, pipe, engine, _declared_tables(data), functions)
     return out
 
 
@@ -90,7 +93,7 @@ def _connection_refs(src: Source, data: dict, names: list[str]) -> list[Problem]
     return out
 
 
-def _imports(src: Source, data: dict, base_dir: Path) -> list[Problem]:
+def _imports(src: Source, data: dict, base_dir: Path, functions: Functions) -> list[Problem]:
     from odibi_dbx.transforms import load_import
 
     out = []
@@ -98,7 +101,7 @@ def _imports(src: Source, data: dict, base_dir: Path) -> list[Problem]:
         if not isinstance(entry, str):
             continue
         try:
-            load_import(entry, base_dir)
+            functions.modules += load_import(entry, base_dir)
         except Exception as exc:  # any failure of user code at import time
             out.append(
                 src.problem(("imports", i), f"cannot import '{entry}': {type(exc).__name__}: {exc}",
@@ -118,7 +121,8 @@ def _declared_tables(data: dict) -> set[str]:
     return out
 
 
-def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str]) -> list[Problem]:
+def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str],
+              functions: Functions) -> list[Problem]:
     out: list[Problem] = []
     nodes = list(_items(pipe.get("nodes")))
     deps: dict[str, list[str]] = {}
@@ -149,12 +153,12 @@ def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str]) -> l
                                "remove one of these depends_on entries"))
     for ni, node in nodes:  # duplicates too: their other problems are worth knowing
         if isinstance(node.get("name"), str):
-            out += _node(src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared)
+            out += _node(src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions)
     return out
 
 
 def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engine,
-          declared: set[str]) -> list[Problem]:
+          declared: set[str], functions: Functions) -> list[Problem]:
     out: list[Problem] = []
     name = node["name"]
     has_read, transform = isinstance(node.get("read"), dict), node.get("transform")
@@ -174,8 +178,6 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
     if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
         return out
     visible = ancestors(name, deps)  # terminates on cycles too
-    from odibi_dbx.transforms import get_transform, registered
-
     for si, step in enumerate(transform["steps"]):
         spath = path + ("transform", "steps", si)
         sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
@@ -184,8 +186,13 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
             out += _sql(src, spath, sql, visible, has_this, declared, engine, name, list(deps))
         elif isinstance(step, dict) and isinstance(step.get("function"), str):
             fn = step["function"]
-            if get_transform(fn) is None:
-                hint = did_you_mean(fn, registered()) or (
+            try:
+                found = functions.get(fn)
+            except LookupError as exc:
+                out.append(src.problem(spath + ("function",), str(exc)))
+                continue
+            if found is None:
+                hint = did_you_mean(fn, functions.names()) or (
                     "decorate it with @odibi_dbx.transform and list its module under imports:"
                 )
                 out.append(src.problem(spath + ("function",), f"unknown function '{fn}' in node '{name}'", hint))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from odibi_dbx.config.models import ProjectConfig
 from odibi_dbx.config.source import Source, apply_environment, load_yaml, substitute_env
 from odibi_dbx.config.structure import structure_problems
 from odibi_dbx.errors import ConfigError, Problem
+from odibi_dbx.transforms import Functions
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class LoadedProject:
     config: ProjectConfig
     file: Path
     environment: str | None
+    functions: Functions = field(default_factory=Functions)  # what function steps can call
 
     @property
     def base_dir(self) -> Path:
@@ -54,13 +56,15 @@ def load_project(
     apply_environment(src, env)
     if engine is not None:
         src.data["engine"] = engine
-    config, problems = _validate(src, file.parent)
+    functions = Functions()
+    config, problems = _validate(src, file.parent, functions)
     if problems or config is None:
         raise ConfigError(problems, shown)
-    return LoadedProject(config, file, env)
+    return LoadedProject(config, file, env, functions)
 
 
-def _validate(src: Source, base_dir: Path) -> tuple[ProjectConfig | None, list[Problem]]:
+def _validate(src: Source, base_dir: Path, functions: Functions
+              ) -> tuple[ProjectConfig | None, list[Problem]]:
     problems = list(src.problems)
     config = None
     try:
@@ -68,7 +72,8 @@ def _validate(src: Source, base_dir: Path) -> tuple[ProjectConfig | None, list[P
     except ValidationError as exc:
         problems += structure_problems(src, exc)
     engine = src.data.get("engine", "pandas")
-    problems += project_problems(src, base_dir, engine if isinstance(engine, str) else None)
+    problems += project_problems(src, base_dir, engine if isinstance(engine, str) else None,
+                                 functions)
     problems.sort(key=lambda p: (p.line or 0))
     return config, _dedupe(problems)
 

@@ -141,22 +141,25 @@ class Runner:
                 drop(frame)
 
         pending = dict(by_name)
+        settled: dict[str, str] = {}  # name -> final status, as seen by this thread
         running: dict[Future, str] = {}
         workers = max(1, self.engine.capabilities.max_parallel_nodes)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odibi-node") as pool:
             while pending or running:
                 for name in list(pending):
-                    bad = [d for d in deps[name] if results[d].status in ("failed", "skipped")]
+                    # decide on settled nodes only: a worker sets its status before settling
+                    bad = [d for d in deps[name] if settled.get(d) in ("failed", "skipped")]
                     if bad:
                         res = results[name]
                         res.status = "skipped"
-                        res.skipped_because = f"upstream node '{bad[0]}' {results[bad[0]].status}"
+                        res.skipped_because = f"upstream node '{bad[0]}' {settled[bad[0]]}"
+                        settled[name] = "skipped"
                         del pending[name]
                         self._emit("node_finished", info, res)
                         for u in uses[name]:
                             if u in frames:
                                 drop(frames[u])
-                    elif all(results[d].status == "success" for d in deps[name]):
+                    elif all(settled.get(d) == "success" for d in deps[name]):
                         node = pending.pop(name)
                         visible = {u: frames[u] for u in uses[name]}
                         running[pool.submit(self._run_node, info, pipe, node, visible,
@@ -167,6 +170,7 @@ class Runner:
                 for fut in done:
                     name = running.pop(fut)
                     settle(name, fut.result())  # _run_node never raises
+                    settled[name] = results[name].status
         ordered = [results[n.name] for n in nodes]
         self._emit("pipeline_finished", info, pipe.pipeline, ordered)
         return ordered
@@ -280,9 +284,7 @@ class Runner:
 
     def _call_function(self, node: str, i: int, step: FunctionStep, views: dict[str, Any],
                        current: Any) -> Any:
-        from odibi_dbx.transforms import get_transform
-
-        fn = get_transform(step.function)
+        fn = self.project.functions.get(step.function)
         if fn is None:
             raise NodeError(f"function '{step.function}' is not registered", node=node,
                             stage="transform", hint="list its module under imports:")
