@@ -45,8 +45,11 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
     """A SELECT over the source, for a DuckDB view."""
     if spec.format == "delta":
         return _read_delta(engine, spec)
-    source = _files(spec)
-    opts = {k.lower(): v for k, v in spec.options.items()}
+    if spec.connection.is_local:
+        source = _files(spec)
+        opts = {k.lower(): v for k, v in spec.options.items()}
+    else:
+        source, opts = _remote_files(engine, spec)
     if spec.format == "csv":
         args = {"header": True}
         infer = _truthy(opts.pop("inferschema", True))
@@ -80,11 +83,6 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
 def _files(spec: ReadSpec) -> str:
     """DuckDB file list for a file or a Spark-style folder of part files."""
     uri = spec.connection.uri(spec.path or "")
-    if not spec.connection.is_local:
-        raise NotImplementedError(
-            f"connection '{spec.connection.name}' ({spec.connection.type}) is not readable "
-            "by the pandas engine yet"
-        )
     p = Path(uri)
     if p.is_dir():
         ext = _EXT[spec.format]
@@ -95,6 +93,23 @@ def _files(spec: ReadSpec) -> str:
     if not p.exists() and not any(ch in uri for ch in "*?["):
         raise FileNotFoundError(f"{uri} does not exist")
     return _lit(uri)
+
+
+def _remote_files(engine: PandasEngine, spec: ReadSpec) -> tuple[str, dict[str, Any]]:
+    """Local copies of remote files (see pandas_remote) and the format options."""
+    from odibi_dbx.engines import pandas_remote
+
+    opts, user = pandas_remote.split_options(spec)
+    files = pandas_remote.local_copies(engine, spec, _EXT[spec.format], user)
+    return "[" + ", ".join(_lit(f) for f in files) + "]", {k.lower(): v for k, v in opts.items()}
+
+
+def _delta_options(spec: ReadSpec | WriteSpec) -> dict[str, str] | None:
+    if spec.connection.is_local:
+        return spec.connection.delta_storage_options() or None
+    from odibi_dbx.engines import pandas_remote
+
+    return pandas_remote.delta_options(spec.connection, pandas_remote.split_options(spec)[1])
 
 
 def _hidden(f: Path, root: Path) -> bool:
@@ -117,9 +132,9 @@ def _read_delta(engine: PandasEngine, spec: ReadSpec) -> str:
 
     dl = _deltalake()
     uri = spec.connection.uri(spec.path or "")
-    opts = spec.connection.delta_storage_options()
+    opts = _delta_options(spec)
     try:
-        table = dl.DeltaTable(uri, version=spec.version, storage_options=opts or None)
+        table = dl.DeltaTable(uri, version=spec.version, storage_options=opts)
     except dl.exceptions.TableNotFoundError:
         raise FileNotFoundError(f"no Delta table at {uri}") from None
     dataset = delta_features.arrow_source(table, uri)
@@ -137,7 +152,7 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
 
     dl = _deltalake()
     uri = spec.connection.uri(spec.path or "")
-    opts = spec.connection.delta_storage_options() or None
+    opts = _delta_options(spec)
     existing = None
     try:
         existing = dl.DeltaTable(uri, storage_options=opts)
@@ -196,10 +211,10 @@ def write(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResul
     if spec.format == "delta":
         return _write_delta(engine, frame, spec)
     if not spec.connection.is_local:
-        raise NotImplementedError(
-            f"connection '{spec.connection.name}' ({spec.connection.type}) is not writable "
-            "by the pandas engine yet"
-        )
+        from odibi_dbx.engines import pandas_remote
+
+        _, user = pandas_remote.split_options(spec)
+        return pandas_remote.write_files(engine, frame, spec, user, _copy)
     target = Path(spec.connection.uri(spec.path or ""))
     target.parent.mkdir(parents=True, exist_ok=True)
     tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"

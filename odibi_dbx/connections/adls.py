@@ -1,0 +1,153 @@
+"""`type: azure_adls` — an ADLS Gen2 container (one storage account) with its account key.
+
+The key comes from Key Vault (auth_mode key_vault, the default: fetched once per run by
+`secrets.fetch_all` before the first node runs) or from the config (direct_key, normally
+${ENV_VAR}). Either way it is registered with `redact` the moment it is known, and nothing here
+prints it: repr()/str() show the account, container and auth mode only.
+
+Every connection scopes its credentials to its own account, so any number of accounts work
+side by side: Spark conf keys carry the account name, Pandas-side I/O gets per-connection
+storage options.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+from odibi_dbx import redact
+from odibi_dbx.config.models import AdlsConnectionConfig
+from odibi_dbx.connections.base import Connection
+from odibi_dbx.connections.keyvault import vault_url
+from odibi_dbx.errors import MissingExtraError, OdibiError
+
+log = logging.getLogger(__name__)
+DFS_SUFFIX = "dfs.core.windows.net"
+
+
+class SecretNotFetched(OdibiError):
+    """A key_vault connection was used before its secret was fetched."""
+
+
+class AdlsConnection(Connection):
+    type = "azure_adls"
+
+    def __init__(self, name: str, config: AdlsConnectionConfig):
+        super().__init__(name)
+        self.account = config.account
+        self.container = config.container
+        self.path_prefix = config.path_prefix.strip("/")
+        self.auth_mode = config.auth_mode
+        self.secret_name = config.secret_name
+        self.endpoint = config.endpoint.rstrip("/") if config.endpoint else None
+        self.vault_url = (vault_url(config.key_vault_name, config.key_vault_url)
+                          if config.auth_mode == "key_vault" else None)
+        self._key: str | None = None
+        if config.auth_mode == "direct_key":
+            assert config.account_key is not None  # the model validator guarantees it
+            self._set_key(config.account_key.get_secret_value())
+            if os.environ.get("ODIBI_ENV", "").lower() == "production":
+                log.warning("connection '%s' uses auth_mode: direct_key in production; "
+                            "auth_mode: key_vault is recommended (the key then never sits in "
+                            "job parameters or environment variables)", name)
+
+    # -- secrets --
+    @property
+    def needs_secret(self) -> bool:
+        return self.auth_mode == "key_vault" and self._key is None
+
+    def set_secret(self, value: str) -> None:
+        """Called by secrets.fetch_all with the account key read from Key Vault."""
+        self._set_key(value)
+
+    def _set_key(self, value: str) -> None:
+        redact.register_secret(value)
+        self._key = value
+
+    @property
+    def account_key(self) -> str:
+        if self._key is None:
+            raise SecretNotFetched(
+                f"connection '{self.name}': the account key (secret '{self.secret_name}' in "
+                f"{self.vault_url}) has not been fetched yet. Project.run() fetches it; when using "
+                "connections directly, call odibi_dbx.connections.resolve_secrets(connections) "
+                "first")
+        return self._key
+
+    # -- locations --
+    @property
+    def dfs_host(self) -> str:
+        """<account>.dfs.<suffix>: the endpoint's cloud suffix when it names one (sovereign
+        clouds), else the public cloud's (emulators and IP endpoints keep production URLs)."""
+        if self.endpoint:
+            host = (urlsplit(self.endpoint).hostname or "").lower()
+            head = f"{self.account}.blob."
+            if host.startswith(head) and not host.startswith(f"{self.account}.blob.privatelink"):
+                return f"{self.account}.dfs.{host[len(head):]}"
+        return f"{self.account}.{DFS_SUFFIX}"
+
+    def uri(self, path: str) -> str:
+        parts = [p for p in (self.path_prefix, path.strip("/")) if p]
+        return f"abfss://{self.container}@{self.dfs_host}/{'/'.join(parts)}"
+
+    # -- credentials for each client --
+    def storage_options(self) -> dict[str, Any]:
+        """fsspec/adlfs options. With an endpoint override a connection string carries it
+        (adlfs has no endpoint/http option of its own; the connection string wins over the
+        account in the URL, so production-shaped abfss:// URLs keep working)."""
+        key = self.account_key
+        if not self.endpoint:
+            return {"account_name": self.account, "account_key": key}
+        proto = urlsplit(self.endpoint).scheme or "https"
+        return {"account_name": self.account, "connection_string": (
+            f"DefaultEndpointsProtocol={proto};AccountName={self.account};AccountKey={key};"
+            f"BlobEndpoint={self.endpoint};")}
+
+    def delta_storage_options(self) -> dict[str, str]:
+        """delta-rs (object_store) options."""
+        opts = {"account_name": self.account, "account_key": self.account_key}
+        if self.endpoint:
+            opts["endpoint"] = self.endpoint
+            if self.endpoint.startswith("http://"):
+                opts["allow_http"] = "true"
+        return opts
+
+    def spark_conf(self) -> dict[str, str]:
+        """The account-scoped key for Spark's ABFS driver. An http/IP endpoint (an emulator) has
+        no ABFS equivalent: the key is still set for the production host, and I/O will fail."""
+        return {f"fs.azure.account.key.{self.dfs_host}": self.account_key}
+
+    def filesystem(self) -> Any:
+        """An adlfs AzureBlobFileSystem with this connection's credentials."""
+        return make_filesystem(self.storage_options())
+
+    def blob_service_client(self) -> Any:
+        """An azure-storage-blob BlobServiceClient for this account."""
+        try:
+            from azure.storage.blob import BlobServiceClient
+        except ImportError:
+            raise MissingExtraError(f"connection '{self.name}'", "azure",
+                                    "azure-storage-blob") from None
+        opts = self.storage_options()
+        if "connection_string" in opts:
+            return BlobServiceClient.from_connection_string(opts["connection_string"])
+        return BlobServiceClient(f"https://{self.account}.blob.core.windows.net",
+                                 credential={"account_name": self.account,
+                                             "account_key": self.account_key})
+
+    def __repr__(self) -> str:
+        auth = (f"key_vault {self.vault_url} secret {self.secret_name!r}"
+                if self.auth_mode == "key_vault" else "direct_key")
+        return f"<AdlsConnection {self.name!r} {self.uri('')} auth={auth}>"
+
+    __str__ = __repr__
+
+
+def make_filesystem(storage_options: dict[str, Any]) -> Any:
+    try:
+        import adlfs
+    except ImportError:
+        raise MissingExtraError("ADLS on the pandas engine", "azure", "adlfs") from None
+    return adlfs.AzureBlobFileSystem(**storage_options)

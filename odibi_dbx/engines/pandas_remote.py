@@ -1,0 +1,216 @@
+"""Remote (ADLS) files for the Pandas engine, through fsspec/adlfs with per-connection options.
+
+Reads download the files to the engine's temp folder and hand DuckDB the local copies: the very
+same read_csv/read_parquet/read_json call as for local files (identical CSV type inference), and
+no process-wide state, so any number of storage accounts with different keys work at once
+(DuckDB's register_filesystem has one filesystem per protocol, so two accounts would clash).
+
+Writes: DuckDB writes the part files locally; they are uploaded under a hidden staging prefix next
+to the target (`.<name>.odibi-tmp-<tag>/`), copied into the target server-side, and only then are
+the target's previous files deleted (overwrite). A failure before that point leaves the previous
+output as it was and removes the staged and half-copied files.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
+
+log = logging.getLogger(__name__)
+
+# storage options users may not set in YAML: credentials come from the connection
+CREDENTIAL_OPTIONS = frozenset({
+    "account_name", "account_key", "connection_string", "sas_token", "credential",
+    "client_id", "client_secret", "tenant_id", "bearer_token", "token",
+})
+_GLOB = re.compile(r"[*?\[]")
+COPY_TIMEOUT = 600.0  # seconds to wait for one server-side copy
+
+
+# --- options -------------------------------------------------------------------------------------
+
+
+def split_options(spec: ReadSpec | WriteSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(format options, user storage_options) from a read/write `options:` mapping."""
+    opts = dict(spec.options)
+    user = opts.pop("storage_options", None) or {}
+    if not isinstance(user, Mapping):
+        raise ValueError("options.storage_options must be a mapping of fsspec/adlfs options")
+    bad = sorted(k for k in user if str(k).lower() in CREDENTIAL_OPTIONS)
+    if bad:
+        raise ValueError(
+            f"options.storage_options may not set {', '.join(bad)}: credentials come from "
+            f"connection '{spec.connection.name}' (key_vault or direct_key)")
+    return opts, dict(user)
+
+
+def storage_options(connection: Any, user: Mapping[str, Any]) -> dict[str, Any]:
+    """The connection's fsspec options with the user's merged over them (user wins)."""
+    return {**connection.storage_options(), **user}
+
+
+def delta_options(connection: Any, user: Mapping[str, Any]) -> dict[str, str] | None:
+    """delta-rs options: the connection's, the user's merged over them (values as strings)."""
+    opts = {**connection.delta_storage_options(), **{str(k): str(v) for k, v in user.items()}}
+    return opts or None
+
+
+def filesystem(connection: Any, user: Mapping[str, Any]) -> Any:
+    if not user:
+        fs = connection.filesystem()
+    else:
+        from odibi_dbx.connections.adls import make_filesystem
+
+        fs = make_filesystem(storage_options(connection, user))
+    fs.invalidate_cache()  # listings must reflect writes made through other clients
+    return fs
+
+
+def _scratch(engine: Any, prefix: str) -> Path:
+    """A folder that lives as long as the engine (views over downloaded files stay valid)."""
+    tmp = getattr(engine, "_tmp", None)
+    base = Path(tmp.name) / "remote" if tmp is not None else Path(tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+
+
+def _hidden(rel: str) -> bool:
+    return any(part.startswith((".", "_")) for part in rel.split("/"))
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]) -> list[str]:
+    """Download what `spec` names (a file, a folder of part files, or a glob); local paths."""
+    conn = spec.connection
+    fs = filesystem(conn, user)
+    uri = conn.uri(spec.path or "")
+    stripped = fs._strip_protocol(uri).rstrip("/")
+    if _GLOB.search(spec.path or ""):
+        root = stripped[: _GLOB.search(stripped).start()].rsplit("/", 1)[0]
+        files = [f for f in fs.glob(uri) if fs.isfile(f)]
+    elif fs.isdir(uri):
+        root = stripped
+        files = [f for f in fs.find(uri) if f.endswith(f".{ext}") and not _hidden(_rel(f, root))]
+        if not files:
+            raise FileNotFoundError(f"no .{ext} files in folder {uri}")
+    elif fs.isfile(uri):
+        root, files = stripped.rsplit("/", 1)[0], [stripped]
+    else:
+        raise FileNotFoundError(f"{uri} does not exist (connection '{conn.name}')")
+    if not files:
+        raise FileNotFoundError(f"no files match {uri}")
+    dest = _scratch(engine, f"read-{conn.name}-")
+    local = [str(dest / _rel(f, root)) for f in sorted(files)]
+    for p in local:
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    fs.get(sorted(files), local)
+    log.debug("downloaded %d file(s) from %s in %.2fs", len(files), uri, time.monotonic() - t0)
+    return local
+
+
+def _rel(path: str, root: str) -> str:
+    return path[len(root):].lstrip("/") if path.startswith(root) else posixpath.basename(path)
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, Any],
+                copy: Callable[[Any, Any, WriteSpec, Path, str], int]) -> WriteResult:
+    """Write `frame` as part files under the target folder: stage, copy in, then drop the old."""
+    conn = spec.connection
+    fs = filesystem(conn, user)
+    target_uri = conn.uri(spec.path or "")
+    target = fs._strip_protocol(target_uri).rstrip("/")
+    if "/" not in target:
+        raise ValueError(f"write path of node '{spec.node}' is empty: name a folder under "
+                         f"connection '{conn.name}'")
+    parent, name = target.rsplit("/", 1)
+    tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
+    staging = f"{parent}/.{name}.odibi-tmp-{tag}"
+    local = _scratch(engine, f"write-{conn.name}-")
+    try:
+        rows = copy(engine, frame, spec, local, tag)
+        rels = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+        if spec.mode == "append" and fs.isfile(target):
+            raise ValueError(f"cannot append to {target_uri}: it is a file, not a folder of "
+                             "part files")
+        old = [] if spec.mode == "append" else _existing(fs, target)
+        fs.put([str(local / r) for r in rels], [f"{staging}/{r}" for r in rels])
+        new = [f"{target}/{r}" for r in rels]
+        _commit(conn, [f"{staging}/{r}" for r in rels], new)
+        stale = sorted(set(old) - set(new))
+        if stale:
+            fs.rm(stale)
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
+        _remove_quietly(fs, staging)
+        fs.invalidate_cache()
+    return WriteResult(target_uri, rows, {"mode": spec.mode, "files": len(rels)})
+
+
+def _existing(fs: Any, target: str) -> list[str]:
+    if fs.isfile(target):
+        return [target]
+    if fs.isdir(target):
+        return list(fs.find(target))
+    return []
+
+
+def _commit(conn: Any, sources: list[str], dests: list[str]) -> None:
+    """Server-side copy staged blobs into place; on failure remove what was copied and re-raise."""
+    service = conn.blob_service_client()
+    done: list[str] = []
+    try:
+        with service:
+            for src, dst in zip(sources, dests, strict=True):
+                _copy_blob(service, src, dst)
+                done.append(dst)
+    except BaseException:
+        if done:
+            log.warning("write to %s failed while committing; removing %d copied file(s), the "
+                        "previous output is untouched", posixpath.dirname(dests[0]), len(done))
+            _remove_quietly(conn.filesystem(), done)
+        raise
+
+
+def _copy_blob(service: Any, src: str, dst: str) -> None:
+    sc, sb = src.split("/", 1)
+    dc, db = dst.split("/", 1)
+    source = service.get_blob_client(sc, sb)
+    dest = service.get_blob_client(dc, db)
+    status = dest.start_copy_from_url(source.url).get("copy_status")
+    deadline = time.monotonic() + COPY_TIMEOUT
+    while status == "pending":  # large blobs copy asynchronously
+        if time.monotonic() > deadline:
+            dest.abort_copy(dest.get_blob_properties().copy.id)
+            raise TimeoutError(f"server-side copy of {src} to {dst} did not finish in "
+                               f"{COPY_TIMEOUT:.0f}s")
+        time.sleep(0.5)
+        status = dest.get_blob_properties().copy.status
+    if status != "success":
+        raise OSError(f"server-side copy of {src} to {dst} ended with status {status}")
+
+
+def _remove_quietly(fs: Any, paths: str | list[str]) -> None:
+    try:
+        if isinstance(paths, str):
+            if fs.exists(paths):
+                fs.rm(paths, recursive=True)
+        elif paths:
+            fs.rm(paths)
+    except Exception as exc:  # cleanup must not hide the real outcome
+        log.warning("could not remove temporary files %s: %s", paths, exc)
