@@ -138,6 +138,10 @@ class PandasEngine(Engine):
         import pandas as pd
 
         table = self.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
+        if int(pd.__version__.split(".")[0]) < 2:
+            # pandas 1.5 (DBR 15.4 LTS): ArrowDtype is experimental (no .round(), .dt, ...), so
+            # use numpy/nullable dtypes; nullable ints and bools keep their type through nulls.
+            return table.to_pandas(types_mapper=_nullable_dtype)
         return table.to_pandas(types_mapper=pd.ArrowDtype)
 
     def from_user(self, df: Any) -> DuckFrame:
@@ -244,3 +248,15 @@ def schema_checks(actual: dict[str, str], expected: dict[str, str] | list[str]) 
             out.append(CheckResult(f"schema:{col}", True, actual[col]))
     return out
 
+
+def _nullable_dtype(arrow_type: Any) -> Any:
+    """pandas 1.x: Arrow ints/bools -> pandas nullable dtypes; everything else the default."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    if pa.types.is_integer(arrow_type):
+        name = str(arrow_type).replace("int", "Int").replace("uInt", "UInt")  # uint8 -> UInt8
+        return pd.api.types.pandas_dtype(name)
+    return None
