@@ -23,6 +23,7 @@ $(VENV)/.demo-ready: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 # every extra the tests exercise (Spark, Azure, Databricks, notebooks)
 $(VENV)/.test-ready: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(PIP) install -q -c $(CONSTRAINTS) -e ".[delta,spark,azure,databricks,dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(VENV)/.demo-ready
 
 demo: $(VENV)/.demo-ready  ## run the sample project on the Pandas engine
