@@ -81,7 +81,15 @@ def _problem(src: Source, err: dict, path: tuple) -> Problem:
         hint = "node names become SQL view names, so they must be valid identifiers"
     elif kind == "string_pattern_mismatch" and key == "account":
         msg = "a storage account name is 3-24 lower-case letters and digits"
+    elif kind.endswith(("_type", "_parsing")) and not _sensitive(path):
+        shown = repr(err.get("input"))
+        msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
     return Problem(msg, src.file, src.line(path), _fmt(src, path), hint)
+
+
+def _sensitive(path: tuple) -> bool:
+    return any(isinstance(p, str) and any(w in p.lower() for w in ("key", "secret", "password",
+                                                                    "token")) for p in path)
 
 
 def _fmt(src: Source, path: tuple) -> str:

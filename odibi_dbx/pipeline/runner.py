@@ -317,7 +317,8 @@ def _uses(node: NodeConfig, deps: dict[str, list[str]]) -> list[str]:
         else:
             from odibi_dbx import sql as S
 
-            used |= {t for t in S.referenced_tables(S.parse_spark(step.sql)) if t in ups}
+            lower = {u.lower(): u for u in ups}  # SQL names are case-insensitive
+            used |= {lower[t] for t in S.referenced_tables(S.parse_spark(step.sql)) if t in lower}
     return sorted(used)
 
 

@@ -1,0 +1,21 @@
+"""Spark SQL steps on DuckDB: parse, check portability, translate.
+
+Every construct either gives Spark's result on DuckDB or is rejected before running with
+NotPortableError and advice. See docs/sql-portability.md.
+"""
+
+from __future__ import annotations
+
+from odibi_dbx.sql.denylist import portability_problems
+from odibi_dbx.sql.errors import NotPortableError, SqlSyntaxError
+from odibi_dbx.sql.parse import parse_spark, referenced_tables
+from odibi_dbx.sql.rewrite import to_duckdb
+
+__all__ = [
+    "NotPortableError",
+    "SqlSyntaxError",
+    "parse_spark",
+    "portability_problems",
+    "referenced_tables",
+    "to_duckdb",
+]

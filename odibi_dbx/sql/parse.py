@@ -1,0 +1,109 @@
+"""Parse one Spark SQL (Databricks dialect) query and list the tables it reads."""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from odibi_dbx.sql.errors import SqlSyntaxError
+
+READ_DIALECT = "databricks"  # keeps ANSI CAST; "spark" would turn every CAST into TRY_CAST
+_QUERY_TYPES = (exp.Query, exp.Values)
+
+
+def parse_spark(sql: str) -> exp.Expression:
+    """Parse exactly one query (SELECT / WITH / set operation / VALUES)."""
+    try:
+        trees = sqlglot.parse(sql, read=READ_DIALECT)
+    except ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        desc = str(err.get("description") or e).splitlines()[0]
+        raise SqlSyntaxError(desc, err.get("line"), err.get("col")) from None
+    except TokenError as e:
+        raise SqlSyntaxError(str(e).splitlines()[0], *_token_error_position(sql)) from None
+    trees = [t for t in trees if t is not None]
+    if not trees:
+        raise SqlSyntaxError("empty SQL: a SQL step is one SELECT query", 1, 1)
+    if len(trees) > 1:
+        line, col = _position_of(sql, trees[1])
+        raise SqlSyntaxError(
+            "more than one statement: a SQL step is one SELECT query (remove the ';')", line, col
+        )
+    tree = trees[0]
+    if not isinstance(tree, _QUERY_TYPES):
+        kind = tree.key.upper()
+        raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
+    if re.search(r"\btimestamp_ntz\b", sql, re.IGNORECASE):
+        for dt in tree.find_all(exp.DataType):
+            if dt.this == exp.DataType.Type.TIMESTAMP:
+                dt.meta["ntz"] = True  # sqlglot maps TIMESTAMP_NTZ and to_timestamp alike
+    return tree
+
+
+def _position_of(sql: str, tree: exp.Expression) -> tuple[int, int]:
+    """Best-effort 1-based line/column of the start of a later statement."""
+    cut = sql.find(";")
+    offset = cut + 1 if cut >= 0 else 0
+    while offset < len(sql) and sql[offset].isspace():
+        offset += 1
+    return _line_col(sql, offset)
+
+
+def _token_error_position(sql: str) -> tuple[int | None, int | None]:
+    # sqlglot's tokenizer errors carry no position; an unterminated quote is the usual cause
+    for quote in ("'", '"', "`"):
+        if sql.count(quote) % 2:
+            return _line_col(sql, sql.rfind(quote))
+    return None, None
+
+
+def _line_col(sql: str, offset: int) -> tuple[int, int]:
+    line = sql.count("\n", 0, offset) + 1
+    col = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def table_key(table: exp.Table) -> str:
+    """Lower-cased dotted name of a table reference ("catalog.db.name")."""
+    parts = [p.name for p in table.parts]
+    return ".".join(parts).lower()
+
+
+def is_cte_reference(table: exp.Table) -> bool:
+    """True when an unqualified name refers to a CTE visible at this point of the query."""
+    if table.args.get("db") or table.args.get("catalog"):
+        return False
+    name = table.name.lower()
+    child: exp.Expression = table
+    node = table.parent
+    while node is not None:
+        with_ = node.args.get("with_") or node.args.get("with")
+        if isinstance(with_, exp.With):
+            visible = []
+            for cte in with_.expressions:
+                if cte is child:
+                    break  # a CTE sees only the CTEs defined before it
+                visible.append(cte.alias_or_name.lower())
+            if name in visible:
+                return True
+        child, node = node, node.parent
+    return False
+
+
+def source_tables(tree: exp.Expression) -> list[exp.Table]:
+    """Table nodes that read a real table or view (not a CTE, not a table function)."""
+    out = []
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or not table.name:
+            continue
+        if not is_cte_reference(table):
+            out.append(table)
+    return out
+
+
+def referenced_tables(tree: exp.Expression) -> set[str]:
+    """Lower-cased names of the tables and views the query reads, CTE names excluded."""
+    return {table_key(t) for t in source_tables(tree)}

@@ -1,0 +1,76 @@
+"""Translate a Spark SQL query to DuckDB SQL: deny-list, rewrite rules, table substitution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from odibi_dbx.sql.denylist import portability_problems
+from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
+from odibi_dbx.sql.rules import RULES, Context
+from odibi_dbx.sql.types import KEY
+
+WRITE_DIALECT = "duckdb"
+
+
+def to_duckdb(
+    sql_or_tree: str | exp.Expression,
+    *,
+    tables: Mapping[str, str] | None = None,
+    schema: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Spark SQL -> DuckDB SQL giving Spark's result, or NotPortableError.
+
+    `tables` maps a referenced table name (lower-case) to the DuckDB relation to read instead.
+    `schema` optionally maps table names to {column: type} (Spark or DuckDB type names); with
+    it, type-dependent rules (decimal division, sum/avg of decimals) match Spark's result types.
+    """
+    tree = parse_spark(sql_or_tree) if isinstance(sql_or_tree, str) else sql_or_tree.copy()
+    ctx = Context.build(tree, schema)
+    problems = portability_problems(tree)
+    if problems:
+        raise problems[0]
+    if tables:
+        _substitute_tables(tree, {k.lower(): v for k, v in tables.items()})
+    tree = apply_rules(tree, ctx)
+    try:
+        return tree.sql(dialect=WRITE_DIALECT, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as e:
+        msg = str(e).splitlines()[0]
+        raise NotPortableError(
+            msg, f"Not supported on the Pandas engine: {msg}.",
+            "rewrite the expression with the portable functions in docs/sql-portability.md, "
+            "or run this step on the Spark engine.",
+        ) from None
+
+
+def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Post-order walk: children are rewritten first; the first matching rule wins per node."""
+    for child in list(tree.iter_expressions()):
+        parent, key, index = child.parent, child.arg_key, child.index
+        new = apply_rules(child, ctx)
+        if new is not child:
+            parent.set(key, new, index)
+    for rule in RULES:
+        new = rule(tree, ctx)
+        if new is not None and new is not tree:
+            if KEY in tree.meta:
+                new.meta[KEY] = tree.meta[KEY]
+            return new
+    return tree
+
+
+def _substitute_tables(tree: exp.Expression, tables: Mapping[str, str]) -> None:
+    for table in source_tables(tree):
+        target = tables.get(table_key(table))
+        if target is None:
+            continue
+        new = exp.to_table(target, dialect=WRITE_DIALECT)
+        alias = table.args.get("alias")
+        if alias is None:
+            alias = exp.TableAlias(this=exp.to_identifier(table.name))
+        new.set("alias", alias)
+        table.replace(new)

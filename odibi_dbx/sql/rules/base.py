@@ -1,0 +1,72 @@
+"""Rule signature, the rewrite context and helpers to build DuckDB expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from odibi_dbx.sql import types as ty
+
+
+@dataclass
+class Context:
+    """What rules may know about the query (column types live on the nodes' meta)."""
+
+    has_schema: bool = False
+
+    @classmethod
+    def build(cls, tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None) -> Context:
+        ty.annotate(tree, schema)
+        return cls(has_schema=bool(schema))
+
+
+Rule = Callable[[exp.Expression, Context], "exp.Expression | None"]
+
+
+def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
+    """Parse a DuckDB template; `{name}` placeholders become the given nodes (or literal text)."""
+    text = template
+    nodes = {}
+    for name, value in args.items():
+        if isinstance(value, exp.Expression):
+            nodes[name] = value
+            text = text.replace("{" + name + "}", f"__arg_{name}__")
+        else:
+            text = text.replace("{" + name + "}", str(value))
+    tree = sqlglot.parse_one(text, read="duckdb")
+    for col in list(tree.find_all(exp.Column)):
+        if col.name.startswith("__arg_") and not col.table:
+            col.replace(nodes[col.name[6:-2]].copy())
+    return tree
+
+
+def cast(node: exp.Expression, to: str) -> exp.Cast:
+    return exp.Cast(this=node, to=exp.DataType.build(to, dialect="duckdb"))
+
+
+def spark_type(node: exp.Expression | None) -> exp.DataType | None:
+    return ty.type_of(node)
+
+
+def is_a(node: exp.Expression | None, *kinds: exp.DataType.Type) -> bool:
+    t = ty.type_of(node)
+    return t is not None and t.this in kinds
+
+
+def fn_name(node: exp.Expression) -> str:
+    """Lower-case name of an unmapped (Anonymous) function call, else ''."""
+    return node.name.lower() if isinstance(node, exp.Anonymous) else ""
+
+
+def literal_str(node: exp.Expression | None) -> str | None:
+    return node.this if isinstance(node, exp.Literal) and node.is_string else None
+
+
+T = exp.DataType.Type
+TIMESTAMPS = (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMP)
+STRINGS = (T.VARCHAR, T.TEXT, T.CHAR)
+INTEGRAL = (T.TINYINT, T.SMALLINT, T.INT, T.BIGINT)
+FRACTIONAL = (T.DECIMAL, T.DOUBLE, T.FLOAT)

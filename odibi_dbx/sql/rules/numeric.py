@@ -1,0 +1,192 @@
+"""Numbers: integral casts, rounding, decimal result types, pmod, sign, floor/ceil."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from odibi_dbx.sql import types as ty
+from odibi_dbx.sql.rules.base import (
+    INTEGRAL, STRINGS, Context, T, cast, duck, fn_name, is_a,
+)
+
+_INTEGRAL_TARGETS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
+
+
+def integral_cast_truncates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark truncates fractions when casting numbers to integers (DuckDB rounds) and rejects
+    # fractional strings ('3.7' is CAST_INVALID_INPUT; DuckDB would give 4)
+    if not (isinstance(node, exp.Cast) and node.to.this in _INTEGRAL_TARGETS):
+        return None
+    x = node.this
+    if is_a(x, *INTEGRAL) or is_a(x, T.BOOLEAN):
+        return None
+    if is_a(x, *STRINGS):
+        checked = duck(
+            "CASE WHEN {x} IS NULL OR REGEXP_FULL_MATCH({x}, '\\s*[+-]?[0-9]+\\s*') THEN {x} "
+            "ELSE ERROR('[CAST_INVALID_INPUT] cannot cast ''' || {x} || ''' to an integer') END",
+            x=x,
+        )
+        return exp.Cast(this=checked, to=node.to)
+    return exp.Cast(this=exp.func("TRUNC", x), to=node.to)
+
+
+def _half_up_double(x: exp.Expression, d: exp.Expression) -> exp.Expression:
+    # Spark rounds doubles via BigDecimal of the shortest decimal repr (2.675 -> 2.68)
+    return duck(
+        "CASE WHEN ISFINITE({x}) AND ABS({x}) < 1e15 "
+        "THEN CAST(ROUND(CAST(CAST({x} AS VARCHAR) AS DECIMAL(38, 18)), {d}) AS DOUBLE) "
+        "ELSE ROUND({x}, {d}) END",
+        x=x, d=d,
+    )
+
+
+def _round_decimal_type(x: exp.Expression, d: exp.Expression) -> str | None:
+    ps = ty.dec_ps(ty.type_of(x))
+    if ps and isinstance(d, exp.Literal) and not d.is_string and int(d.this) >= 0:
+        p, s = ps
+        scale = min(int(d.this), s)
+        return f"DECIMAL({min(38, p - s + scale + 1)}, {scale})"
+    return None
+
+
+def round_half_up(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # ROUND of a double differs at .xx5 ties; decimals keep Spark's result precision
+    if not isinstance(node, exp.Round):
+        return None
+    x, d = node.this, node.args.get("decimals") or exp.Literal.number(0)
+    if is_a(x, T.DOUBLE, T.FLOAT):
+        return _half_up_double(x, d)
+    dec = _round_decimal_type(x, d)
+    if dec:
+        return cast(exp.Round(this=x, decimals=d), dec)
+    return None
+
+
+def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # bround is HALF_EVEN: DuckDB ROUND_EVEN, on the decimal repr for doubles
+    if fn_name(node) != "bround":
+        return None
+    x = node.expressions[0]
+    d = node.expressions[1] if len(node.expressions) > 1 else exp.Literal.number(0)
+    if is_a(x, T.DOUBLE, T.FLOAT):
+        return duck(
+            "CASE WHEN ISFINITE({x}) AND ABS({x}) < 1e15 "
+            "THEN CAST(ROUND_EVEN(CAST(CAST({x} AS VARCHAR) AS DECIMAL(38, 18)), {d}) AS DOUBLE) "
+            "ELSE ROUND_EVEN({x}, {d}) END",
+            x=x, d=d,
+        )
+    out = exp.func("ROUND_EVEN", x, d)
+    dec = _round_decimal_type(x, d)
+    return cast(out, dec) if dec else out
+
+
+def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
+    return duck("CAST({x} * {m} AS HUGEINT)", x=x, m=exp.Literal.number(10**scale))
+
+
+def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark divides decimals exactly and rounds HALF_UP to its result scale; DuckDB gives DOUBLE
+    if not isinstance(node, exp.Div):
+        return None
+    out = ty.dec_ps(ty.type_of(node))
+    a, b = ty.as_decimal(node.left), ty.as_decimal(node.right)
+    if not (out and a and b):
+        return None
+    p, s = out
+    k = s - a[1] + b[1]
+    num = duck("{n} * {m}", n=_unscaled(node.left, a[1]), m=exp.Literal.number(10**k))
+    return _decimal_quotient(num, _unscaled(node.right, b[1]), p, s)
+
+
+def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) -> exp.Expression:
+    q = duck(
+        "SIGN({n}) * SIGN({d}) * ((ABS({n}) * 2 + ABS({d})) // (2 * ABS({d})))", n=num, d=den
+    )
+    return duck(
+        f"CAST(CAST({{q}} AS DECIMAL(38, 0)) * CAST('1e-{s}' AS DECIMAL(38, {s})) "
+        f"AS DECIMAL({p}, {s}))",
+        q=q,
+    )
+
+
+def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # + - * on decimals: same value, but Spark's precision rules differ from DuckDB's
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        ps = ty.dec_ps(ty.type_of(node))
+        if ps and ty.as_decimal(node.left) and ty.as_decimal(node.right):
+            return cast(node, f"DECIMAL({ps[0]}, {ps[1]})")
+    return None
+
+
+def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark: sum(int/bigint) is BIGINT (DuckDB HUGEINT), sum(decimal(p,s)) is DECIMAL(p+10,s)
+    if isinstance(node, exp.Sum):
+        t = ty.type_of(node)
+        if t is not None and t.this in (T.BIGINT, T.DECIMAL):
+            return cast(node, t.sql("duckdb"))
+    return None
+
+
+def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark avg(decimal(p,s)) is DECIMAL(p+4, s+4), exact and HALF_UP; DuckDB gives DOUBLE
+    if not isinstance(node, exp.Avg):
+        return None
+    src, out = ty.dec_ps(ty.type_of(node.this)), ty.dec_ps(ty.type_of(node))
+    if not (src and out):
+        return None
+    x = node.this
+    num = duck("CAST(SUM({x}) * {m} AS HUGEINT)", x=x, m=exp.Literal.number(10 ** src[1]))
+    num = duck("{n} * {m}", n=num, m=exp.Literal.number(10 ** (out[1] - src[1])))
+    den = duck("CAST(COUNT({x}) AS HUGEINT)", x=x)
+    return duck("CASE WHEN COUNT({x}) = 0 THEN NULL ELSE {q} END", x=x,
+                q=_decimal_quotient(num, den, *out))
+
+
+def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # pmod: the non-negative remainder (for a positive divisor)
+    if fn_name(node) == "pmod" and len(node.expressions) == 2:
+        a, n = node.expressions
+        return duck("CASE WHEN {a} % {n} < 0 THEN ({a} % {n} + {n}) % {n} ELSE {a} % {n} END",
+                    a=a, n=n)
+    return None
+
+
+def sign_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark sign/signum always returns DOUBLE
+    if isinstance(node, exp.Sign):
+        return cast(node, "DOUBLE")
+    return None
+
+
+def floor_ceil_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark floor/ceil of a double or an integer is BIGINT; of DECIMAL(p,s) is DECIMAL(p-s+1,0)
+    if isinstance(node, (exp.Floor, exp.Ceil)) and not node.args.get("decimals"):
+        x = node.this
+        if is_a(x, T.DOUBLE, T.FLOAT, *INTEGRAL):
+            return cast(node, "BIGINT")
+        ps = ty.dec_ps(ty.type_of(x))
+        if ps:
+            return cast(node, f"DECIMAL({min(38, ps[0] - ps[1] + 1)}, 0)")
+    return None
+
+
+def power_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark power/pow is DOUBLE
+    if isinstance(node, exp.Pow):
+        return cast(node, "DOUBLE")
+    return None
+
+
+RULES = [
+    integral_cast_truncates,
+    round_half_up,
+    bround_half_even,
+    decimal_division,
+    decimal_result_type,
+    sum_result_type,
+    avg_decimal,
+    pmod,
+    sign_double,
+    floor_ceil_types,
+    power_double,
+]

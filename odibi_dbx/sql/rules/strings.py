@@ -1,0 +1,140 @@
+"""Strings, regular expressions and JSON."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str
+
+
+def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Java replacement strings use $1; RE2 (DuckDB) uses \1
+    if isinstance(node, exp.RegexpReplace):
+        rep = node.args.get("replacement")
+        text = literal_str(rep)
+        if text is None:
+            if rep is not None and not isinstance(rep, exp.Literal):
+                raise NotPortableError(
+                    "regexp_replace", "regexp_replace with a non-literal replacement is not "
+                    "supported on the Pandas engine.", "use a string literal replacement.",
+                )
+            return None
+        if "$" in text or "\\" in text:
+            new = re.sub(r"\\(.)|\$(\d)", lambda m: m.group(1) if m.group(1) else "\\" + m.group(2),
+                         text)
+            node.set("replacement", exp.Literal.string(new))
+            return node
+    return None
+
+
+def substring_pos_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark treats a start position of 0 as 1
+    if isinstance(node, exp.Substring):
+        start = node.args.get("start")
+        if isinstance(start, exp.Literal) and not start.is_string and start.this == "0":
+            node.set("start", exp.Literal.number(1))
+            return node
+        if start is not None and not isinstance(start, exp.Literal):
+            node.set("start", duck("CASE WHEN {s} = 0 THEN 1 ELSE {s} END", s=start))
+            return node
+    return None
+
+
+def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # length/instr/locate/size are INT in Spark (BIGINT in DuckDB)
+    if isinstance(node, (exp.Length, exp.StrPosition)):
+        return cast(node, "INTEGER")
+    return None
+
+
+def get_json_object_lenient(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # get_json_object returns NULL for malformed JSON; DuckDB raises
+    if isinstance(node, exp.JSONExtractScalar):
+        return duck("CASE WHEN JSON_VALID({j}) THEN {e} END", j=node.this, e=node)
+    return None
+
+
+_JSON_SCALARS = {
+    T.INT: ("INTEGER", "('BIGINT', 'UBIGINT')"),
+    T.BIGINT: ("BIGINT", "('BIGINT', 'UBIGINT')"),
+    T.SMALLINT: ("SMALLINT", "('BIGINT', 'UBIGINT')"),
+    T.DOUBLE: ("DOUBLE", "('BIGINT', 'UBIGINT', 'DOUBLE')"),
+    T.FLOAT: ("FLOAT", "('BIGINT', 'UBIGINT', 'DOUBLE')"),
+    T.BOOLEAN: ("BOOLEAN", "('BOOLEAN')"),
+}
+
+
+def _json_value(j: str, path: str, dt: exp.DataType) -> str:
+    """DuckDB SQL reading `path` of JSON `j` with Spark's permissive from_json typing."""
+    p = "'" + path.replace("'", "''") + "'"
+    if dt.this in (T.VARCHAR, T.TEXT):
+        return f"JSON_EXTRACT_STRING({j}, {p})"
+    if dt.this in _JSON_SCALARS:
+        duck_type, json_types = _JSON_SCALARS[dt.this]
+        return (f"CASE WHEN JSON_TYPE({j}, {p}) IN {json_types} "
+                f"THEN TRY_CAST(JSON_EXTRACT({j}, {p}) AS {duck_type}) END")
+    if dt.this == T.STRUCT:
+        fields = []
+        for col in dt.expressions:
+            name = col.name
+            sub = f'{path}."{name}"' if not re.fullmatch(r"\w+", name) else f"{path}.{name}"
+            fields.append(f'"{name}" := {_json_value(j, sub, col.args["kind"])}')
+        return (f"CASE WHEN JSON_TYPE({j}, {p}) = 'OBJECT' "
+                f"THEN STRUCT_PACK({', '.join(fields)}) END")
+    if dt.this == T.ARRAY and dt.expressions and dt.expressions[0].this in (
+        T.VARCHAR, T.TEXT, *_JSON_SCALARS
+    ):
+        elem = _json_value("__e", "$", dt.expressions[0])
+        return (f"CASE WHEN JSON_TYPE({j}, {p}) = 'ARRAY' THEN LIST_TRANSFORM("
+                f"CAST(JSON_EXTRACT({j}, {p}) AS JSON[]), lambda __e: {elem}) END")
+    raise NotPortableError(
+        "from_json", f"from_json with a field of type {dt.sql('databricks')} is not supported "
+        "on the Pandas engine.",
+        "read it as STRING in the schema and convert it with CAST / to_date / to_timestamp.",
+    )
+
+
+def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark from_json takes a DDL schema and is permissive: malformed JSON gives a struct of
+    # NULLs and a value of the wrong JSON type gives NULL (DuckDB would cast or raise)
+    if not isinstance(node, exp.FromJson):
+        return None
+    ddl = literal_str(node.expression)
+    if ddl is None:
+        raise NotPortableError("from_json", "from_json needs a literal DDL schema string.",
+                               "write the schema as a string literal, e.g. 'a INT, b STRING'.")
+    try:
+        dt = exp.DataType.build(f"STRUCT<{ddl}>", dialect="databricks")
+    except Exception:  # noqa: BLE001
+        dt = exp.DataType.build(ddl, dialect="databricks")
+    if dt.this != T.STRUCT:
+        raise NotPortableError("from_json", "from_json with a non-struct schema is not supported "
+                               "on the Pandas engine.", "use a struct schema ('a INT, ...').")
+    guarded = duck(
+        "CASE WHEN JSON_VALID({j}) THEN CAST({j} AS JSON) ELSE CAST('{}' AS JSON) END", j=node.this
+    )
+    out = duck(_json_value("{jj}", "$", dt), jj=guarded)
+    return duck("CASE WHEN {j} IS NULL THEN NULL ELSE {o} END", j=node.this, o=out)
+
+
+def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # split with a limit has Java semantics DuckDB lacks
+    if isinstance(node, exp.RegexpSplit) and node.args.get("limit") is not None:
+        lim = node.args["limit"]
+        if not (isinstance(lim, exp.Literal) and int(lim.this) <= 0):
+            raise NotPortableError("split(limit)", "split(str, regex, limit) is not supported on "
+                                   "the Pandas engine.", "use split(str, regex) and slice().")
+    return None
+
+
+RULES = [
+    regexp_replace_backrefs,
+    substring_pos_zero,
+    int_lengths,
+    get_json_object_lenient,
+    from_json_ddl,
+    split_regex,
+]

@@ -1,0 +1,254 @@
+"""Dates and timestamps. Spark TIMESTAMP is an instant shown in the session zone: DuckDB
+TIMESTAMPTZ with `SET TimeZone` = spark.sql.session.timeZone. Rules keep that contract."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.rules.base import (
+    STRINGS, TIMESTAMPS, Context, T, cast, duck, fn_name, is_a, literal_str,
+)
+
+
+def naive_timestamp_cast_to_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # to_timestamp(s) parses as CAST(s AS TIMESTAMP) (naive); Spark's result is an instant
+    if isinstance(node, exp.Cast) and node.to.this == T.TIMESTAMP:
+        return exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
+    return None
+
+
+def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # STRPTIME gives a naive wall time; Spark reads it in the session zone
+    if isinstance(node, exp.StrToTime):
+        return cast(node, "TIMESTAMPTZ")
+    return None
+
+
+def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # DuckDB prints TIMESTAMPTZ with an offset ('+00'); Spark prints the session wall time only
+    if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
+        if is_a(node.this, *TIMESTAMPS):
+            return cast(cast(node.this, "TIMESTAMP"), "VARCHAR")
+    return None
+
+
+def timestamp_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # concat/|| cast timestamps to string implicitly: same printing rule as CAST AS STRING
+    if isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
+        changed = False
+        for child in list(node.iter_expressions()):
+            if is_a(child, *TIMESTAMPS):
+                child.replace(cast(cast(child.copy(), "TIMESTAMP"), "VARCHAR"))
+                changed = True
+        return node if changed else None
+    return None
+
+
+_TRUNC_UNITS = {
+    "YEAR": "year", "YYYY": "year", "YY": "year", "QUARTER": "quarter", "MONTH": "month",
+    "MM": "month", "MON": "month", "WEEK": "week",
+}
+
+
+def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark trunc(date, fmt) returns DATE and accepts 'MM'/'MON'/'YY' spellings
+    if isinstance(node, exp.DateTrunc):
+        unit = (literal_str(node.args.get("unit")) or node.args.get("unit").name or "").upper()
+        if unit not in _TRUNC_UNITS:
+            raise NotPortableError(
+                f"trunc({unit})", f"trunc(date, '{unit}') is not supported on the Pandas engine.",
+                "use one of YEAR, QUARTER, MONTH, WEEK (or date_trunc for timestamps).",
+            )
+        return duck(
+            "CAST(DATE_TRUNC('{u}', CAST({d} AS DATE)) AS DATE)", u=_TRUNC_UNITS[unit], d=node.this
+        )
+    return None
+
+
+def date_add_returns_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # date + INTERVAL n DAY is a TIMESTAMP in DuckDB; Spark date_add/date_sub return DATE
+    if isinstance(node, exp.TsOrDsAdd):
+        unit = (node.args.get("unit").name if node.args.get("unit") else "DAY").upper()
+        if unit == "DAY":
+            return duck("CAST({d} AS DATE) + CAST({n} AS INTEGER)", d=node.this, n=node.expression)
+    return None
+
+
+def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark datediff is INT and compares calendar dates in the session zone
+    if isinstance(node, exp.DateDiff):
+        unit = (node.args.get("unit").name if node.args.get("unit") else "DAY").upper()
+        if unit == "DAY":
+            return duck(
+                "CAST(DATE_DIFF('day', CAST({b} AS DATE), CAST({a} AS DATE)) AS INTEGER)",
+                a=node.this, b=node.expression,
+            )
+    return None
+
+
+def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # DuckDB date + INTERVAL n MONTH is a TIMESTAMP (end-of-month clamping matches Spark)
+    if isinstance(node, exp.AddMonths):
+        return duck(
+            "CAST(CAST({d} AS DATE) + TO_MONTHS(CAST({n} AS INTEGER)) AS DATE)",
+            d=node.this, n=node.expression,
+        )
+    return None
+
+
+def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark's formula: whole months when same day or both month ends, else a 31-day fraction
+    # including the time of day, rounded to 8 digits unless roundOff=false
+    if not isinstance(node, exp.MonthsBetween):
+        return None
+    round_off = node.args.get("roundoff")
+    a = duck("CAST(CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP)", x=node.this)
+    b = duck("CAST(CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP)", x=node.expression)
+    body = duck(
+        "CASE WHEN DAY({a}) = DAY({b}) OR (CAST({a} AS DATE) = LAST_DAY({a}) "
+        "AND CAST({b} AS DATE) = LAST_DAY({b})) "
+        "THEN CAST((YEAR({a}) * 12 + MONTH({a})) - (YEAR({b}) * 12 + MONTH({b})) AS DOUBLE) "
+        "ELSE ((YEAR({a}) * 12 + MONTH({a})) - (YEAR({b}) * 12 + MONTH({b}))) + "
+        "((DAY({a}) - DAY({b})) * 86400 + (FLOOR(EPOCH({a})) - EPOCH(DATE_TRUNC('day', {a}))) "
+        "- (FLOOR(EPOCH({b})) - EPOCH(DATE_TRUNC('day', {b})))) / 2678400.0 END",
+        a=a, b=b,
+    )
+    if isinstance(round_off, exp.Boolean) and not round_off.this:
+        return body
+    return duck("FLOOR({x} * 1e8 + 0.5) / 1e8", x=exp.Paren(this=body))
+
+
+def day_of_week_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark dayofweek: 1 = Sunday .. 7; DuckDB: 0 = Sunday. weekday: 0 = Monday
+    if isinstance(node, exp.DayOfWeek):
+        return duck("CAST(DAYOFWEEK(CAST({d} AS DATE)) + 1 AS INTEGER)", d=node.this)
+    if fn_name(node) == "weekday":
+        return duck("CAST(ISODOW(CAST({d} AS DATE)) - 1 AS INTEGER)", d=node.expressions[0])
+    return None
+
+
+_INT_PARTS = (
+    exp.DayOfMonth, exp.DayOfYear, exp.WeekOfYear, exp.Month, exp.Year, exp.Quarter, exp.Hour,
+    exp.Minute,
+)
+
+
+def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark date-part functions return INT (DuckDB: BIGINT); second() too
+    if isinstance(node, _INT_PARTS) or (isinstance(node, exp.Second)):
+        return cast(node, "INTEGER")
+    if isinstance(node, exp.Extract) and node.this.name.upper() not in ("SECOND", "SECONDS"):
+        return cast(node, "INTEGER")
+    if fn_name(node) == "date_part" and len(node.expressions) == 2:
+        unit = literal_str(node.expressions[0]) or ""
+        if unit.upper() not in ("SECOND", "SECONDS", "S", "SEC"):
+            return cast(exp.Extract(this=exp.var(unit.upper()), expression=node.expressions[1]),
+                        "INTEGER")
+    return None
+
+
+def unix_timestamp_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # unix_timestamp(ts|date) is the instant's seconds; of a string it parses in the session zone
+    if not isinstance(node, exp.StrToUnix):
+        return None
+    x = node.this
+    if x is None:
+        return duck("CAST(TRUNC(EPOCH(CURRENT_TIMESTAMP)) AS BIGINT)")
+    if is_a(x, *TIMESTAMPS, T.DATE):
+        return duck("CAST(TRUNC(EPOCH(CAST({x} AS TIMESTAMPTZ))) AS BIGINT)", x=x)
+    fmt = node.args.get("format")
+    parsed = exp.StrToTime(this=x, format=fmt) if fmt is not None else x
+    return duck("CAST(TRUNC(EPOCH(CAST({p} AS TIMESTAMPTZ))) AS BIGINT)", p=parsed)
+
+
+def timestamp_seconds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # timestamp_seconds(n) -> the instant n seconds after the epoch
+    if fn_name(node) == "timestamp_seconds":
+        return duck("TO_TIMESTAMP({n})", n=node.expressions[0])
+    return None
+
+
+def local_to_instant(wall: exp.Expression, zone: exp.Expression) -> exp.Expression:
+    """Wall time in `zone` -> instant, choosing the earlier offset when ambiguous (like Java)."""
+    return duck(
+        "CASE WHEN TIMEZONE({z}, TIMEZONE({z}, {w}) - INTERVAL 1 HOUR) = {w} "
+        "THEN TIMEZONE({z}, {w}) - INTERVAL 1 HOUR ELSE TIMEZONE({z}, {w}) END",
+        z=zone, w=wall,
+    )
+
+
+def from_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark: take the instant's wall time in `zone`, read it as UTC
+    if isinstance(node, exp.AtTimeZone):
+        ts = node.this.this if isinstance(node.this, exp.Cast) else node.this
+        return duck(
+            "TIMEZONE('UTC', TIMEZONE({z}, CAST({t} AS TIMESTAMPTZ)))", z=node.args["zone"], t=ts
+        )
+    return None
+
+
+def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark: take the instant's wall time in UTC, read it in `zone`
+    if isinstance(node, exp.FromTimeZone):
+        ts = node.this.this if isinstance(node.this, exp.Cast) else node.this
+        wall = duck("TIMEZONE('UTC', CAST({t} AS TIMESTAMPTZ))", t=ts)
+        return local_to_instant(wall, node.args["zone"])
+    return None
+
+
+def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # make_timestamp builds a wall time in the session zone
+    if isinstance(node, exp.TimestampFromParts) and not node.args.get("zone"):
+        return cast(node, "TIMESTAMPTZ")
+    return None
+
+
+def date_plus_interval(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # DATE +/- INTERVAL n DAY|MONTH|YEAR stays a DATE in Spark (TIMESTAMP in DuckDB)
+    if isinstance(node, (exp.Add, exp.Sub)) and is_a(node.left, T.DATE):
+        iv = node.right
+        if isinstance(iv, exp.Interval):
+            unit = iv.unit.name.upper() if iv.unit else ""
+            if unit.rstrip("S") in ("DAY", "WEEK", "MONTH", "YEAR"):
+                return cast(node, "DATE")
+    return None
+
+
+def sequence_dates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # sequence(date, date[, step]) gives DATE[]; sequence(int, int) gives INT[] in Spark
+    if not isinstance(node, exp.GenerateSeries):
+        return None
+    start, end, step = node.args.get("start"), node.args.get("end"), node.args.get("step")
+    if is_a(start, T.DATE) and is_a(end, T.DATE):
+        step = step if step is not None else exp.Interval(this=exp.Literal.string("1"),
+                                                          unit=exp.var("DAY"))
+        return duck(
+            "CAST(GENERATE_SERIES(CAST({a} AS TIMESTAMP), CAST({b} AS TIMESTAMP), {s}) AS DATE[])",
+            a=start, b=end, s=step,
+        )
+    if is_a(start, T.INT) and is_a(end, T.INT) and (step is None or is_a(step, T.INT)):
+        return cast(node, "INTEGER[]")
+    return None
+
+
+RULES = [
+    naive_timestamp_cast_to_tz,
+    to_timestamp_with_format,
+    timestamp_to_string,
+    timestamp_in_concat,
+    trunc_date,
+    date_add_returns_date,
+    datediff_int,
+    add_months_date,
+    months_between_spark,
+    day_of_week_spark,
+    date_part_int,
+    unix_timestamp_spark,
+    timestamp_seconds,
+    from_utc_timestamp,
+    to_utc_timestamp,
+    make_timestamp_tz,
+    date_plus_interval,
+    sequence_dates,
+]

@@ -1,0 +1,226 @@
+"""A small Spark type inference, enough for the type-dependent rewrite rules.
+
+sqlglot's annotate_types is not Spark-accurate (e.g. DECIMAL x DOUBLE), so we infer the few
+types the rules need: literals, casts, columns of known tables, arithmetic, sum/avg. Unknown
+stays None. Each node's Spark type is stored in node.meta["spark_type"].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from odibi_dbx.sql.parse import table_key
+
+T = exp.DataType.Type
+KEY = "spark_type"
+INTEGRAL = {T.TINYINT: 3, T.SMALLINT: 5, T.INT: 10, T.BIGINT: 20}
+FLOATING = {T.DOUBLE, T.FLOAT}
+STRINGS = {T.VARCHAR, T.TEXT, T.CHAR}
+MAX_P = 38
+
+
+def dtype(text: str) -> exp.DataType | None:
+    for dialect in ("databricks", "duckdb"):
+        try:
+            return exp.DataType.build(text, dialect=dialect)
+        except Exception:  # noqa: BLE001 - try the next spelling
+            continue
+    return None
+
+
+def decimal(p: int, s: int) -> exp.DataType:
+    return exp.DataType.build(f"DECIMAL({p}, {s})")
+
+
+def dec_ps(t: exp.DataType | None) -> tuple[int, int] | None:
+    """(precision, scale) of a DECIMAL type (Spark's default DECIMAL is (10, 0))."""
+    if t is None or t.this != T.DECIMAL:
+        return None
+    ps = [int(e.this.name if isinstance(e, exp.DataTypeParam) else e.name) for e in t.expressions]
+    return (ps + [10, 0][len(ps):])[0], (ps + [10, 0][len(ps):])[1]
+
+
+def type_of(node: exp.Expression | None) -> exp.DataType | None:
+    return None if node is None else node.meta.get(KEY)
+
+
+def is_type(node: exp.Expression | None, types: set) -> bool:
+    t = type_of(node)
+    return t is not None and t.this in types
+
+
+def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None) -> None:
+    """Store Spark types on the tree's nodes (columns only when a schema is given)."""
+    tables = {
+        k.lower(): {c.lower(): dtype(t) for c, t in cols.items()} for k, cols in (schema or {}).items()
+    }
+    scopes: list[Scope] = []
+    if tables:
+        try:
+            scopes = list(traverse_scope(tree))
+        except Exception:  # noqa: BLE001 - unusual syntax: just leave columns untyped
+            scopes = []
+    for scope in scopes:
+        for col in scope.columns:
+            t = _column_type(scope, col, tables)
+            if t is not None:
+                col.meta[KEY] = t
+        _annotate_all(scope.expression)
+    _annotate_all(tree)
+
+
+def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | None:
+    name = col.name.lower()
+    if col.table:
+        sources = [v for k, v in scope.sources.items() if k.lower() == col.table.lower()]
+    else:
+        sources = list(scope.sources.values())
+    found = []
+    for src in sources:
+        if isinstance(src, exp.Table):
+            cols = tables.get(table_key(src))
+            if cols is None:
+                return None
+            if name in cols:
+                found.append(cols[name])
+        elif isinstance(src, Scope) and isinstance(src.expression, exp.Select):
+            for sel in src.expression.selects:
+                if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
+                    return None
+                if sel.alias_or_name.lower() == name:
+                    found.append(type_of(sel))
+        else:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def _annotate_all(tree: exp.Expression) -> None:
+    for node in reversed(list(tree.walk(bfs=False))):
+        if KEY not in node.meta:
+            t = infer(node)
+            if t is not None:
+                node.meta[KEY] = t
+
+
+def infer(node: exp.Expression) -> exp.DataType | None:
+    """Spark result type of one node from its children's stored types."""
+    if isinstance(node, exp.Literal):
+        return _literal_type(node)
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        return node.to
+    if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
+        return type_of(node.this)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+        return arith_type(node, type_of(node.left), type_of(node.right))
+    if isinstance(node, exp.IntDiv):
+        return exp.DataType.build("BIGINT")
+    if isinstance(node, exp.Sum):
+        return _sum_type(type_of(node.this))
+    if isinstance(node, exp.Avg):
+        return _avg_type(type_of(node.this))
+    if isinstance(node, (exp.Count, exp.CountIf)):
+        return exp.DataType.build("BIGINT")
+    if isinstance(node, (exp.Max, exp.Min, exp.Coalesce, exp.Abs)):
+        return type_of(node.this)
+    for kinds, name in _RESULT_TYPES:
+        if isinstance(node, kinds):
+            return exp.DataType.build(name, dialect="databricks")
+    return None
+
+
+_RESULT_TYPES = (
+    ((exp.TsOrDsToDate, exp.StrToDate, exp.TsOrDsAdd, exp.AddMonths, exp.LastDay, exp.NextDay,
+      exp.CurrentDate, exp.DateTrunc, exp.DateFromParts), "DATE"),
+    ((exp.StrToTime, exp.TimestampTrunc, exp.CurrentTimestamp, exp.AtTimeZone, exp.FromTimeZone,
+      exp.UnixToTime, exp.TimestampFromParts), "TIMESTAMP"),
+    ((exp.Upper, exp.Lower, exp.Concat, exp.ConcatWs, exp.Substring, exp.Trim, exp.Pad,
+      exp.TimeToStr, exp.UnixToStr, exp.RegexpReplace, exp.RegexpExtract, exp.JSONExtractScalar,
+      exp.Initcap, exp.MD5, exp.SHA2, exp.DPipe), "STRING"),
+    ((exp.Length, exp.StrPosition, exp.ArraySize, exp.DateDiff, exp.DayOfWeek, exp.DayOfMonth,
+      exp.DayOfYear, exp.WeekOfYear, exp.Month, exp.Year, exp.Quarter), "INT"),
+    ((exp.StrToUnix,), "BIGINT"),
+)
+
+
+def _literal_type(lit: exp.Literal) -> exp.DataType | None:
+    if lit.is_string:
+        return exp.DataType.build("STRING", dialect="databricks")
+    text = lit.this.lower()
+    if "e" in text:
+        return exp.DataType.build("DOUBLE")
+    if "." not in text:
+        n = int(text)
+        return exp.DataType.build("INT" if abs(n) < 2**31 else "BIGINT")
+    whole, frac = text.split(".")
+    digits = len(whole.lstrip("0")) + len(frac)
+    return decimal(max(digits, len(frac), 1), len(frac))
+
+
+def as_decimal(node: exp.Expression) -> tuple[int, int] | None:
+    """Decimal view of an operand in decimal arithmetic (integer literals use their digits)."""
+    t = type_of(node)
+    ps = dec_ps(t)
+    if ps:
+        return ps
+    if t is not None and t.this in INTEGRAL:
+        if isinstance(node, exp.Literal):
+            return max(len(node.this.lstrip("-")), 1), 0
+        return INTEGRAL[t.this], 0
+    return None
+
+
+def adjust(p: int, s: int) -> tuple[int, int]:
+    """Spark's DecimalType.adjustPrecisionScale (allowPrecisionLoss=true)."""
+    if p <= MAX_P:
+        return p, s
+    int_digits = p - s
+    return MAX_P, max(MAX_P - int_digits, min(s, 6))
+
+
+def arith_type(node: exp.Expression, lt: exp.DataType | None, rt: exp.DataType | None):
+    if lt is None or rt is None:
+        return None
+    if lt.this in FLOATING or rt.this in FLOATING:
+        return exp.DataType.build("DOUBLE")
+    if lt.this in INTEGRAL and rt.this in INTEGRAL:
+        if isinstance(node, exp.Div):
+            return exp.DataType.build("DOUBLE")
+        return lt if INTEGRAL[lt.this] >= INTEGRAL[rt.this] else rt
+    a, b = as_decimal(node.left), as_decimal(node.right)
+    if not (a and b):
+        return None
+    (p1, s1), (p2, s2) = a, b
+    if isinstance(node, (exp.Add, exp.Sub)):
+        s = max(s1, s2)
+        p, s = adjust(max(p1 - s1, p2 - s2) + s + 1, s)
+    elif isinstance(node, exp.Mul):
+        p, s = adjust(p1 + p2 + 1, s1 + s2)
+    elif isinstance(node, exp.Div):
+        s = max(6, s1 + p2 + 1)
+        p, s = adjust(p1 - s1 + s2 + s, s)
+    else:  # Mod
+        p, s = adjust(min(p1 - s1, p2 - s2) + max(s1, s2), max(s1, s2))
+    return decimal(p, s)
+
+
+def _sum_type(t: exp.DataType | None) -> exp.DataType | None:
+    ps = dec_ps(t)
+    if ps:
+        return decimal(min(MAX_P, ps[0] + 10), ps[1])
+    if t is not None and t.this in INTEGRAL:
+        return exp.DataType.build("BIGINT")
+    if t is not None and t.this in FLOATING:
+        return exp.DataType.build("DOUBLE")
+    return None
+
+
+def _avg_type(t: exp.DataType | None) -> exp.DataType | None:
+    ps = dec_ps(t)
+    if ps:
+        return decimal(min(MAX_P, ps[0] + 4), min(MAX_P, ps[1] + 4))
+    if t is not None and (t.this in INTEGRAL or t.this in FLOATING):
+        return exp.DataType.build("DOUBLE")
+    return None
