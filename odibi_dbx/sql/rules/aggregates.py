@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name
+from odibi_dbx.sql.rules.numeric import decimal_average
 
 
 def count_if_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -63,15 +65,36 @@ def first_last_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 def window_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # first/last(x, true) OVER (...): sqlglot drops IGNORE NULLS; DuckDB has it on the value fns
+    # first/last(x, true) OVER (...): sqlglot drops IGNORE NULLS unless written as *_value
     if isinstance(node, exp.Window) and isinstance(node.this, exp.IgnoreNulls):
         inner = node.this.this
-        if isinstance(inner, (exp.First, exp.Last, exp.FirstValue, exp.LastValue)):
-            name = "FIRST_VALUE" if isinstance(inner, (exp.First, exp.FirstValue)) else "LAST_VALUE"
-            fn = exp.Anonymous(this=name, expressions=[exp.IgnoreNulls(this=inner.this.copy())])
-            node.set("this", fn)
+        if isinstance(inner, (exp.First, exp.Last)):
+            cls = exp.FirstValue if isinstance(inner, exp.First) else exp.LastValue
+            node.this.set("this", cls(this=inner.this))
             return node
     return None
+
+
+def window_aggregate_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # a rule that typed an aggregate with CAST(agg) must cast the whole window instead
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Cast):
+        c = node.this
+        node.set("this", c.this)
+        return exp.Cast(this=node, to=c.to)
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
+        return _window_avg_decimal(node)
+    return None
+
+
+def _window_avg_decimal(node: exp.Window) -> exp.Expression | None:
+    avg = node.this
+    src, out = ty.dec_ps(ty.type_of(avg.this)), ty.dec_ps(ty.type_of(avg))
+    if not (src and out):
+        return None
+    total, count = node.copy(), node.copy()
+    total.set("this", exp.Sum(this=avg.this.copy()))
+    count.set("this", exp.Count(this=avg.this.copy()))
+    return decimal_average(total, count, src, out)
 
 
 _INT_WINDOW_FNS = (exp.Rank, exp.DenseRank, exp.RowNumber, exp.Ntile)
@@ -99,6 +122,7 @@ RULES = [
     every_is_bool_and,
     first_last_ignore_nulls,
     window_ignore_nulls,
+    window_aggregate_types,
     rank_int,
     grouping_tinyint,
 ]

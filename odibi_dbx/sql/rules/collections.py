@@ -17,6 +17,32 @@ def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # cardinality is size()
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "cardinality":
+        return size_int(exp.ArraySize(this=node.expressions[0]), ctx)
+    return None
+
+
+def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark array_position is BIGINT and 0 when absent (DuckDB: NULL)
+    if isinstance(node, exp.ArrayPosition):
+        return duck("CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
+                    "ELSE CAST(COALESCE(LIST_POSITION({a}, {x}), 0) AS BIGINT) END",
+                    a=node.this, x=node.expression)
+    return None
+
+
+def array_contains_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark array_contains is NULL (not FALSE) when absent but the array holds a NULL
+    if isinstance(node, exp.ArrayContains):
+        return duck("CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
+                    "WHEN LIST_CONTAINS({a}, {x}) THEN TRUE "
+                    "WHEN LEN(LIST_FILTER({a}, lambda __e: __e IS NULL)) > 0 THEN NULL "
+                    "ELSE FALSE END", a=node.this, x=node.expression)
+    return None
+
+
 def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # sqlglot swaps the arguments of map_contains_key for DuckDB
     if isinstance(node, exp.MapContainsKey):
@@ -126,6 +152,9 @@ def explode_outer_select(node: exp.Expression, ctx: Context) -> exp.Expression |
 
 RULES = [
     size_int,
+    cardinality_int,
+    array_contains_nulls,
+    array_position_zero,
     map_contains_key,
     array_distinct_ordered,
     exists_three_valued,

@@ -129,17 +129,30 @@ def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None
 
 def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark avg(decimal(p,s)) is DECIMAL(p+4, s+4), exact and HALF_UP; DuckDB gives DOUBLE
-    if not isinstance(node, exp.Avg):
+    if not isinstance(node, exp.Avg) or isinstance(node.parent, exp.Window):
         return None
     src, out = ty.dec_ps(ty.type_of(node.this)), ty.dec_ps(ty.type_of(node))
     if not (src and out):
         return None
-    x = node.this
-    num = duck("CAST(SUM({x}) * {m} AS HUGEINT)", x=x, m=exp.Literal.number(10 ** src[1]))
+    return decimal_average(exp.Sum(this=node.this.copy()), exp.Count(this=node.this.copy()),
+                           src, out)
+
+
+def decimal_average(total: exp.Expression, count: exp.Expression, src: tuple[int, int],
+                    out: tuple[int, int]) -> exp.Expression:
+    """sum/count as Spark's exact decimal average (NULL when nothing was counted)."""
+    num = duck("CAST({t} * {m} AS HUGEINT)", t=total, m=exp.Literal.number(10 ** src[1]))
     num = duck("{n} * {m}", n=num, m=exp.Literal.number(10 ** (out[1] - src[1])))
-    den = duck("CAST(COUNT({x}) AS HUGEINT)", x=x)
-    return duck("CASE WHEN COUNT({x}) = 0 THEN NULL ELSE {q} END", x=x,
+    den = duck("CAST({c} AS HUGEINT)", c=count)
+    return duck("CASE WHEN {c} = 0 THEN NULL ELSE {q} END", c=count,
                 q=_decimal_quotient(num, den, *out))
+
+
+def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark `div` is BIGINT
+    if isinstance(node, exp.IntDiv):
+        return cast(node, "BIGINT")
+    return None
 
 
 def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -185,6 +198,7 @@ RULES = [
     decimal_result_type,
     sum_result_type,
     avg_decimal,
+    int_div_bigint,
     pmod,
     sign_double,
     floor_ceil_types,
