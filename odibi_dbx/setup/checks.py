@@ -366,6 +366,9 @@ def _short(exc: BaseException) -> str:
     err = getattr(exc, "error", None)  # azure-core's ODataV4Format: the service's own message
     msg = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
     code = getattr(err, "code", None)
+    inner = getattr(err, "innererror", None)
+    if code and isinstance(inner, dict) and inner.get("code"):
+        code = f"{code}/{inner['code']}"  # ForbiddenByRbac vs AccessDenied: the vault's model
     text = " ".join(str(msg).split())
     return f"{type(exc).__name__}{f' ({code})' if code else ''}: {text[:300]}"
 
