@@ -1,0 +1,262 @@
+"""The Pandas engine on ADLS (Azurite): several accounts, Key Vault + direct key, CLI end to end."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from odibi_dbx.engines import pandas_io, pandas_remote
+from odibi_dbx.engines.base import ReadSpec, WriteSpec
+from tests.azure.adls_project import key_connection, run_cli, uid, write_project
+
+pytestmark = pytest.mark.azure
+
+ORDERS = ("order_id,amount,region,day\n1,10.5,EU,2024-01-02\n2,-3,US,2024-01-03\n"
+          "3,7.25,EU,2024-02-01\n")
+
+
+def _blobs(acct, container: str) -> list[str]:
+    return sorted(b.name for b in acct.blob_service_client().get_container_client(container)
+                  .list_blobs())
+
+
+def _download(acct, container: str, name: str) -> bytes:
+    return acct.blob_service_client().get_blob_client(container, name).download_blob().readall()
+
+
+def test_multi_account_project_via_cli(token_endpoint, key_vault, storage_accounts, tmp_path):
+    import pandas as pd
+    from deltalake import DeltaTable
+
+    a, b = storage_accounts
+    bronze, silver = uid("bronze"), uid("silver")
+    a.create_container(bronze)
+    b.create_container(silver)
+    key_vault.set_secret("bronze-key", a.key)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text(ORDERS)
+    path = write_project(tmp_path, f"""
+        project: two lakes
+        engine: pandas
+        connections:
+          raw: {{type: local, base_path: ./data}}
+          out: {{type: local, base_path: ./out}}
+          bronze:                      # account 1, key from Key Vault (fake IMDS + fake vault)
+            type: azure_adls
+            account: {a.name}
+            container: {bronze}
+            path_prefix: sales/
+            key_vault_url: "{key_vault.url}"
+            secret_name: bronze-key
+            endpoint: "{a.blob_endpoint}"
+          silver:                      # account 2, direct key from the environment
+            type: azure_adls
+            account: {b.name}
+            container: {silver}
+            auth_mode: direct_key
+            account_key: ${{SILVER_KEY}}
+            endpoint: "{b.blob_endpoint}"
+        story: {{connection: out, path: stories/}}
+        pipelines:
+          - pipeline: to_bronze
+            nodes:
+              - {{name: raw, read: {{connection: raw, path: orders.csv}}}}
+              - name: bronze_parquet
+                depends_on: [raw]
+                write: {{connection: bronze, path: orders, format: parquet}}
+              - name: bronze_csv
+                depends_on: [raw]
+                write: {{connection: bronze, path: orders_csv, format: csv}}
+          - pipeline: to_silver
+            nodes:
+              - {{name: b, read: {{connection: bronze, path: orders, format: parquet}}}}
+              - {{name: bc, read: {{connection: bronze, path: orders_csv, format: csv}}}}
+              - name: clean
+                depends_on: [b, bc]
+                transform:
+                  steps:
+                    - "SELECT b.order_id, b.amount, b.region, bc.day FROM b
+                       JOIN bc ON b.order_id = bc.order_id WHERE b.amount > 0"
+              - name: silver_delta
+                depends_on: [clean]
+                write: {{connection: silver, path: orders_delta, format: delta}}
+              - name: silver_parquet
+                depends_on: [clean]
+                write: {{connection: silver, path: orders_parquet, format: parquet,
+                         partition_by: [region]}}
+          - pipeline: gold
+            nodes:
+              - {{name: d, read: {{connection: silver, path: orders_delta, format: delta}}}}
+              - name: by_region
+                depends_on: [d]
+                transform: {{steps: ["SELECT region, SUM(amount) AS total FROM d GROUP BY region"]}}
+                write: {{connection: bronze, path: gold/by_region, format: json}}
+    """)
+    env = token_endpoint.env_for_subprocess()
+    env.update(REQUESTS_CA_BUNDLE=str(key_vault.ca_path), SILVER_KEY=b.key)
+    for run in (1, 2):  # the second run overwrites every output in place
+        r = run_cli(["run", str(path)], env, tmp_path.parent)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert f"abfss://{bronze}@{a.name}.dfs.core.windows.net/sales/orders (3 rows)" in r.stdout
+        assert f"abfss://{silver}@{b.name}.dfs.core.windows.net/orders_delta (2 rows)" in r.stdout
+        assert key_vault.count("get", "bronze-key") == run  # once per run
+
+    # account 1 holds bronze + gold only, one generation of part files, no staging left over
+    names_a = _blobs(a, bronze)
+    assert all(n.startswith(("sales/orders/", "sales/orders_csv/", "sales/gold/by_region/"))
+               for n in names_a), names_a
+    assert len([n for n in names_a if n.startswith("sales/orders/")]) == 1
+    assert not [n for n in names_a + _blobs(b, silver) if "odibi-tmp" in n]
+    csv_name = next(n for n in names_a if n.startswith("sales/orders_csv/"))
+    assert pd.read_csv(io.BytesIO(_download(a, bronze, csv_name)))["order_id"].tolist() == [1, 2, 3]
+    gold = next(n for n in names_a if n.startswith("sales/gold/"))
+    totals = pd.read_json(io.BytesIO(_download(a, bronze, gold)), lines=True)
+    assert totals.set_index("region")["total"].to_dict() == {"EU": 17.75}
+
+    # account 2: Delta (two versions: one per run) and a partitioned parquet folder
+    dt = DeltaTable(b.abfss(silver, "orders_delta"), storage_options=b.delta_options())
+    assert dt.version() == 1
+    assert dt.to_pandas().sort_values("order_id")["order_id"].tolist() == [1, 3]
+    parts = [n for n in _blobs(b, silver) if n.startswith("orders_parquet/")]
+    assert parts and all(n.startswith("orders_parquet/region=EU/") for n in parts)
+    back = pd.read_parquet(b.abfss(silver, "orders_parquet"), storage_options=b.adlfs_options())
+    assert sorted(back["amount"].tolist()) == [7.25, 10.5]
+    with pytest.raises(Exception):  # noqa: B017 - silver data never landed on account 1
+        a.blob_service_client().get_container_client(silver).get_container_properties()
+
+
+@pytest.fixture
+def engine():
+    from odibi_dbx.engines.pandas import PandasEngine
+
+    e = PandasEngine()
+    e.start()
+    yield e
+    e.stop()
+
+
+def _frame(engine, sql: str):
+    from odibi_dbx.engines.pandas import DuckFrame
+
+    name = f't_{uid("")}'
+    engine.con.execute(f'CREATE TABLE "{name}" AS {sql}')
+    return DuckFrame(f'"{name}"', table=True)
+
+
+def _rows(engine, spec: ReadSpec):
+    return engine.con.execute(f"{pandas_io.read_sql(engine, spec)} ORDER BY ALL").fetchall()
+
+
+def _values(engine, spec: ReadSpec, col: str) -> set:
+    rows = engine.con.execute(f"SELECT {col} FROM ({pandas_io.read_sql(engine, spec)})").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_csv_inference_matches_local(engine, storage_accounts, tmp_path):
+    from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.connections.local import LocalConnection
+
+    acct = storage_accounts[0]
+    container = uid("csv")
+    acct.create_container(container)
+    text = ORDERS + "4,,\"A, B\",2024-03-04\n"
+    (tmp_path / "o.csv").write_text(text)
+    acct.blob_service_client().get_blob_client(container, "in/o.csv").upload_blob(text.encode())
+    local = LocalConnection("l", LocalConnectionConfig(type="local", base_path="."), tmp_path)
+    remote = key_connection("r", acct.name, acct.key, container=container,
+                            endpoint=acct.blob_endpoint)
+    types = []
+    for conn, path in ((local, "o.csv"), (remote, "in/o.csv")):
+        spec = ReadSpec(node="n", connection=conn, format="csv", path=path)
+        types.append(engine.con.execute(f"DESCRIBE {pandas_io.read_sql(engine, spec)}").fetchall())
+    assert types[0] == types[1]
+    assert _rows(engine, ReadSpec("n", remote, "csv", "in/o.csv")) == _rows(
+        engine, ReadSpec("n", local, "csv", "o.csv"))
+
+
+def test_two_accounts_in_one_engine(engine, storage_accounts):
+    """Connections with different keys used side by side never pick up each other's key."""
+    conns, container = [], uid("two")
+    for i, acct in enumerate(storage_accounts):
+        acct.create_container(container)
+        conn = key_connection(f"c{i}", acct.name, acct.key, container=container,
+                              endpoint=acct.blob_endpoint)
+        frame = _frame(engine, f"SELECT {i} AS acct, range AS x FROM range(5)")
+        pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="t"))
+        conns.append(conn)
+    for i, conn in enumerate(conns):
+        rows = _rows(engine, ReadSpec("r", conn, "parquet", "t"))
+        assert {r[0] for r in rows} == {i} and len(rows) == 5
+
+
+def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypatch):
+    acct = storage_accounts[1]
+    container = uid("atomic")
+    acct.create_container(container)
+    conn = key_connection("lake", acct.name, acct.key, container=container,
+                          endpoint=acct.blob_endpoint)
+    spec = WriteSpec("w", conn, "csv", path="out", partition_by=("p",), run_id="r1")
+    pandas_io.write(engine, _frame(engine, "SELECT range % 3 AS p, 'old' AS v FROM range(9)"), spec)
+    before = _blobs(acct, container)
+    assert len(before) == 3
+
+    real_copy, calls = pandas_remote._copy_blob, []
+
+    def flaky(service, src, dst):  # the second server-side copy fails
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("injected copy failure")
+        real_copy(service, src, dst)
+
+    monkeypatch.setattr(pandas_remote, "_copy_blob", flaky)
+    new = _frame(engine, "SELECT range % 3 AS p, 'new' AS v FROM range(9)")
+    with pytest.raises(OSError, match="injected"):
+        pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", partition_by=("p",),
+                                               run_id="r2"))
+    assert _blobs(acct, container) == before  # no staging, no half-copied part, old intact
+    monkeypatch.undo()
+
+    def broken_put(*a, **k):
+        raise ConnectionError("injected upload failure")
+
+    fs = conn.filesystem()
+    assert conn.filesystem() is fs  # fsspec caches instances: the write gets this one
+    monkeypatch.setattr(fs, "put", broken_put)
+    with pytest.raises(ConnectionError):
+        pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", run_id="r3"))
+    monkeypatch.undo()
+    assert _blobs(acct, container) == before
+    assert _values(engine, ReadSpec("r", conn, "csv", "out"), "v") == {"old"}
+
+    pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", run_id="r4"))
+    assert _values(engine, ReadSpec("r", conn, "csv", "out"), "v") == {"new"}
+    pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", mode="append",
+                                           run_id="r5"))
+    assert len(_rows(engine, ReadSpec("r", conn, "csv", "out"))) == 18
+    assert not [n for n in _blobs(acct, container) if "odibi-tmp" in n]
+
+
+def test_missing_remote_path_is_explained(engine, storage_accounts):
+    acct = storage_accounts[0]
+    container = uid("miss")
+    acct.create_container(container)
+    conn = key_connection("lake", acct.name, acct.key, container=container,
+                          endpoint=acct.blob_endpoint)
+    with pytest.raises(FileNotFoundError, match=rf"abfss://{container}@.*/nope does not exist "
+                                                r"\(connection 'lake'\)"):
+        pandas_io.read_sql(engine, ReadSpec("r", conn, "parquet", "nope"))
+
+
+def test_user_storage_options_merge():
+    conn = key_connection("lake", "acct", "a2V5LWZvci1tZXJnZS10ZXN0LTAxMjM0NTY3", container="c")
+    spec = WriteSpec("w", conn, "csv", path="x", options={
+        "header": True, "storage_options": {"max_concurrency": 2, "timeout": 30}})
+    fmt, user = pandas_remote.split_options(spec)
+    assert fmt == {"header": True}
+    merged = pandas_remote.storage_options(conn, user)
+    assert merged["max_concurrency"] == 2 and merged["account_name"] == "acct"
+    assert pandas_remote.delta_options(conn, user)["timeout"] == "30"
+    bad = WriteSpec("w", conn, "csv", path="x", options={"storage_options": {"account_key": "k"}})
+    with pytest.raises(ValueError, match="credentials come from connection 'lake'"):
+        pandas_remote.split_options(bad)
