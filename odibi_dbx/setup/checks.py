@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odibi_dbx import runtime
-from odibi_dbx.errors import ConfigError, MissingExtraError
+from odibi_dbx.errors import ConfigError
 from odibi_dbx.redact import register_secret
 from odibi_dbx.setup import grants
 from odibi_dbx.setup.grants import Vault
@@ -260,52 +260,33 @@ class Setup:
 
     # -- Key Vault ---------------------------------------------------------------------------------
     def _check_vault(self, s: Section, t: VaultTarget, cred: Any) -> None:
-        try:
-            from azure.keyvault.secrets import SecretClient
-        except ImportError as exc:
-            raise MissingExtraError(
-                "Checking Key Vault", "azure", "azure-keyvault-secrets"
-            ) from exc
         chosen = self.identity_result.chosen  # type: ignore[union-attr]
-        oid, ptype = chosen.oid, chosen.principal_type
-        # the challenge's resource must match the host: only for real vault hostnames
-        client = SecretClient(
-            t.vault.url,
-            cred,
-            verify_challenge_resource=grants.vault_name_from_url(t.vault.url) is not None,
-        )
-        with client:
+        who = {
+            "oid": chosen.oid,
+            "principal_type": chosen.principal_type,
+            "user_credential": chosen.route == "service_credential",
+        }
+        with grants.client(t.vault, cred) as client:
             try:
                 names = [p.name for p in client.list_properties_of_secrets()]
             except Exception as exc:
-                kind = grants.classify(exc)
-                s.add(
-                    f"list secrets in {t.vault.label}",
-                    FAIL,
-                    _short(exc),
-                    *grants.next_steps(kind, t.vault, oid, ptype),
-                )
+                _, steps = grants.advice(exc, t.vault, **who)
+                s.add(f"list secrets in {t.vault.label}", FAIL, _short(exc), *steps)
             else:
-                shown = ", ".join(sorted(names)[:MAX_NAMES]) + (
-                    " …" if len(names) > MAX_NAMES else ""
-                )
+                shown = ", ".join(sorted(names)[:MAX_NAMES])
+                more = " …" if len(names) > MAX_NAMES else ""
                 s.add(
                     f"list secrets in {t.vault.label}",
                     OK,
-                    f"{len(names)} secret(s): {shown or '(none)'}",
+                    f"{len(names)} secret(s): {shown or '(none)'}{more}",
                 )
             for secret, users in t.secrets.items():
                 label = f"read secret '{secret}' (used by {', '.join(users)})"
                 try:
                     value = client.get_secret(secret).value or ""
                 except Exception as exc:
-                    kind = grants.classify(exc)
-                    s.add(
-                        label,
-                        FAIL,
-                        _short(exc),
-                        *grants.next_steps(kind, t.vault, oid, ptype, secret),
-                    )
+                    _, steps = grants.advice(exc, t.vault, secret=secret, **who)
+                    s.add(label, FAIL, _short(exc), *steps)
                     continue
                 register_secret(value)
                 self._keys[(t.vault.url, secret)] = value
@@ -331,8 +312,8 @@ class Setup:
                 )
                 return
         else:
-            key = cfg.account_key.get_secret_value()
-        status, detail, steps = container_check(name, cfg, key, self.loaded, self.info)
+            key = None  # direct_key: the connection has it
+        status, detail, steps = container_check(name, cfg, key, self.info)
         s.add(label, status, detail, *steps)
 
     def _identity_steps(self, detail: str, route: str) -> list[str]:

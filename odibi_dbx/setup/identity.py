@@ -11,8 +11,6 @@ Token claims are decoded WITHOUT verification, for display only.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -20,9 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from odibi_dbx.connections.identity import VAULT_SCOPE, jwt_claims
 from odibi_dbx.errors import MissingExtraError
 
-VAULT_SCOPE = "https://vault.azure.net/.default"
 MULTIPLE_IDENTITIES = "Multiple user assigned identities exist"
 _CHAIN_LINE = re.compile(r"^\s+(\w+Credential): (.*)$", re.M)
 CLAIMS_SHOWN = ("oid", "appid", "azp", "tid", "xms_mirid", "idtyp", "upn", "unique_name")
@@ -31,9 +29,8 @@ CLAIMS_SHOWN = ("oid", "appid", "azp", "tid", "xms_mirid", "idtyp", "upn", "uniq
 def token_claims(token: str) -> dict[str, Any]:
     """The JWT's payload, NOT verified: for display, never for authorization."""
     try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+        return jwt_claims(token)
+    except ValueError:
         return {}
 
 
