@@ -199,3 +199,21 @@ def get_dbutils(spark: Any = None) -> Any:
         return DBUtils(spark if spark is not None else _active_spark())
     except Exception:
         return None
+
+
+def widget(
+    name: str, default: str = "", *, env: str | None = None, label: str | None = None
+) -> str:
+    """A notebook parameter. On Databricks a text widget (created with `default` if missing; job
+    parameters fill it); elsewhere env var `env` (default ODIBI_<NAME>), else `default`."""
+    dbutils = get_dbutils()
+    if dbutils is not None:
+        try:
+            dbutils.widgets.text(name, default, label or name)
+        except Exception:  # already defined in this notebook
+            pass
+        try:
+            return str(dbutils.widgets.get(name)).strip()
+        except Exception:  # no widget support (e.g. a plain Python task): fall through
+            pass
+    return os.environ.get(env or f"ODIBI_{name.upper()}", default).strip()

@@ -106,3 +106,29 @@ def test_import_touches_nothing():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class FakeWidgets:
+    def __init__(self, values):
+        self.values, self.created = values, []
+
+    def text(self, name, default, label):
+        self.created.append((name, default, label))
+        self.values.setdefault(name, default)
+
+    def get(self, name):
+        return self.values[name]
+
+
+def test_widget_reads_dbutils_then_env(monkeypatch):
+    class Dbutils:
+        widgets = FakeWidgets({"project_file": " /Workspace/p.yaml "})
+
+    monkeypatch.setattr(sys.modules["__main__"], "dbutils", Dbutils, raising=False)
+    assert runtime.widget("project_file") == "/Workspace/p.yaml"
+    assert runtime.widget("engine", "pandas") == "pandas"
+    assert ("engine", "pandas", "engine") in Dbutils.widgets.created
+    monkeypatch.delattr(sys.modules["__main__"], "dbutils")
+    monkeypatch.setenv("ODIBI_ENGINE", "spark")
+    assert runtime.widget("engine", "pandas") == "spark"
+    assert runtime.widget("vault", env="MY_VAULT") == ""
