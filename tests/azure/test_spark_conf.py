@@ -1,0 +1,61 @@
+"""Spark side of multi-account ADLS: each connection's key under its own account-scoped conf key.
+
+Only the conf is checked: real ABFS I/O cannot be emulated here (Azurite has no dfs endpoint and
+PyPI pyspark ships without hadoop-azure); that needs a Databricks integration run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+from odibi_dbx.config.models import ProjectConfig
+from odibi_dbx.connections import build_connections, resolve_secrets
+
+pytestmark = [pytest.mark.azure, pytest.mark.spark]
+
+KEYS = {f"acct{i}": f"c3Bhcmsta2V5LWZvci1hY2N0{i}LTAxMjM0NTY3ODk=" for i in range(3)}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed (pip install 'odibi-dbx[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: a local Spark session needs it")
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[1]").appName("odibi-adls-conf")
+               .config("spark.ui.enabled", "false").getOrCreate())
+    yield session  # shared with other Spark tests in the session: not stopped here
+
+
+def _project(monkeypatch, tmp_path) -> ProjectConfig:
+    conns = {"local": {"type": "local", "base_path": str(tmp_path)}}
+    for i, (acct, key) in enumerate(KEYS.items()):
+        monkeypatch.setenv(f"KEY_{i}", key)
+        conns[f"lake{i}"] = {"type": "azure_adls", "account": acct, "container": "data",
+                             "auth_mode": "direct_key", "account_key": key}
+    conns["gov"] = {"type": "azure_adls", "account": "acctgov", "container": "data",
+                    "auth_mode": "direct_key", "account_key": KEYS["acct0"][::-1],
+                    "endpoint": "https://acctgov.blob.core.usgovcloudapi.net"}
+    return ProjectConfig.model_validate({
+        "project": "p", "connections": conns, "story": {"connection": "local"},
+        "pipelines": [{"pipeline": "p", "nodes": [{"name": "n", "read": {
+            "connection": "lake0", "path": "x.csv"}}]}]})
+
+
+def test_conf_keys_for_several_accounts(spark, monkeypatch, tmp_path):
+    connections = build_connections(_project(monkeypatch, tmp_path), tmp_path)
+    resolve_secrets(connections)  # nothing to fetch: all direct_key
+    for conn in connections.values():  # what the Spark engine does at start
+        for key, value in conn.spark_conf().items():
+            spark.conf.set(key, value)
+    for acct, key in KEYS.items():
+        assert spark.conf.get(f"fs.azure.account.key.{acct}.dfs.core.windows.net") == key
+    assert (spark.conf.get("fs.azure.account.key.acctgov.dfs.core.usgovcloudapi.net")
+            == KEYS["acct0"][::-1])
+    assert connections["lake1"].uri("t") == "abfss://data@acct1.dfs.core.windows.net/t"
+    assert connections["local"].spark_conf() == {}
