@@ -36,7 +36,7 @@ def kernel_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def fakes(tmp_path):
-    """`python -m tests.azure_fakes.serve` in the foreground of a subprocess, as a developer would."""
+    """`python -m tests.azure_fakes.serve` in a subprocess, as a developer would run it."""
     reason = missing_reason()
     if reason:
         if os.environ.get("CI"):
