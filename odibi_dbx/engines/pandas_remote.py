@@ -13,6 +13,7 @@ output as it was and removes the staged and half-copied files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import posixpath
 import re
@@ -76,6 +77,26 @@ def filesystem(connection: Any, user: Mapping[str, Any]) -> Any:
     return fs
 
 
+@contextlib.contextmanager
+def explained(connection: Any):
+    """Turn the storage service's refusal of a key into an error that says what to check."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        status = getattr(exc, "status_code", None)
+        if status == 403 or "failed to authenticate" in text or "AuthorizationFailure" in text:
+            where = (f"Key Vault secret '{connection.secret_name}' in {connection.vault_url}"
+                     if connection.auth_mode == "key_vault" else "account_key (direct_key)")
+            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            raise PermissionError(
+                f"storage account '{connection.account}' refused the key of connection "
+                f"'{connection.name}' ({first}). Check that the {where} holds a current key of "
+                f"account '{connection.account}' (keys rotate), and that the account's firewall "
+                "allows this network") from exc
+        raise
+
+
 def _scratch(engine: Any, prefix: str) -> Path:
     """A folder that lives as long as the engine (views over downloaded files stay valid)."""
     tmp = getattr(engine, "_tmp", None)
@@ -93,6 +114,11 @@ def _hidden(rel: str) -> bool:
 
 def local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]) -> list[str]:
     """Download what `spec` names (a file, a folder of part files, or a glob); local paths."""
+    with explained(spec.connection):
+        return _local_copies(engine, spec, ext, user)
+
+
+def _local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]) -> list[str]:
     conn = spec.connection
     fs = filesystem(conn, user)
     uri = conn.uri(spec.path or "")
@@ -131,6 +157,12 @@ def _rel(path: str, root: str) -> str:
 def write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, Any],
                 copy: Callable[[Any, Any, WriteSpec, Path, str], int]) -> WriteResult:
     """Write `frame` as part files under the target folder: stage, copy in, then drop the old."""
+    with explained(spec.connection):
+        return _write_files(engine, frame, spec, user, copy)
+
+
+def _write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, Any],
+                 copy: Callable[[Any, Any, WriteSpec, Path, str], int]) -> WriteResult:
     conn = spec.connection
     fs = filesystem(conn, user)
     target_uri = conn.uri(spec.path or "")
