@@ -217,3 +217,27 @@ def widget(
         except Exception:  # no widget support (e.g. a plain Python task): fall through
             pass
     return os.environ.get(env or f"ODIBI_{name.upper()}", default).strip()
+
+
+def get_spark(timezone: str = "UTC") -> Any:
+    """The Spark session: the active (or default) one, e.g. a Databricks cluster's; off
+    Databricks, a new local session with Delta (see odibi_dbx.engines.spark_session)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        from odibi_dbx.errors import MissingExtraError
+
+        raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        try:
+            spark = SparkSession.active()  # the default session, from another thread
+        except Exception:
+            spark = None
+    if spark is not None:
+        return spark
+    if on_databricks():
+        return SparkSession.builder.getOrCreate()
+    from odibi_dbx.engines.spark_session import local_session
+
+    return local_session(timezone)

@@ -276,8 +276,10 @@ class Runner:
             out = self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.write(frame, wspec))
             res.write = {"connection": w.connection, "format": wspec.format, "mode": w.mode,
                          "target": out.target, "rows": out.rows, **out.metrics}
-            if res.rows_out is None:
-                res.rows_out = out.rows
+            if res.rows_out is None:  # engines that count with the write's own job (Spark)
+                late = eng.summarize(frame, self.config.story.max_sample_rows)
+                res.rows_out = out.rows if late.rows is None else late.rows
+                res.sample = late.sample or res.sample
         if node.read and not node.transform and res.rows_in is None:
             res.rows_in = res.rows_out
         return frame

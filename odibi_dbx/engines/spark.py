@@ -1,0 +1,266 @@
+"""The Spark engine: Spark SQL runs as written, Delta through delta-spark, one session per run.
+
+No wasted Spark work (see docs/spark-engine.md):
+- a node's output is persisted only when more than one later use will read it;
+- row counts and story samples ride on the write's own job (`DataFrame.observe`), so a story
+  adds no Spark job; nodes that are not written report rows=None instead of counting.
+pyspark and delta-spark are imported only inside methods: `import odibi_dbx` needs neither.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from odibi_dbx.engines import spark_io
+from odibi_dbx.engines.base import (
+    CheckResult,
+    Engine,
+    EngineCapabilities,
+    ReadSpec,
+    Summary,
+    WriteResult,
+    WriteSpec,
+)
+from odibi_dbx.errors import MissingExtraError, OdibiError
+
+log = logging.getLogger("odibi_dbx.engine.spark")
+_SAMPLE_COL = "__odibi_sample"
+
+
+@dataclass(eq=False)
+class SparkFrame:
+    """A node's output: a (lazy) DataFrame plus what the write's job told us about it."""
+
+    df: Any
+    rows: int | None = None  # known once written (observed) or validated
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    sample_rows: int = 10
+    consumers: int = 0
+    cached: bool = False
+
+
+def _pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
+
+
+class SparkEngine(Engine):
+    name = "spark"
+    capabilities = EngineCapabilities(
+        delta_merge=True, catalog_tables=True, max_parallel_nodes=2, frames="spark"
+    )
+
+    def __init__(self, *, timezone: str = "UTC", connections=None, spark: Any = None):
+        super().__init__(timezone=timezone, connections=connections)
+        self._spark = spark
+        self._saved: dict[str, str | None] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._cached: dict[int, SparkFrame] = {}
+
+    # -- lifecycle --
+    def start(self) -> None:
+        _pyspark()
+        if self._spark is None:
+            from odibi_dbx.runtime import get_spark
+
+            self._spark = get_spark(self.timezone)
+        spark = self._spark
+        for key, value in self._session_sql_conf().items():  # restored by stop()
+            self._saved[key] = spark.conf.get(key, None)
+            spark.conf.set(key, value)
+        for conn in self.connections.values():
+            self._apply_conf(conn)
+
+    def _session_sql_conf(self) -> dict[str, str]:
+        return {
+            "spark.sql.session.timeZone": self.timezone,
+            # parquet timestamps as the Pandas engine writes them (INT96 is Spark's legacy)
+            "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        }
+
+    def _apply_conf(self, conn: Any) -> None:
+        for key, value in conn.spark_conf().items():
+            try:
+                self._spark.conf.set(key, value)
+            except Exception as exc:  # never chain: the message could echo the value
+                raise OdibiError(
+                    f"connection '{conn.name}': this compute does not allow setting '{key}' in "
+                    f"the Spark configuration ({type(exc).__name__}). Serverless and standard "
+                    "(shared) access mode compute forbid storage account keys in Spark conf; "
+                    "there, storage is reached through Unity Catalog external locations.\n"
+                    "    hint: create a storage credential and an external location for the "
+                    "container (and grant READ FILES / WRITE FILES), then read it with `table:` "
+                    "or the abfss:// path; or run on dedicated (single user) classic compute"
+                ) from None
+        log.debug("applied Spark conf of connection %s", conn.name)
+
+    def stop(self) -> None:
+        """Unpersist what is still cached and restore the session time zone. The session
+        itself stays up: notebooks reuse it, and a CLI run ends with the process."""
+        for frame in list(self._cached.values()):
+            self.release(frame)
+        if self._spark is not None:
+            for key, value in self._saved.items():
+                if value is not None:
+                    self._spark.conf.set(key, value)
+            self._saved.clear()
+
+    @property
+    def spark(self) -> Any:
+        if self._spark is None:
+            self.start()
+        return self._spark
+
+    # -- I/O --
+    def _read(self, spec: ReadSpec) -> SparkFrame:
+        return SparkFrame(spark_io.read(self, spec))
+
+    def _write(self, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
+        if frame.consumers > 0 and not frame.cached:
+            self._persist(frame)  # later nodes read it too: the write fills the cache
+        return spark_io.write(self, frame, spec)
+
+    def observed(self, df: Any) -> tuple[Any, Any]:
+        """`df` with a row count and a sample collected by whatever job runs it, and a
+        function that stores both on a frame (call it after that job succeeded)."""
+        from pyspark.sql import Observation
+        from pyspark.sql import functions as F
+
+        obs = Observation(f"odibi_{next(self._ids)}")
+        metrics = [F.count(F.lit(1)).alias("rows")]
+        n = 100  # at most 100 sample rows per partition; the story keeps max_sample_rows
+        try:
+            cols = [F.col(f"`{c.replace('`', '``')}`") for c in df.columns]
+            first_n = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)) < n
+            out = df.withColumn(_SAMPLE_COL, F.when(first_n, F.struct(*cols)))
+            sample = F.to_json(F.collect_list(_SAMPLE_COL), {"ignoreNullFields": "false"})
+            out = out.observe(obs, *metrics, sample.alias("sample")).drop(_SAMPLE_COL)
+        except Exception:  # a type to_json cannot print: count only
+            out = df.observe(obs, *metrics)
+
+        def done(frame: SparkFrame) -> int | None:
+            got = obs.get
+            frame.rows = int(got["rows"]) if got.get("rows") is not None else None
+            if got.get("sample"):
+                frame.sample = json.loads(got["sample"])[: frame.sample_rows]
+            return frame.rows
+
+        return out, done
+
+    # -- transforms --
+    def sql(self, query: str, views: Mapping[str, SparkFrame]) -> tuple[SparkFrame, str | None]:
+        from odibi_dbx.engines.spark_sql import with_view_names
+
+        by_key = {k.lower(): v for k, v in views.items()}
+        names: dict[str, str] = {}
+        text = with_view_names(query, by_key, lambda key: names.setdefault(
+            key, f"odibi_view_{next(self._ids)}"))
+        spark = self.spark
+        try:
+            for key, view in names.items():
+                by_key[key].df.createOrReplaceTempView(view)
+            df = spark.sql(text)  # analysed now: the views can go right after
+        finally:
+            for view in names.values():
+                spark.catalog.dropTempView(view)
+        return SparkFrame(df), None
+
+    def to_user(self, frame: SparkFrame) -> Any:
+        return frame.df
+
+    def from_user(self, df: Any) -> SparkFrame:
+        from pyspark.sql import DataFrame
+
+        if isinstance(df, DataFrame):
+            return SparkFrame(df)
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas comes with the core
+            pd = None
+        if pd is not None and isinstance(df, pd.DataFrame):
+            return SparkFrame(self.spark.createDataFrame(df))
+        raise TypeError(
+            f"a function step must return a Spark DataFrame (or pandas) on the spark engine, "
+            f"got {type(df).__name__}"
+        )
+
+    # -- node outputs --
+    def finish(self, frame: SparkFrame, *, key: str, consumers: int,
+               cache: bool = False) -> SparkFrame:
+        frame.consumers = consumers
+        if (consumers > 1 or cache) and not frame.cached:
+            self._persist(frame)
+        return frame
+
+    def _persist(self, frame: SparkFrame) -> None:
+        from pyspark import StorageLevel
+
+        frame.df = frame.df.persist(StorageLevel.MEMORY_AND_DISK)
+        frame.cached = True
+        with self._lock:
+            self._cached[id(frame)] = frame
+
+    def release(self, frame: SparkFrame) -> None:
+        if frame.cached:
+            frame.df.unpersist(blocking=False)
+            frame.cached = False
+            with self._lock:
+                self._cached.pop(id(frame), None)
+
+    def summarize(self, frame: SparkFrame, sample_rows: int) -> Summary:
+        """No Spark job: the schema is known, rows and sample come with the write."""
+        frame.sample_rows = sample_rows
+        cols = [(f.name, f.dataType.simpleString()) for f in frame.df.schema.fields]
+        return Summary(rows=frame.rows, columns=cols, sample=frame.sample[:sample_rows])
+
+    def check(self, frame: SparkFrame, validation: Any) -> list[CheckResult]:
+        """One aggregation job for every check; the output is persisted first, so the write
+        and later nodes do not compute it again."""
+        from pyspark.sql import functions as F
+
+        from odibi_dbx.engines.pandas import schema_checks
+
+        if not frame.cached:
+            self._persist(frame)
+        df = frame.df
+        types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+        aggs = [F.count(F.lit(1)).alias("rows")]
+        for i, col in enumerate(validation.no_nulls):
+            if col in types:
+                aggs.append(F.sum(F.col(f"`{col}`").isNull().cast("long")).alias(f"n{i}"))
+        key = [c for c in validation.unique if c in types]
+        unique_ok = bool(key) and len(key) == len(validation.unique)
+        if unique_ok:
+            aggs.append(F.count_distinct(F.struct(*[F.col(f"`{c}`") for c in key])).alias("d"))
+        got = df.agg(*aggs).first().asDict()
+        rows = int(got["rows"])
+        frame.rows = rows
+        results: list[CheckResult] = []
+        if validation.not_empty:
+            results.append(CheckResult("not_empty", rows > 0, f"{rows} rows"))
+        for i, col in enumerate(validation.no_nulls):
+            if col not in types:
+                results.append(CheckResult(f"no_nulls:{col}", False, f"no column '{col}'"))
+            else:
+                n = int(got[f"n{i}"] or 0)
+                results.append(CheckResult(f"no_nulls:{col}", n == 0, f"{n} null values"))
+        if validation.unique:
+            label = ",".join(validation.unique)
+            missing = [c for c in validation.unique if c not in types]
+            if missing:
+                results.append(CheckResult(f"unique:{label}", False, f"no column {missing}"))
+            else:
+                n = rows - int(got["d"])
+                results.append(CheckResult(f"unique:{label}", n == 0, f"{n} duplicate rows"))
+        if validation.schema_ is not None:
+            results += schema_checks(types, validation.schema_)
+        return results

@@ -1,0 +1,169 @@
+"""Reads and writes for the Spark engine, with the Pandas engine's defaults and guarantees.
+
+- csv: header and inferSchema on unless given; a `schema:` DDL wins. json: line-delimited.
+- csv/parquet/json outputs are folders of part files; overwrite writes a staging sibling and
+  swaps it in, so a failed write leaves the previous output as it was (append adds files
+  atomically at job commit). Delta gives the same through its log.
+- Delta append/merge cast to the table's schema and reject unknown columns, like
+  `delta_features.cast_to_table` on the Pandas engine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
+
+if TYPE_CHECKING:
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+
+
+def _opts(options: Any) -> dict[str, str]:
+    return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.items()}
+
+
+def read(engine: SparkEngine, spec: ReadSpec) -> Any:
+    spark = engine.spark
+    opts = _opts(spec.options)
+    lower = {k.lower() for k in opts}
+    reader = spark.read
+    if spec.format == "csv":
+        if "header" not in lower:
+            opts["header"] = "true"
+        if "inferschema" not in lower and not spec.schema:
+            opts["inferSchema"] = "true"
+    if spec.format == "delta" and spec.version is not None:
+        opts["versionAsOf"] = str(spec.version)
+    if spec.schema and spec.format != "delta":
+        reader = reader.schema(spec.schema)
+    reader = reader.format(spec.format).options(**opts)
+    if spec.table:
+        return reader.table(spec.table)
+    return reader.load(spec.connection.uri(spec.path or ""))
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
+    df = frame.df
+    if spec.format == "delta" and spec.mode in ("append", "merge"):
+        schema = _delta_schema(engine, spec)
+        if schema is not None:
+            df = cast_to_schema(df, schema, spec.target)
+            if spec.mode == "merge":
+                return _merge(engine, df, spec)
+    observed, done = engine.observed(df)
+    writer = observed.write.format(spec.format).options(**_write_opts(spec))
+    if spec.partition_by:
+        writer = writer.partitionBy(*spec.partition_by)
+    mode = "append" if spec.mode == "append" else "overwrite"
+    if spec.table:
+        writer.mode(mode).saveAsTable(spec.table)
+    elif spec.format == "delta" or mode == "append":
+        writer.mode(mode).save(spec.connection.uri(spec.path or ""))
+    else:
+        _write_swapped(engine, writer, spec)
+    rows = done(frame)
+    return WriteResult(spec.target, rows, {"mode": spec.mode})
+
+
+def _write_opts(spec: WriteSpec) -> dict[str, str]:
+    opts = _opts(spec.options)
+    lower = {k.lower() for k in opts}
+    if spec.format == "csv" and "header" not in lower:
+        opts["header"] = "true"
+    if spec.format == "delta" and spec.mode == "overwrite" and "overwriteschema" not in lower:
+        opts["overwriteSchema"] = "true"  # as the Pandas engine: overwrite replaces the schema
+    return opts
+
+
+def _write_swapped(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
+    """Write to a staging sibling, then swap it in (Hadoop FS renames: local or abfss)."""
+    jvm = engine.spark._jvm
+    target = jvm.org.apache.hadoop.fs.Path(spec.connection.uri(spec.path or ""))
+    fs = target.getFileSystem(engine.spark._jsc.hadoopConfiguration())
+    tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
+    parent, name = target.getParent(), target.getName()
+    staging = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.odibi-tmp-{tag}")
+    old = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.odibi-old-{tag}")
+    try:
+        writer.mode("overwrite").save(staging.toString())
+        had_old = fs.exists(target)
+        if had_old and not fs.rename(target, old):
+            raise OSError(f"cannot move the previous output {target.toString()} aside")
+        if not fs.rename(staging, target):
+            if had_old:
+                fs.rename(old, target)
+            raise OSError(f"cannot move the new output into {target.toString()}")
+        if had_old:
+            fs.delete(old, True)
+    finally:
+        if fs.exists(staging):
+            fs.delete(staging, True)
+
+
+# --- Delta -------------------------------------------------------------------------------------
+
+
+def _delta_table(engine: SparkEngine, spec: WriteSpec) -> Any:
+    from delta.tables import DeltaTable
+
+    if spec.table:
+        return DeltaTable.forName(engine.spark, spec.table)
+    return DeltaTable.forPath(engine.spark, spec.connection.uri(spec.path or ""))
+
+
+def _delta_schema(engine: SparkEngine, spec: WriteSpec) -> Any:
+    """The existing table's schema, or None when there is no table yet."""
+    spark = engine.spark
+    if spec.table:
+        return spark.table(spec.table).schema if spark.catalog.tableExists(spec.table) else None
+    from delta.tables import DeltaTable
+
+    uri = spec.connection.uri(spec.path or "")
+    if not DeltaTable.isDeltaTable(spark, uri):
+        return None
+    return spark.read.format("delta").load(uri).schema
+
+
+def cast_to_schema(df: Any, schema: Any, target: str) -> Any:
+    """Columns in the table's order and types; missing nullable ones become NULL."""
+    from pyspark.sql import functions as F
+
+    have = set(df.columns)
+    names = [f.name for f in schema.fields]
+    extra = [c for c in df.columns if c not in set(names)]
+    if extra:
+        raise ValueError(
+            f"columns {extra} are not in the Delta table's schema ({', '.join(names)}); "
+            "overwrite the table to change its schema"
+        )
+    cols = []
+    for f in schema.fields:
+        if f.name in have:
+            cols.append(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name))
+        elif f.nullable:
+            cols.append(F.lit(None).cast(f.dataType).alias(f.name))
+        else:
+            raise ValueError(f"column '{f.name}' is missing and not nullable ({target})")
+    return df.select(*cols)
+
+
+def _merge(engine: SparkEngine, source: Any, spec: WriteSpec) -> WriteResult:
+    if not spec.merge_keys:
+        raise ValueError("mode merge needs merge_keys")
+    cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
+    result = (
+        _delta_table(engine, spec).alias("t").merge(source.alias("s"), cond)
+        .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    )
+    metrics: dict[str, Any] = {"mode": "merge"}
+    rows = None
+    if result is not None:  # Delta 3+: one local row of metrics, no Spark job
+        row = result.first()
+        if row is not None:
+            metrics.update({k: int(v) for k, v in row.asDict().items() if v is not None})
+            rows = metrics.get("num_updated_rows", 0) + metrics.get("num_inserted_rows", 0)
+    return WriteResult(spec.target, rows, metrics)

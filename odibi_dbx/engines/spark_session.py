@@ -1,0 +1,103 @@
+"""The local Spark session (off Databricks): Delta enabled, small and quiet, nothing in the cwd.
+
+On Databricks the cluster's session is used as it is (see `odibi_dbx.runtime.get_spark`).
+The Delta jars are resolved by Spark itself from `spark.jars.packages` into an Ivy folder
+(`make spark-jars` fills it once; later starts need no network).
+
+    python -m odibi_dbx.engines.spark_session --fetch   # resolve the Delta jars once
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from odibi_dbx.errors import MissingExtraError
+
+DELTA_SCALA = "2.13"  # Spark 4 is built for Scala 2.13
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def delta_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("delta-spark")
+    except PackageNotFoundError:
+        raise MissingExtraError("Delta on the Spark engine", "spark", "delta-spark") from None
+
+
+def delta_package() -> str:
+    return f"io.delta:delta-spark_{DELTA_SCALA}:{delta_version()}"
+
+
+def ivy_dir() -> Path:
+    """Where Spark keeps the resolved jars: $ODIBI_SPARK_IVY, the repo's .ivy2/ for a source
+    checkout, else ~/.ivy2."""
+    if os.environ.get("ODIBI_SPARK_IVY"):
+        return Path(os.environ["ODIBI_SPARK_IVY"]).expanduser()
+    if (_REPO / "pyproject.toml").exists():
+        return _REPO / ".ivy2"
+    return Path.home() / ".ivy2"
+
+
+def scratch_dir() -> Path:
+    """Warehouse and Derby metastore of local sessions: a temp folder, never the cwd."""
+    root = Path(os.environ.get("ODIBI_SPARK_SCRATCH") or tempfile.gettempdir()) / "odibi-spark"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="session-", dir=root))
+
+
+def local_conf(timezone: str = "UTC", scratch: Path | None = None) -> dict[str, str]:
+    """Settings of a local session (the bench's hand-written PySpark script uses the same)."""
+    scratch = scratch or scratch_dir()
+    return {
+        "spark.jars.packages": delta_package(),
+        "spark.jars.ivy": str(ivy_dir()),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": timezone,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.default.parallelism": "2",
+        # Delta's log replay defaults to 50 partitions: far too many for a laptop
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
+    }
+
+
+def local_session(timezone: str = "UTC", master: str = "local[2]",
+                  extra: dict[str, str] | None = None) -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
+    builder = SparkSession.builder.master(master).appName("odibi-dbx")
+    for key, value in {**local_conf(timezone), **(extra or {})}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def has_delta(spark: Any) -> bool:
+    return "DeltaSparkSessionExtension" in (spark.conf.get("spark.sql.extensions", "") or "")
+
+
+def jars_present() -> bool:
+    jar = ivy_dir() / "jars" / f"io.delta_delta-spark_{DELTA_SCALA}-{delta_version()}.jar"
+    return jar.exists()
+
+
+if __name__ == "__main__":  # make spark-jars
+    import sys
+
+    if "--fetch" in sys.argv:
+        if not jars_present():
+            local_session().stop()
+        sys.exit(0 if jars_present() else 1)
