@@ -41,13 +41,22 @@ def redact_obj(obj):
     return obj
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that masks registered secrets in every record."""
+def install_log_redaction() -> None:
+    """Mask secrets in every log record of the process (ours, the Azure SDK's, any library's):
+    a record factory sees records of all loggers, where a logger filter would miss children."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_odibi_redacting", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def factory(*args, **kwargs):
+        record = current(*args, **kwargs)
         if _SECRETS:
-            record.msg = redact(record.getMessage())
-            record.args = ()
-            if record.exc_text:
-                record.exc_text = redact(record.exc_text)
-        return True
+            try:
+                text = record.getMessage()
+            except Exception:  # a malformed record: leave it to logging's own error path
+                return record
+            record.msg, record.args = redact(text), ()
+        return record
+
+    factory._odibi_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -8,16 +8,14 @@ from typing import Any
 
 from odibi_dbx.config.models import LoggingConfig
 from odibi_dbx.pipeline.events import NodeResult, RunInfo, RunListener, RunResult
-from odibi_dbx.redact import RedactingFilter
+from odibi_dbx.redact import install_log_redaction
 
 log = logging.getLogger("odibi_dbx.run")
 
 
 def configure_logging(cfg: LoggingConfig) -> None:
-    root = logging.getLogger("odibi_dbx")
-    root.setLevel(cfg.level)
-    if not any(isinstance(f, RedactingFilter) for f in root.filters):
-        root.addFilter(RedactingFilter())
+    logging.getLogger("odibi_dbx").setLevel(cfg.level)
+    install_log_redaction()
 
 
 class LoggingListener(RunListener):
