@@ -46,7 +46,7 @@ def command(variant: str, data: Path, out: Path, delta: bool) -> tuple[list[str]
 
 
 def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) -> dict:
-    """Run cmd; return wall seconds, peak RSS (MiB), return code and the stderr tail.
+    """Run cmd; return wall and CPU seconds, peak RSS (MiB), return code and the stderr tail.
 
     Peak RSS is the child's ru_maxrss from wait4 (exact for one process). With tree=True
     (Spark: the JVM is a grandchild) the RSS of the whole process tree is also sampled every
@@ -69,7 +69,9 @@ def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) ->
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-15:]
     rss = max(usage.ru_maxrss * 1024, sampled[0]) / 2**20  # ru_maxrss is KiB on Linux
-    return {"wall_s": round(wall, 3), "rss_mib": round(rss, 1), "rc": p.returncode,
+    cpu = usage.ru_utime + usage.ru_stime  # the child and its reaped descendants
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "rss_mib": round(rss, 1),
+            "rc": p.returncode,
             "stderr_tail": "\n".join(tail)}
 
 
@@ -220,6 +222,7 @@ def main() -> int:
                 runs[v].append(res)
                 state = "ok" if res["rc"] == 0 else f"FAILED rc={res['rc']}"
                 print(f"size={size} repeat={r + 1} {v:<12} {res['wall_s']:8.2f}s "
+                      f"cpu {res['cpu_s']:7.2f}s "
                       f"{res['rss_mib']:8.1f} MiB  {state}", flush=True)
         results["sizes"][size] = summarise(runs)
         check_outputs(size, variants, outs, results)
@@ -238,12 +241,15 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
         failed = [r for r in rs if r["rc"] != 0]
         out[v] = {"ok": len(ok), "runs": rs,
                   "median_wall_s": _median(ok, "wall_s", 3),
+                  "median_cpu_s": _median(ok, "cpu_s", 3),
                   "median_rss_mib": _median(ok, "rss_mib", 1),
                   "error": failed[0]["stderr_tail"] if failed else None}
     for v, base in BASELINE.items():
         if v in out and base in out and out[v]["ok"] and out[base]["ok"]:
             out[v]["ratio_wall"] = round(out[v]["median_wall_s"] / out[base]["median_wall_s"], 2)
             out[v]["ratio_rss"] = round(out[v]["median_rss_mib"] / out[base]["median_rss_mib"], 2)
+            out[v]["ratio_cpu"] = round(out[v]["median_cpu_s"] / max(out[base]["median_cpu_s"],
+                                                                      1e-3), 2)
     return out
 
 
@@ -278,8 +284,8 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
           f"{imp['cumulative_ms']} ms cumulative (-X importtime), "
           f"process {imp['process_wall_ms']} ms vs bare python {imp['bare_python_ms']} ms; "
           f"heavy modules pulled in: {', '.join(imp['heavy_modules_imported']) or 'none'}")
-    print(f"\n{'size':>9}  {'variant':<12} {'ok':>5} {'wall s':>8} {'peak MiB':>9} "
-          f"{'x wall':>7} {'x RSS':>6}  (x = ratio vs baseline; medians of ok runs)")
+    print(f"\n{'size':>9}  {'variant':<12} {'ok':>5} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
+          f"{'x wall':>7} {'x cpu':>6} {'x RSS':>6}  (x = ratio vs baseline; medians of ok runs)")
     for size in sizes:
         for v in variants:
             s = results["sizes"][size][v]
@@ -288,10 +294,12 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
                 tail = " | ".join(s["error"].splitlines()[-3:])
                 print(f"{size:>9}  {v:<12} {n:>5}  {v}: failed ({tail})")
                 continue
-            ratio = (f"{s['ratio_wall']:>7.2f} {s['ratio_rss']:>6.2f}" if "ratio_wall" in s
-                     else " " * 14)
+            ratio = (f"{s['ratio_wall']:>7.2f} {s['ratio_cpu']:>6.2f} {s['ratio_rss']:>6.2f}"
+                     if "ratio_wall" in s else " " * 21)
             flag = "" if all(s.get("gold_equal_to", {}).values()) else "  GOLD MISMATCH"
-            print(f"{size:>9}  {v:<12} {n:>5} {s['median_wall_s']:>8.2f} "
+            if s["error"]:
+                flag += f"  (some runs failed: {s['error'].splitlines()[0][:80]})"
+            print(f"{size:>9}  {v:<12} {n:>5} {s['median_wall_s']:>8.2f} {s['median_cpu_s']:>7.2f} "
                   f"{s['median_rss_mib']:>9.1f} {ratio}{flag}")
     for m in results["mismatches"]:
         print(f"MISMATCH size={m['size']} {m['variant']} vs {m['reference']}: {m['diff']}")
