@@ -1,0 +1,69 @@
+"""The one local Spark session (with Delta) shared by every Spark test in the run.
+
+Imported by tests/spark/conftest.py and tests/parity/conftest.py. Spark tests skip with the
+reason when Java, pyspark, delta-spark or the Delta jars (`make spark-jars`) are missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+# faster for many tiny jobs: fewer partitions, and the JIT's quick tier only
+TEST_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.databricks.delta.snapshotPartitions": "1",
+}
+_JIT = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1"
+
+
+def spark_missing() -> str | None:
+    for module, package in (("pyspark", "pyspark"), ("delta", "delta-spark")):
+        if importlib.util.find_spec(module) is None:
+            return f"{package} is not installed (pip install 'odibi-dbx[spark]')"
+    if shutil.which("java") is None:
+        return "no `java` on PATH (the Spark engine needs Java 17)"
+    from odibi_dbx.engines.spark_session import jars_present
+
+    if not jars_present():
+        return "the Delta jars are not fetched yet: run `make spark-jars`"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    reason = spark_missing()
+    if reason:
+        pytest.skip(reason)
+    from odibi_dbx.engines import spark_session as S
+
+    conf = {**TEST_CONF}
+    base = S.local_conf("UTC")
+    conf["spark.driver.extraJavaOptions"] = f"{base['spark.driver.extraJavaOptions']} {_JIT}"
+    session = S.local_session("UTC", master="local[2]", extra=conf)
+    if not S.has_delta(session):
+        pytest.skip("a Spark session without Delta was started earlier in this pytest run "
+                    "(run the Spark tests first, or alone: make test-spark)")
+    for key, value in TEST_CONF.items():
+        session.conf.set(key, value)
+    yield session
+
+
+@pytest.fixture
+def job_counter(spark):
+    """Counts Spark jobs started since the last call."""
+    tracker = spark.sparkContext.statusTracker()
+
+    class Counter:
+        def __init__(self):
+            self.seen = set(tracker.getJobIdsForGroup(None))
+
+        def take(self) -> int:
+            now = set(tracker.getJobIdsForGroup(None))
+            new = now - self.seen
+            self.seen = now
+            return len(new)
+
+    return Counter()

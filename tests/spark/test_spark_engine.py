@@ -1,0 +1,220 @@
+"""The Spark engine on a local session: session settings, SQL views, writes, no wasted jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from odibi_dbx.engines.spark_sql import with_view_names
+
+pytestmark = pytest.mark.spark
+
+ORDERS = "order_id,customer_id,amount,order_ts\n" + "".join(
+    f"{i},{10 + i % 3},{(i % 7) - 1}.5,2025-0{1 + i % 3}-0{1 + i % 9} 10:00:00\n" for i in range(1, 41)
+)
+SCHEMA = "order_id BIGINT, customer_id BIGINT, amount DOUBLE, order_ts TIMESTAMP"
+
+
+def project(tmp: Path, nodes: str, more: str = "") -> Path:
+    (tmp / "data").mkdir(exist_ok=True)
+    (tmp / "data" / "orders.csv").write_text(ORDERS)
+    text = textwrap.dedent("""\
+        project: spark-tests
+        engine: spark
+        connections:
+          data: {type: local, base_path: ./data}
+          out: {type: local, base_path: ./out}
+        story: {connection: out, path: stories/, max_sample_rows: 5}
+        retry: {enabled: false}
+        pipelines:
+          - pipeline: p
+            nodes:
+        """) + textwrap.indent(textwrap.dedent(nodes), " " * 6) + textwrap.indent(more, "  ")
+    path = tmp / "project.yaml"
+    path.write_text(text)
+    return path
+
+
+# -- no Spark needed ---------------------------------------------------------------------------
+
+def test_import_without_pyspark():
+    code = ("import sys; sys.modules['pyspark'] = None; sys.modules['delta'] = None\n"
+            "import odibi_dbx; from odibi_dbx.engines import engine_class\n"
+            "cls = engine_class('spark'); assert cls.name == 'spark'\n"
+            "assert cls.capabilities.frames == 'spark' and cls.capabilities.catalog_tables\n"
+            "from odibi_dbx.errors import MissingExtraError\n"
+            "try:\n    cls().start()\nexcept MissingExtraError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install \"odibi-dbx[spark]\"" in out.stdout
+
+
+def test_view_names_keep_the_query_text():
+    q = "WITH x AS (SELECT * FROM Orders o WHERE o.a > 1)\nSELECT x.*, this.b FROM x JOIN this ON x.id = this.id"
+    out = with_view_names(q, {"orders": 1, "this": 2}, lambda k: f"v_{k}")
+    assert out == ("WITH x AS (SELECT * FROM `v_orders` o WHERE o.a > 1)\n"
+                   "SELECT x.*, this.b FROM x JOIN `v_this` AS `this` ON x.id = this.id")
+    # CTE names shadowing a node name are left alone
+    q2 = "WITH orders AS (SELECT 1 AS a) SELECT * FROM orders"
+    assert with_view_names(q2, {"orders": 1}, lambda k: "v") == q2
+
+
+# -- with Spark --------------------------------------------------------------------------------
+
+def test_forbidden_conf_is_explained(spark):
+    from odibi_dbx.connections.base import Connection
+    from odibi_dbx.engines.spark import SparkEngine
+    from odibi_dbx.errors import OdibiError
+
+    class Locked(Connection):
+        type = "azure_adls"
+
+        def uri(self, path):
+            return path
+
+        def spark_conf(self):  # a static conf: setting it at run time raises, like serverless
+            return {"spark.sql.warehouse.dir": "s3cr3t-value"}
+
+    eng = SparkEngine(connections={"lake": Locked("lake")})
+    with pytest.raises(OdibiError, match="Unity Catalog external locations") as err:
+        eng.start()
+    assert "s3cr3t-value" not in str(err.value) and "'lake'" in str(err.value)
+    eng.stop()
+
+
+def test_concurrent_sql_steps_do_not_share_views(spark):
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+
+    eng = SparkEngine(spark=spark)
+    eng.start()
+
+    def run(i: int) -> list[int]:
+        frame = SparkFrame(spark.range(i * 100, i * 100 + 50))
+        out, _ = eng.sql("SELECT min(id) AS lo, count(*) AS n FROM src", {"src": frame})
+        return list(out.df.first())
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(run, range(8)))
+    eng.stop()
+    assert got == [[i * 100, 50] for i in range(8)]
+    assert not [t for t in spark.catalog.listTables() if t.name.startswith("odibi_view")]
+
+
+def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
+    import pyarrow.dataset as ds
+
+    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.engines.base import WriteSpec
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+    from odibi_dbx.errors import NodeError
+
+    conn = LocalConnection("out", LocalConnectionConfig(type="local", base_path=str(tmp_path)),
+                           tmp_path)
+    eng = SparkEngine(spark=spark)
+    eng.start()
+    for fmt in ("parquet", "csv", "json"):
+        spec = WriteSpec(node="w", connection=conn, format=fmt, path=f"t_{fmt}")
+        eng.write(SparkFrame(spark.range(3)), spec)
+        bad = spark.range(5).selectExpr("IF(id = 4, raise_error('boom'), id) AS id")
+        with pytest.raises(NodeError, match="previous output was left"):
+            eng.write(SparkFrame(bad), spec)
+        kept = ds.dataset(tmp_path / f"t_{fmt}", format=fmt if fmt != "json" else "json",
+                          exclude_invalid_files=True).to_table()
+        assert kept.num_rows == 3, fmt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t_csv", "t_json", "t_parquet"]
+    eng.stop()
+
+
+class JobsPerNode:
+    """A run listener: Spark jobs started while each node ran (nodes run one after another)."""
+
+    def __init__(self, counter):
+        self.counter, self.jobs = counter, {}
+
+    def node_started(self, run, pipeline, node):
+        self.counter.take()
+
+    def node_finished(self, run, result):
+        self.jobs[result.name] = self.counter.take()
+
+    def __getattr__(self, name):  # every other event: nothing
+        return lambda *a, **k: None
+
+
+def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
+    """read -> transform -> write: the write node runs exactly the jobs the same hand-written
+    PySpark write runs; read and transform nodes run none. Rows and sample still reach the story."""
+    from odibi_dbx import Project
+
+    path = project(tmp_path, f"""\
+        - name: orders
+          read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
+        - name: clean
+          depends_on: [orders]
+          transform:
+            steps:
+              - "SELECT order_id, customer_id, amount * 2 AS amount2, order_ts FROM orders WHERE amount > 0"
+              - "SELECT customer_id, count(*) AS n, sum(amount2) AS total FROM this GROUP BY customer_id"
+        - name: save
+          depends_on: [clean]
+          write: {{connection: out, path: clean, format: parquet, mode: overwrite}}
+        """, more=textwrap.dedent(f"""\
+          - pipeline: q
+            nodes:
+              - name: orders2
+                read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
+              - name: save_delta
+                depends_on: [orders2]
+                write: {{connection: out, path: orders_delta, format: delta, mode: overwrite}}
+          """))
+    expected = {}
+    for fmt, name in (("parquet", "save"), ("delta", "save_delta")):
+        df = spark.read.schema(SCHEMA).option("header", True).csv(str(tmp_path / "data" / "orders.csv"))
+        if fmt == "parquet":
+            df = (df.where("amount > 0").selectExpr("order_id", "customer_id", "amount * 2 AS amount2")
+                  .groupBy("customer_id").agg({"*": "count", "amount2": "sum"}))
+        job_counter.take()
+        df.write.format(fmt).mode("overwrite").save(str(tmp_path / f"baseline_{fmt}"))
+        expected[name] = job_counter.take()
+    jobs = JobsPerNode(job_counter)
+    with Project.load(path, engine="spark") as p:
+        res = p.run(listeners=[jobs])
+    assert res.ok, [n.error_message for n in res.nodes]
+    assert jobs.jobs == {"orders": 0, "clean": 0, "save": expected["save"], "orders2": 0,
+                         "save_delta": expected["save_delta"]}
+    save = res.node("save")
+    assert save.rows_out == 3 and len(save.sample) == 3 and set(save.sample[0]) == {"customer_id", "n", "total"}
+    assert res.node("save_delta").rows_out == 40
+    assert len(res.node("save_delta").sample) == 5
+    print("jobs per node:", jobs.jobs)
+
+
+def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
+    from odibi_dbx import Project
+
+    path = project(tmp_path, f"""\
+        - name: orders
+          read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
+          validation: {{not_empty: true, no_nulls: [order_id], unique: [order_id]}}
+        - name: a
+          depends_on: [orders]
+          transform: {{steps: ["SELECT * FROM orders WHERE amount > 0"]}}
+          write: {{connection: out, path: a, format: parquet}}
+        - name: b
+          depends_on: [orders]
+          transform: {{steps: ["SELECT * FROM orders WHERE amount <= 0"]}}
+          write: {{connection: out, path: b, format: json}}
+        """)
+    with Project.load(path, engine="spark", keep_outputs=False) as p:
+        res = p.run()
+        assert res.ok, [n.error_message for n in res.nodes]
+        assert res.node("orders").rows_out == 40
+        assert [c.passed for c in res.node("orders").validation] == [True, True, True]
+        assert res.node("a").rows_out + res.node("b").rows_out == 40
+        # every node's output was released after its last use
+        assert not p.engine._cached
