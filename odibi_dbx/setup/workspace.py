@@ -3,6 +3,7 @@ user, Key Vault-backed secret scopes and Unity Catalog service credentials."""
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -24,6 +25,17 @@ def check_workspace(s: Section, *, on_databricks: bool, vault_hosts: set[str]) -
     if not on_databricks and not os.environ.get("DATABRICKS_HOST"):
         s.add("workspace", SKIP, "not on Databricks and DATABRICKS_HOST is not set")
         return
+    sdk_log = logging.getLogger("databricks.sdk")
+    level = sdk_log.level
+    # the SDK warns when a workspace has no /.well-known/databricks-config; the report says enough
+    sdk_log.setLevel(logging.ERROR)
+    try:
+        _facts(s, vault_hosts)
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _facts(s: Section, vault_hosts: set[str]) -> None:
     try:
         w = workspace_client()
         me = w.current_user.me()
@@ -76,7 +88,7 @@ def _scopes(s: Section, w: Any, vault_hosts: set[str]) -> None:
         s.add(f"secret scope '{sc.name}'", INFO, f"Key Vault-backed: {dns}{mine}")
     s.notes.append(
         "Key Vault-backed scopes are read by the AzureDatabricks first-party app "
-        f"(appId {AZURE_DATABRICKS_APP_ID}); on an RBAC vault it needs "
+        f"(usually appId {AZURE_DATABRICKS_APP_ID}); on an RBAC vault it needs "
         "'Key Vault Secrets User'. Read with dbutils.secrets.get(scope, key)."
     )
 
