@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# readable only through DataFusion (QueryBuilder), which applies them correctly
-_QUERY_ONLY = {"deletionVectors", "columnMapping", "v2Checkpoint"}
 # delta-rs refuses to read these at all
 _UNREADABLE = {"vacuumProtocolCheck", "typeWidening", "typeWidening-preview", "catalogManaged",
                "catalogOwned-preview", "collations-preview"}
@@ -24,13 +22,11 @@ def _features(table: Any) -> tuple[set[str], set[str], int, int]:
             p.min_reader_version, p.min_writer_version)
 
 
-def _legacy_column_mapping(table: Any) -> bool:
-    mode = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
-    return mode not in ("none", None)
-
-
 def arrow_source(table: Any, uri: str) -> Any:
-    """An Arrow object DuckDB can scan, chosen so the values are right for this table."""
+    """An Arrow stream of the table's rows for DuckDB to scan once.
+
+    Always through delta-rs's query engine (DataFusion): it applies deletion vectors and
+    column mapping correctly where `to_pyarrow_*` refuses them or returns NULL columns."""
     readers, _, _, _ = _features(table)
     bad = readers & _UNREADABLE
     if bad:
@@ -38,11 +34,9 @@ def arrow_source(table: Any, uri: str) -> Any:
             f"the Delta table {uri} uses {', '.join(sorted(bad))}, which the pandas engine "
             "(delta-rs) cannot read; read it with the Spark engine (--engine spark)"
         )
-    if readers & _QUERY_ONLY or _legacy_column_mapping(table):
-        from deltalake import QueryBuilder
+    from deltalake import QueryBuilder
 
-        return QueryBuilder().register("t", table).execute("SELECT * FROM t").read_all()
-    return table.to_pyarrow_dataset()
+    return QueryBuilder().register("t", table).execute("SELECT * FROM t")
 
 
 def check_writable(table: Any, uri: str) -> None:

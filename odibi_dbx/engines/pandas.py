@@ -105,9 +105,11 @@ class PandasEngine(Engine):
 
     # -- I/O --
     def _read(self, spec: ReadSpec) -> DuckFrame:
-        rel_sql = pandas_io.read_sql(self, spec)
         name = self._new_name("read")
-        self.con.execute(f"CREATE VIEW {name} AS {rel_sql}")
+        if spec.format == "delta":  # a one-shot Arrow stream: copy it in once
+            rows = pandas_io.read_delta_into(self, spec, name)
+            return self._tz_aware(DuckFrame(name, rows=rows, table=True))
+        self.con.execute(f"CREATE VIEW {name} AS {pandas_io.read_sql(self, spec)}")
         return self._tz_aware(DuckFrame(name, temp=[("view", name)]))
 
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:

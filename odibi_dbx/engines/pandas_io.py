@@ -42,9 +42,7 @@ def _truthy(v: Any) -> bool:
 
 
 def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
-    """A SELECT over the source, for a DuckDB view."""
-    if spec.format == "delta":
-        return _read_delta(engine, spec)
+    """A SELECT over the source files, for a DuckDB view (Delta: see `read_delta_into`)."""
     if spec.connection.is_local:
         source = _files(spec)
         opts = {k.lower(): v for k, v in spec.options.items()}
@@ -127,20 +125,24 @@ def _deltalake():
     return deltalake
 
 
-def _read_delta(engine: PandasEngine, spec: ReadSpec) -> str:
+def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
+    """Stream a Delta table into a new DuckDB table; returns its row count."""
     from odibi_dbx.engines import delta_features
 
     dl = _deltalake()
     uri = spec.connection.uri(spec.path or "")
     opts = _delta_options(spec)
     try:
-        table = dl.DeltaTable(uri, version=spec.version, storage_options=opts)
+        delta = dl.DeltaTable(uri, version=spec.version, storage_options=opts)
     except dl.exceptions.TableNotFoundError:
         raise FileNotFoundError(f"no Delta table at {uri}") from None
-    dataset = delta_features.arrow_source(table, uri)
+    stream = delta_features.arrow_source(delta, uri)
     name = f"delta_{uuid.uuid4().hex[:12]}"
-    engine.con.register(name, dataset)
-    return f"SELECT * FROM {name}"
+    engine.con.register(name, stream)
+    try:
+        return int(engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchone()[0])
+    finally:
+        engine.con.unregister(name)
 
 
 def _arrow_reader(engine: PandasEngine, frame: DuckFrame, batch_rows: int = 1_000_000):
