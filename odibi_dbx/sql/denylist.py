@@ -35,7 +35,7 @@ DENIED: dict[str, tuple[str, str]] = {
     "json_tuple": ("json_tuple() has no DuckDB equivalent.",
                    "use get_json_object(col, '$.field') once per field."),
     "implicit string/number comparison": (
-        "comparing a string with a number converts differently on each engine "
+        "comparing (or doing arithmetic on) a string with a number converts differently on each engine "
         "(and fails on dirty values only on one).",
         "CAST the string side explicitly, e.g. CAST(code AS INT) = 1 or id = CAST('1' AS INT)."),
     "TIMESTAMP_NTZ": ("TIMESTAMP_NTZ is not supported on the Pandas engine.",
@@ -111,7 +111,9 @@ def _check_posexplode_outer(node: exp.Expression) -> NotPortableError | None:
 
 
 def _check_ntz(node: exp.Expression) -> NotPortableError | None:
-    if isinstance(node, exp.DataType) and node.meta.get("ntz"):
+    if isinstance(node, exp.DataType) and (
+        node.meta.get("ntz") or node.this == exp.DataType.Type.TIMESTAMPNTZ
+    ):
         return problem("TIMESTAMP_NTZ")
     return None
 
@@ -138,6 +140,9 @@ def _check_implicit_coercion(node: exp.Expression) -> NotPortableError | None:
     if isinstance(node, _COMPARISONS):
         kinds = {_kind(node.left), _kind(node.right)}
         if kinds == {"string", "number"}:
+            return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+        if {_kind(node.left), _kind(node.right)} == {"string", "number"}:
             return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
     if isinstance(node, exp.In) and node.expressions:
         kinds = {_kind(node.this)} | {_kind(e) for e in node.expressions}

@@ -6,11 +6,25 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.databricks import Databricks
 from sqlglot.errors import ParseError, TokenError
 
 from odibi_dbx.sql.errors import SqlSyntaxError
 
-READ_DIALECT = "databricks"  # keeps ANSI CAST; "spark" would turn every CAST into TRY_CAST
+
+
+class SparkSQL(Databricks):
+    """Databricks SQL that keeps datetime patterns as written (Java letters).
+
+    "databricks" keeps ANSI CAST ("spark" would turn every CAST into TRY_CAST); an empty
+    TIME_MAPPING stops sqlglot from half-translating patterns such as 'yyyy-MM-dd\'T\'HH'.
+    Our rules translate them (odibi_dbx.sql.formats) or reject them.
+    """
+
+    TIME_MAPPING: dict[str, str] = {}
+
+
+READ_DIALECT = SparkSQL
 _QUERY_TYPES = (exp.Query, exp.Values)
 
 
@@ -77,19 +91,21 @@ def is_cte_reference(table: exp.Table) -> bool:
     if table.args.get("db") or table.args.get("catalog"):
         return False
     name = table.name.lower()
-    child: exp.Expression = table
+    path: list[exp.Expression] = [table]
     node = table.parent
     while node is not None:
         with_ = node.args.get("with_") or node.args.get("with")
         if isinstance(with_, exp.With):
+            inside = path[-2] if len(path) > 1 and path[-1] is with_ else None
             visible = []
             for cte in with_.expressions:
-                if cte is child:
+                if cte is inside:
                     break  # a CTE sees only the CTEs defined before it
                 visible.append(cte.alias_or_name.lower())
             if name in visible:
                 return True
-        child, node = node, node.parent
+        path.append(node)
+        node = node.parent
     return False
 
 

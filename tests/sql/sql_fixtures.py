@@ -7,6 +7,7 @@ Rows cover NULLs, negatives, .5 ties, month ends, DST changes, offsets and dirty
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from decimal import Decimal as D
 
 UTC = timezone.utc
@@ -66,6 +67,19 @@ TABLES: dict[str, tuple[str, list[tuple]]] = {
             (5, None, None, "UTC", None, 8.0, None, None, None),
             (6, "2023-12-31 23:59:59", "29/02/2024", "America/Los_Angeles", -86400, 3.0, "c",
              ts(2023, 12, 31, 23, 59, 59), "100"),
+        ],
+    ),
+    "measures": (
+        "k STRING, x DOUBLE, n INT, d DECIMAL(18,6), s STRING",
+        [
+            ("big", 1e7, 2147483647, Decimal("123456789012.123456"), "a_b"),
+            ("huge", 1.23456789e21, -5, Decimal("-0.000001"), "a%b"),
+            ("tiny", 1.5e-5, 0, Decimal("0.000005"), "a\\b"),
+            ("small", 0.0001, 7, Decimal("2.675000"), "axb"),
+            ("tie", 2.675, 3, Decimal("-2.500000"), None),
+            ("neg", -12345678.9, None, None, "100%"),
+            ("zero", 0.0, 1, Decimal("0"), ""),
+            ("nan", float("nan"), 2, Decimal("1"), "nan"),
         ],
     ),
 }

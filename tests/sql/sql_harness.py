@@ -97,19 +97,22 @@ def load_duckdb(con: Any, schemas: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 # ---------------------------------------------------------------- values
-def norm(v: Any) -> Any:
+def norm(v: Any, local_naive: bool = False) -> Any:
+    """Plain Python values; datetimes become naive UTC.
+
+    PySpark returns TIMESTAMP values as naive datetimes in the process's local time zone
+    (`local_naive=True`); DuckDB returns TIMESTAMPTZ values as aware datetimes.
+    """
     from pyspark.sql import Row
 
     if isinstance(v, Row):
-        return {k: norm(x) for k, x in v.asDict(recursive=False).items()}
+        return {k: norm(x, local_naive) for k, x in v.asDict(recursive=False).items()}
     if isinstance(v, dict):
-        return {norm(k): norm(x) for k, x in v.items()}
+        return {norm(k, local_naive): norm(x, local_naive) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [norm(x) for x in v]
-    if isinstance(v, datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(timezone.utc).replace(tzinfo=None)
-        return v
+        return [norm(x, local_naive) for x in v]
+    if isinstance(v, datetime) and (v.tzinfo is not None or local_naive):
+        return v.astimezone(timezone.utc).replace(tzinfo=None)
     return v
 
 
@@ -131,6 +134,15 @@ def _key(row: list[Any]) -> str:
     return repr(row)
 
 
+def is_ordered(sql: str) -> bool:
+    """True when the outermost query has an ORDER BY (rows then compare in order)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="databricks")
+    return isinstance(tree, exp.Query) and tree.args.get("order") is not None
+
+
 def compare(spark_rows: list[list[Any]], duck_rows: list[list[Any]], ordered: bool) -> str | None:
     """None when equal, else a short description of the first difference."""
     if len(spark_rows) != len(duck_rows):
@@ -146,7 +158,7 @@ def compare(spark_rows: list[list[Any]], duck_rows: list[list[Any]], ordered: bo
 def run_spark(spark: Any, sql: str) -> tuple[list[str], list[list[Any]]]:
     df = spark.sql(sql)
     types = [spark_to_duckdb_type(f.dataType) for f in df.schema.fields]
-    return types, [[norm(v) for v in row] for row in df.collect()]
+    return types, [[norm(v, local_naive=True) for v in row] for row in df.collect()]
 
 
 def run_duckdb(con: Any, sql: str) -> tuple[list[str], list[list[Any]]]:

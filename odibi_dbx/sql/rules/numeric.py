@@ -81,7 +81,9 @@ def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
-    return duck("CAST({x} * {m} AS HUGEINT)", x=x, m=exp.Literal.number(10**scale))
+    # widen first: DuckDB checks the product against the operand's own precision
+    return duck(f"CAST(CAST({{x}} AS DECIMAL(38, {scale})) * {{m}} AS HUGEINT)", x=x,
+                m=exp.Literal.number(10**scale))
 
 
 def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -113,7 +115,11 @@ def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | 
     # + - * on decimals: same value, but Spark's precision rules differ from DuckDB's
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
         ps = ty.dec_ps(ty.type_of(node))
-        if ps and ty.as_decimal(node.left) and ty.as_decimal(node.right):
+        a, b = ty.as_decimal(node.left), ty.as_decimal(node.right)
+        if ps and a and b:
+            if ps[0] > 18:  # DuckDB overflows 64-bit intermediates unless operands are wide
+                node.set("this", cast(node.left, f"DECIMAL(38, {a[1]})"))
+                node.set("expression", cast(node.right, f"DECIMAL(38, {b[1]})"))
             return cast(node, f"DECIMAL({ps[0]}, {ps[1]})")
     return None
 
@@ -141,7 +147,7 @@ def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 def decimal_average(total: exp.Expression, count: exp.Expression, src: tuple[int, int],
                     out: tuple[int, int]) -> exp.Expression:
     """sum/count as Spark's exact decimal average (NULL when nothing was counted)."""
-    num = duck("CAST({t} * {m} AS HUGEINT)", t=total, m=exp.Literal.number(10 ** src[1]))
+    num = _unscaled(total, src[1])
     num = duck("{n} * {m}", n=num, m=exp.Literal.number(10 ** (out[1] - src[1])))
     den = duck("CAST({c} AS HUGEINT)", c=count)
     return duck("CASE WHEN {c} = 0 THEN NULL ELSE {q} END", c=count,

@@ -130,6 +130,59 @@ def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+def like_backslash_escape(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark LIKE escapes with a backslash by default; DuckDB LIKE has no default escape
+    if isinstance(node, (exp.Like, exp.ILike)) and not isinstance(node.parent, exp.Escape):
+        if not isinstance(node.expression, exp.Literal) or "\\" in node.expression.this:
+            return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+    return None
+
+
+def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # replace(str, search) removes `search` in Spark
+    if isinstance(node, exp.Replace) and node.args.get("replacement") is None:
+        node.set("replacement", exp.Literal.string(""))
+        return node
+    return None
+
+
+_SPEC = re.compile(r"%(?P<flags>[-#+ 0,(]*)(?P<width>\d+)?(?:\.(?P<prec>\d+))?(?P<conv>[a-zA-Z%])")
+
+
+def format_string_printf(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # format_string/printf are Java Formatter calls: DuckDB PRINTF, with %.Nf rounded HALF_UP
+    # on the decimal value as Java does (C printf rounds the binary value: 2.675 -> 2.67)
+    if isinstance(node, exp.Format):
+        fmt_node, args = node.this, list(node.expressions)
+    elif isinstance(node, exp.Anonymous) and node.name.lower() in ("printf", "format_string"):
+        fmt_node, args = node.expressions[0], list(node.expressions[1:])
+    else:
+        return None
+    fmt = literal_str(fmt_node)
+    if fmt is None:
+        raise NotPortableError("format_string", "format_string/printf needs a literal format on "
+                               "the Pandas engine.", "write the format as a string literal.")
+    out, i = [], 0
+    for m in _SPEC.finditer(fmt):
+        conv = m.group("conv")
+        if conv == "%":
+            continue
+        if conv not in "sdf" or (m.group("flags") or "").strip("-0"):
+            raise NotPortableError(
+                "format_string", f"format_string/printf with '{m.group(0)}' is not supported on "
+                "the Pandas engine.", "use %s, %d and %.Nf (optionally with width, 0 or -).",
+            )
+        if i >= len(args):
+            break
+        arg = args[i]
+        if conv == "f":
+            prec = int(m.group("prec") or 6)
+            arg = duck(f"ROUND(CAST(CAST({{x}} AS VARCHAR) AS DECIMAL(38, 18)), {prec})", x=arg)
+        out.append(arg)
+        i += 1
+    return exp.Anonymous(this="PRINTF", expressions=[exp.Literal.string(fmt), *out, *args[i:]])
+
+
 RULES = [
     regexp_replace_backrefs,
     substring_pos_zero,
@@ -137,4 +190,7 @@ RULES = [
     get_json_object_lenient,
     from_json_ddl,
     split_regex,
+    like_backslash_escape,
+    replace_two_args,
+    format_string_printf,
 ]

@@ -6,22 +6,69 @@ from __future__ import annotations
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.formats import java_to_strftime
 from odibi_dbx.sql.rules.base import (
     STRINGS, TIMESTAMPS, Context, T, cast, duck, fn_name, is_a, literal_str,
 )
 
 
-def naive_timestamp_cast_to_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # to_timestamp(s) parses as CAST(s AS TIMESTAMP) (naive); Spark's result is an instant
-    if isinstance(node, exp.Cast) and node.to.this == T.TIMESTAMP:
-        return exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
+_PARSERS = (exp.StrToTime, exp.StrToDate, exp.TsOrDsToDate, exp.StrToUnix)
+_FORMATTERS = (exp.TimeToStr, exp.UnixToStr)
+
+
+def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark patterns are Java DateTimeFormatter letters; DuckDB wants strftime directives
+    if isinstance(node, (*_PARSERS, *_FORMATTERS)):
+        fmt = node.args.get("format")
+        if fmt is None:
+            return None
+        text = literal_str(fmt)
+        if text is None:
+            raise NotPortableError(
+                "datetime pattern", "A datetime pattern must be a string literal on the Pandas "
+                "engine.", "write the pattern as a literal, e.g. 'yyyy-MM-dd'.",
+            )
+        parsing = isinstance(node, _PARSERS)
+        node.set("format", exp.Literal.string(java_to_strftime(text, parsing=parsing)))
+        return node
     return None
 
 
+def earlier_if_ambiguous(instant: exp.Expression) -> exp.Expression:
+    """A wall time read in the session zone that occurs twice (DST end): Java takes the
+    earlier instant, DuckDB the later one."""
+    return duck(
+        "CASE WHEN CAST({c} - INTERVAL 1 HOUR AS TIMESTAMP) = CAST({c} AS TIMESTAMP) "
+        "THEN {c} - INTERVAL 1 HOUR ELSE {c} END", c=instant,
+    )
+
+
+_NAIVE_TEXT = r"\s*\d{4}-\d\d?-\d\d?([ T]\d\d?:\d\d(:\d\d(\.\d+)?)?)?\s*"
+
+
+def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # CAST(s AS TIMESTAMP) / to_timestamp(s): an instant in the session zone (sqlglot gives a
+    # naive TIMESTAMP for to_timestamp); wall times without an offset take the earlier instant
+    if not (isinstance(node, exp.Cast) and node.to.this in (T.TIMESTAMP, T.TIMESTAMPTZ)):
+        return None
+    x = node.this
+    tz = exp.Cast(this=x, to=exp.DataType.build("TIMESTAMPTZ"))
+    if not is_a(x, *STRINGS):
+        return tz if node.to.this == T.TIMESTAMP else None
+    return duck(
+        f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} ELSE {{tz}} END",
+        x=x, fixed=earlier_if_ambiguous(tz), tz=tz,
+    )
+
+
 def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # STRPTIME gives a naive wall time; Spark reads it in the session zone
+    # STRPTIME gives a naive wall time (unless the pattern has an offset); Spark reads it in
+    # the session zone
     if isinstance(node, exp.StrToTime):
-        return cast(node, "TIMESTAMPTZ")
+        fmt = literal_str(node.args.get("format")) or ""
+        if "%z" in fmt:
+            return cast(node, "TIMESTAMPTZ")
+        return earlier_if_ambiguous(cast(node, "TIMESTAMPTZ"))
     return None
 
 
@@ -33,13 +80,50 @@ def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
-def timestamp_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # concat/|| cast timestamps to string implicitly: same printing rule as CAST AS STRING
+def double_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark prints doubles like Java (1.0E7, 1.0E-4, NaN); DuckDB prints 10000000.0, 0.0001, nan
+    if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
+        if is_a(node.this, T.DOUBLE, T.FLOAT):
+            return java_double_string(node.this)
+    return None
+
+
+def java_double_string(x: exp.Expression) -> exp.Expression:
+    """Java's Double.toString in DuckDB SQL (shortest digits, E notation outside [1e-3, 1e7))."""
+    return duck(
+        "CASE WHEN {x} IS NULL THEN NULL WHEN ISNAN({x}) THEN 'NaN' "
+        "WHEN ISINF({x}) THEN CASE WHEN {x} > 0 THEN 'Infinity' ELSE '-Infinity' END "
+        "WHEN {x} = 0 OR (ABS({x}) >= 1e-3 AND ABS({x}) < 1e7) THEN CAST({x} AS VARCHAR) "
+        "ELSE (CASE WHEN {x} < 0 THEN '-' ELSE '' END) || {m} END",
+        x=x, m=_java_sci(duck("CAST(ABS({x}) AS VARCHAR)", x=x)),
+    )
+
+
+def _java_sci(s: exp.Expression) -> exp.Expression:
+    # digits and exponent from DuckDB's shortest repr, either '1.5e-05' or '12345678.9'
+    digits = duck(
+        "CASE WHEN CONTAINS({s}, 'e') THEN REPLACE(SPLIT_PART({s}, 'e', 1), '.', '') "
+        "ELSE RTRIM(LTRIM(REPLACE({s}, '.', ''), '0'), '0') END", s=s)
+    exponent = duck(
+        "CASE WHEN CONTAINS({s}, 'e') THEN CAST(SPLIT_PART({s}, 'e', 2) AS INTEGER) "
+        "WHEN STARTS_WITH({s}, '0.') THEN -(LENGTH(SPLIT_PART({s}, '.', 2)) "
+        "- LENGTH(LTRIM(SPLIT_PART({s}, '.', 2), '0')) + 1) "
+        "ELSE LENGTH(SPLIT_PART({s}, '.', 1)) - 1 END", s=s)
+    return duck(
+        "LEFT({d}, 1) || '.' || COALESCE(NULLIF(RTRIM(SUBSTRING({d}, 2), '0'), ''), '0') "
+        "|| 'E' || CAST({e} AS VARCHAR)", d=digits, e=exponent)
+
+
+def implicit_string_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # concat/|| cast timestamps and doubles to string implicitly: same printing as CAST
     if isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
         changed = False
         for child in list(node.iter_expressions()):
             if is_a(child, *TIMESTAMPS):
                 child.replace(cast(cast(child.copy(), "TIMESTAMP"), "VARCHAR"))
+                changed = True
+            elif is_a(child, T.DOUBLE, T.FLOAT):
+                child.replace(java_double_string(child.copy()))
                 changed = True
         return node if changed else None
     return None
@@ -233,10 +317,12 @@ def sequence_dates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 RULES = [
-    naive_timestamp_cast_to_tz,
+    java_datetime_patterns,
+    string_to_timestamp,
     to_timestamp_with_format,
     timestamp_to_string,
-    timestamp_in_concat,
+    double_to_string,
+    implicit_string_in_concat,
     trunc_date,
     date_add_returns_date,
     datediff_int,

@@ -1,0 +1,81 @@
+"""Fixtures for the SQL translation tests: one local Spark session, one DuckDB connection."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).parent
+CORPUS = yaml.safe_load((HERE / "corpus.yaml").read_text())
+
+
+def _spark_missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install 'odibi-dbx[spark]')"
+    if shutil.which("java") is None:
+        return "no `java` on PATH (Spark needs Java 17)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    reason = _spark_missing()
+    if reason:
+        pytest.skip(reason)
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    return spark
+
+
+# runtime settings that make many tiny queries faster (no effect on results)
+_FAST = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+}
+
+
+@pytest.fixture(scope="module")
+def spark(spark_session):
+    """The shared session, in UTC and tuned for tiny queries while this module runs."""
+    saved = {k: spark_session.conf.get(k, None) for k in _FAST}
+    for k, v in _FAST.items():
+        spark_session.conf.set(k, v)
+    yield spark_session
+    for k, v in saved.items():
+        if v is None:
+            spark_session.conf.unset(k)
+        else:
+            spark_session.conf.set(k, v)
+
+
+@pytest.fixture(scope="module")
+def spark_schemas(spark):
+    """Register the parity fixtures as temp views; their Spark schemas by table name."""
+    import sql_harness
+
+    return sql_harness.load_spark(spark)
+
+
+@pytest.fixture(scope="module")
+def duck(spark_schemas):
+    """DuckDB in UTC with the same fixtures as Arrow tables; yields (connection, column types)."""
+    import duckdb
+    import sql_harness
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    types = sql_harness.load_duckdb(con, spark_schemas)
+    yield con, types
+    con.close()

@@ -1,0 +1,267 @@
+"""Unit tests of odibi_dbx.sql: parsing, table references, deny-list, translation (no Spark)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from odibi_dbx.sql import (
+    NotPortableError,
+    SqlSyntaxError,
+    parse_spark,
+    portability_problems,
+    referenced_tables,
+    to_duckdb,
+)
+from odibi_dbx.sql.denylist import DENIED
+from odibi_dbx.sql.formats import java_to_strftime
+
+
+def run(sql: str, **kw) -> list[tuple]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con.sql(to_duckdb(sql, **kw)).fetchall()
+
+
+# ---------------------------------------------------------------- parse_spark
+def test_parse_spark_returns_a_query():
+    tree = parse_spark("SELECT a FROM t WHERE b > 1")
+    assert tree.key == "select"
+
+
+@pytest.mark.parametrize(
+    "sql", ["WITH x AS (SELECT 1 AS a) SELECT * FROM x", "SELECT 1 UNION ALL SELECT 2",
+            "VALUES (1, 2)"],
+)
+def test_parse_spark_accepts_query_shapes(sql):
+    parse_spark(sql)
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(SqlSyntaxError) as info:
+        parse_spark("SELECT a,\n  b\nFROM t WHERE (a > 1")
+    err = info.value
+    assert err.line == 3
+    assert err.col is not None and err.col >= 1
+    assert "line 3" in str(err)
+    assert err.message
+
+
+def test_unterminated_string_is_a_syntax_error():
+    with pytest.raises(SqlSyntaxError) as info:
+        parse_spark("SELECT 'abc FROM t")
+    assert info.value.line == 1 and info.value.col == 8
+
+
+def test_two_statements_are_rejected_with_position():
+    with pytest.raises(SqlSyntaxError, match="one SELECT query") as info:
+        parse_spark("SELECT 1;\nSELECT 2")
+    assert info.value.line == 2 and info.value.col == 1
+
+
+@pytest.mark.parametrize(
+    "sql", ["INSERT INTO t SELECT 1", "CREATE TABLE t (a INT)", "DROP TABLE t",
+            "UPDATE t SET a = 1", "DELETE FROM t"],
+)
+def test_ddl_and_dml_are_rejected(sql):
+    with pytest.raises(SqlSyntaxError, match="a SQL step is one SELECT query"):
+        parse_spark(sql)
+
+
+def test_empty_sql_is_rejected():
+    with pytest.raises(SqlSyntaxError, match="empty"):
+        parse_spark("   ")
+
+
+# ---------------------------------------------------------------- referenced_tables
+def test_referenced_tables_excludes_ctes_and_lowercases():
+    sql = """
+    WITH a AS (SELECT * FROM Raw_Orders), b AS (SELECT * FROM a JOIN Cat.Db.Customers c ON 1=1)
+    SELECT * FROM b WHERE x IN (SELECT x FROM lookup) UNION SELECT * FROM other
+    """
+    assert referenced_tables(parse_spark(sql)) == {"raw_orders", "cat.db.customers", "lookup",
+                                                   "other"}
+
+
+def test_referenced_tables_nested_cte_and_lateral_view():
+    sql = """
+    WITH outer_cte AS (WITH inner_cte AS (SELECT * FROM src) SELECT * FROM inner_cte)
+    SELECT o.id, t.tag FROM outer_cte o LATERAL VIEW explode(o.tags) t AS tag
+    LEFT ANTI JOIN blocked ON blocked.id = o.id
+    """
+    assert referenced_tables(parse_spark(sql)) == {"src", "blocked"}
+
+
+def test_cte_name_used_inside_its_own_definition_is_a_table():
+    # a CTE only sees the CTEs defined before it, so the inner `a` is the table
+    tree = parse_spark("WITH a AS (SELECT * FROM a) SELECT * FROM a")
+    assert referenced_tables(tree) == {"a"}
+
+
+def test_referenced_tables_in_scalar_and_exists_subqueries():
+    sql = "SELECT (SELECT max(x) FROM m), y FROM t WHERE EXISTS (SELECT 1 FROM e WHERE e.k = t.k)"
+    assert referenced_tables(parse_spark(sql)) == {"m", "t", "e"}
+
+
+# ---------------------------------------------------------------- table substitution
+def test_tables_are_substituted_and_aliases_kept():
+    out = to_duckdb(
+        "SELECT load_raw.a, x.b FROM Load_Raw JOIN this AS x ON load_raw.id = x.id",
+        tables={"load_raw": '"n_load_raw"', "this": '"s_3"'},
+    )
+    assert '"n_load_raw" as load_raw' in out.lower()
+    assert '"s_3" AS x' in out
+
+
+def test_substituted_query_runs_on_duckdb():
+    con = duckdb.connect()
+    con.execute('CREATE TABLE "n_raw" AS SELECT 1 AS id, \'a\' AS v')
+    sql = to_duckdb("WITH raw AS (SELECT * FROM load_raw) SELECT raw.v FROM raw",
+                    tables={"load_raw": '"n_raw"'})
+    assert con.sql(sql).fetchall() == [("a",)]
+
+
+def test_cte_named_like_a_mapped_table_is_not_substituted():
+    out = to_duckdb("WITH t AS (SELECT 1 AS a) SELECT * FROM t", tables={"t": "other"})
+    assert "other" not in out
+
+
+# ---------------------------------------------------------------- deny-list
+DENIED_EXAMPLES = {
+    "hash": "SELECT hash(a) FROM t",
+    "xxhash64": "SELECT xxhash64(a) FROM t",
+    "approx_count_distinct": "SELECT approx_count_distinct(a) FROM t",
+    "percentile_approx": "SELECT percentile_approx(a, 0.5) FROM t",
+    "to_json": "SELECT to_json(named_struct('a', a)) FROM t",
+    "stack": "SELECT stack(2, 'a', a, 'b', b) FROM t",
+    "inline": "SELECT inline(arr) FROM t",
+    "posexplode OUTER": "SELECT * FROM t LATERAL VIEW OUTER posexplode(arr) x AS p, v",
+    "json_tuple": "SELECT json_tuple(j, 'a') FROM t",
+    "implicit string/number comparison": "SELECT * FROM t WHERE 1 = '1'",
+    "TIMESTAMP_NTZ": "SELECT CAST(a AS TIMESTAMP_NTZ) FROM t",
+    "format_number": "SELECT format_number(a, 2) FROM t",
+    "non-deterministic function": "SELECT uuid() FROM t",
+}
+
+
+def test_every_denied_construct_has_an_example():
+    assert set(DENIED_EXAMPLES) == set(DENIED)
+
+
+@pytest.mark.parametrize("construct", sorted(DENIED_EXAMPLES))
+def test_denied_constructs_raise_with_advice(construct):
+    sql = DENIED_EXAMPLES[construct]
+    problems = portability_problems(parse_spark(sql))
+    assert [p.construct for p in problems] == [construct]
+    with pytest.raises(NotPortableError) as info:
+        to_duckdb(sql)
+    err = info.value
+    assert err.construct == construct
+    assert err.advice and err.advice in str(err)
+    assert "Instead:" in str(err)
+
+
+def test_implicit_comparison_found_through_schema():
+    tree = parse_spark("SELECT * FROM t WHERE code = 1")
+    assert portability_problems(tree) == []
+    problems = portability_problems(tree, schema={"t": {"code": "string"}})
+    assert [p.construct for p in problems] == ["implicit string/number comparison"]
+
+
+def test_explicit_cast_comparison_is_fine():
+    assert portability_problems(parse_spark("SELECT * FROM t WHERE CAST(code AS INT) = 1")) == []
+
+
+def test_unsupported_datetime_pattern_is_rejected():
+    with pytest.raises(NotPortableError, match="YYYY"):
+        to_duckdb("SELECT date_format(ts, 'YYYY') FROM t")
+
+
+def test_sqlglot_unsupported_output_becomes_not_portable():
+    with pytest.raises(NotPortableError):
+        to_duckdb("SELECT soundex(a) FROM t")
+
+
+# ---------------------------------------------------------------- translation (DuckDB only)
+def test_cast_timestamp_is_timestamptz():
+    assert "TIMESTAMPTZ" in to_duckdb("SELECT CAST(x AS TIMESTAMP) FROM t")
+
+
+def test_reading_databricks_keeps_ansi_cast():
+    out = to_duckdb("SELECT CAST(x AS INT) FROM t")
+    assert "TRY_CAST" not in out
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT CAST(2.7 AS INT)", 2),
+        ("SELECT CAST(-2.7 AS BIGINT)", -2),
+        ("SELECT round(2.675D, 2)", 2.68),
+        ("SELECT bround(2.5D)", 2.0),
+        ("SELECT pmod(-7, 3)", 2),
+        ("SELECT dayofweek(DATE'2024-01-07')", 1),
+        ("SELECT date_add(DATE'2024-01-31', 1)", date(2024, 2, 1)),
+        ("SELECT add_months(DATE'2024-01-31', 1)", date(2024, 2, 29)),
+        ("SELECT trunc(DATE'2024-05-17', 'MM')", date(2024, 5, 1)),
+        ("SELECT months_between(DATE'2024-03-31', DATE'2024-02-29')", 1.0),
+        ("SELECT months_between(DATE'2024-03-15', DATE'2024-02-01')", 1.4516129),
+        ("SELECT regexp_replace('A-12', '([A-Z])-(\\\\d+)', '$2$1')", "12A"),
+        ("SELECT get_json_object('not json', '$.a')", None),
+        ("SELECT size(array(1, 2))", 2),
+        ("SELECT 7 div 2", 3),
+        ("SELECT CAST(1e7D AS STRING)", "1.0E7"),
+        ("SELECT CAST(1.5e-5 AS STRING)", "1.5E-5"),
+        ("SELECT date_format(TIMESTAMP'2024-03-05 14:07:09', 'dd/MM/yyyy HH:mm')", "05/03/2024 14:07"),
+        ("SELECT 'a_b' LIKE 'a\\\\_b'", True),
+        ("SELECT format_string('%.2f', 2.675D)", "2.68"),
+    ],
+)
+def test_translated_values(sql, expected):
+    assert run(sql) == [(expected,)]
+
+
+def test_empty_group_aggregates_match_spark():
+    sql = "SELECT count_if(a > 0), collect_list(a) FROM VALUES (1) AS t(a) WHERE a < 0"
+    assert run(sql) == [(0, [])]
+
+
+def test_decimal_division_uses_spark_precision():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 1.00::DECIMAL(10,2) AS a")
+    sql = to_duckdb("SELECT a / 3 AS q FROM t", schema={"t": {"a": "decimal(10,2)"}})
+    rel = con.sql(sql)
+    assert [str(t) for t in rel.types] == ["DECIMAL(14,6)"]
+    assert rel.fetchall() == [(Decimal("0.333333"),)]
+
+
+def test_string_to_int_cast_rejects_fractions_like_spark():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT '3.7' AS s")
+    sql = to_duckdb("SELECT CAST(s AS INT) FROM t", schema={"t": {"s": "string"}})
+    with pytest.raises(duckdb.Error, match="CAST_INVALID_INPUT"):
+        con.sql(sql).fetchall()
+
+
+def test_lateral_view_outer_keeps_rows():
+    sql = ("SELECT id, v FROM VALUES (1, array('a')), (2, CAST(array() AS ARRAY<STRING>)) "
+           "AS t(id, arr) LATERAL VIEW OUTER explode(arr) x AS v")
+    assert sorted(run(sql)) == [(1, "a"), (2, None)]
+
+
+def test_java_pattern_translation():
+    assert java_to_strftime("yyyy-MM-dd'T'HH:mm:ss.SSS", parsing=False) == "%Y-%m-%dT%H:%M:%S.%g"
+    assert java_to_strftime("d/M/yy", parsing=True) == "%d/%m/%y"
+    assert java_to_strftime("h:mm a", parsing=False) == "%-I:%M %p"
+    assert java_to_strftime("'it''s' yyyy", parsing=False) == "it's %Y"
+
+
+def test_import_does_not_load_pyspark():
+    code = "import sys, odibi_dbx.sql; print('pyspark' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
