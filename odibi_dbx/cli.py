@@ -103,7 +103,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run(project, args: argparse.Namespace) -> int:
+    import logging
+
     from odibi_dbx.cli_progress import progress_listener
+
+    log = logging.getLogger("odibi_dbx")
+    if project.config.logging.structured:  # JSON lines for log collectors (e.g. job logs)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    else:  # the progress display already says it; no duplicate lines via logging's last resort
+        log.addHandler(logging.NullHandler())
 
     with project, progress_listener() as progress:
         result = project.run(args.pipelines, nodes=args.nodes, listeners=[progress])
