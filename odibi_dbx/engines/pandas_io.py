@@ -65,7 +65,8 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
         if not infer:
             args["all_varchar"] = True
         args_sql = ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
-        return f"SELECT * FROM read_csv({source}, {args_sql})"
+        sql = f"SELECT * FROM read_csv({source}, {args_sql})"
+        return _spark_int_inference(engine, sql) if infer else sql
     if spec.format == "parquet":
         return f"SELECT * FROM read_parquet({source}, hive_partitioning=true)"
     if spec.format == "json":
@@ -73,9 +74,53 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
             cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
             return f"SELECT * FROM read_json({source}, columns={{{cols}}})"
         # Spark infers strings for date-like JSON values; keep them strings too
-        return (f"SELECT * FROM read_json({source}, format='newline_delimited', "
-                "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')")
+        sql = (f"SELECT * FROM read_json({source}, format='newline_delimited', "
+               "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')")
+        return _spark_field_order(engine, sql)
     raise ValueError(f"unsupported format {spec.format}")
+
+
+def _spark_int_inference(engine: PandasEngine, sql: str) -> str:
+    """Spark's CSV inference gives INT when every value fits, BIGINT only beyond; DuckDB
+    always BIGINT. Narrow like Spark (Spark's inference scans the file too)."""
+    cols = [c[0] for c in engine.con.execute(f"DESCRIBE {sql}").fetchall() if c[1] == "BIGINT"]
+    if not cols:
+        return sql
+    checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)
+    fits = engine.con.execute(f"SELECT {checks} FROM ({sql})").fetchone()
+    narrow = [c for c, ok in zip(cols, fits) if ok is not False]
+    if not narrow:
+        return sql
+    repl = ", ".join(f"CAST({_q(c)} AS INTEGER) AS {_q(c)}" for c in narrow)
+    return f"SELECT * REPLACE ({repl}) FROM ({sql})"
+
+
+def _spark_field_order(engine: PandasEngine, sql: str) -> str:
+    """Spark's JSON inference orders columns and struct fields by name; DuckDB keeps the
+    file's order. Reorder like Spark."""
+    from odibi_dbx.engines.types import _split
+
+    def expr(e: str, typ: str) -> str:
+        if typ.startswith("STRUCT(") and typ.endswith(")"):
+            fields = []
+            for f in _split(typ[7:-1]):
+                name, _, ftyp = f.strip().partition(" ")
+                fields.append((name.strip('"'), ftyp.strip()))
+            inner = ", ".join(f"{_q(n)} := {expr(f'{e}.{_q(n)}', t)}" for n, t in sorted(fields))
+            return f"CASE WHEN {e} IS NULL THEN NULL ELSE struct_pack({inner}) END"
+        if typ.endswith("[]"):
+            var = f"x{e.count('list_transform')}{len(e)}"  # unique per nesting level
+            body = expr(var, typ[:-2])
+            return e if body == var else f"list_transform({e}, lambda {var}: {body})"
+        return e
+
+    cols = engine.con.execute(f"DESCRIBE {sql}").fetchall()
+    parts = [f"{expr(_q(c[0]), c[1])} AS {_q(c[0])}" for c in sorted(cols, key=lambda c: c[0])]
+    return f"SELECT {', '.join(parts)} FROM ({sql})"
+
+
+def _q(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
 
 
 def _files(spec: ReadSpec) -> str:

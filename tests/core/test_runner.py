@@ -188,7 +188,7 @@ def test_validation_runs_before_write_and_a_failure_writes_nothing(project_dir):
       - name: checked
         depends_on: [orders]
         transform: {steps: ["SELECT *, CASE WHEN amount < 0 THEN NULL ELSE amount END AS pos FROM orders"]}
-        validation: {not_empty: true, no_nulls: [order_id, pos], unique: [customer_id], schema: {order_id: int, pos: double}}
+        validation: {not_empty: true, no_nulls: [order_id, pos], unique: [customer_id], schema: {order_id: bigint, pos: double}}
         write: {connection: out, path: checked.parquet}
 """)
     node = p.run().node("checked")
@@ -197,7 +197,7 @@ def test_validation_runs_before_write_and_a_failure_writes_nothing(project_dir):
     assert checks["not_empty"] == (True, "4 rows")
     assert checks["no_nulls:order_id"][0] and checks["no_nulls:pos"] == (False, "1 null values")
     assert checks["unique:customer_id"] == (False, "1 duplicate rows")
-    assert checks["schema:order_id"] == (False, "type bigint, expected int")
+    assert checks["schema:order_id"] == (False, "type int, expected bigint")  # CSV inference as on Spark
     assert checks["schema:pos"][0]
     assert "nothing was written" in node.error.detail
     assert not (project_dir / "out" / "checked.parquet").exists()
