@@ -14,46 +14,78 @@ _NUMERIC = {*INTEGRAL, *FLOATING, T.DECIMAL}
 
 # construct -> (why, what to write instead)
 DENIED: dict[str, tuple[str, str]] = {
-    "hash": ("hash() is Spark's Murmur3; DuckDB has no equal function.",
-             "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...)."),
-    "xxhash64": ("xxhash64() has no equal function in DuckDB.",
-                 "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...)."),
-    "approx_count_distinct": ("approx_count_distinct() is a HyperLogLog estimate whose value "
-                              "differs between engines.", "use count(DISTINCT x)."),
-    "percentile_approx": ("percentile_approx()/approx_percentile() pick different values on "
-                          "each engine.", "use percentile(x, p) (exact, interpolated)."),
-    "to_json": ("to_json() formats numbers, NULL fields and nesting differently in DuckDB.",
-                "keep the columns (or a struct) and serialise when writing, or build the "
-                "string with concat/format_string."),
-    "stack": ("stack() has no DuckDB equivalent.",
-              "UNION ALL one SELECT per group, or use UNPIVOT."),
-    "inline": ("inline() has no DuckDB equivalent.",
-               "LATERAL VIEW explode(arr) t AS s, then select s.field1, s.field2."),
-    "posexplode OUTER": ("posexplode_outer / LATERAL VIEW OUTER posexplode cannot be made "
-                         "to keep Spark's NULL rows on DuckDB.",
-                         "use LATERAL VIEW posexplode(...) and LEFT JOIN back to the source."),
-    "json_tuple": ("json_tuple() has no DuckDB equivalent.",
-                   "use get_json_object(col, '$.field') once per field."),
+    "hash": (
+        "hash() is Spark's Murmur3; DuckDB has no equal function.",
+        "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...).",
+    ),
+    "xxhash64": (
+        "xxhash64() has no equal function in DuckDB.",
+        "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...).",
+    ),
+    "approx_count_distinct": (
+        "approx_count_distinct() is a HyperLogLog estimate whose value differs between engines.",
+        "use count(DISTINCT x).",
+    ),
+    "percentile_approx": (
+        "percentile_approx()/approx_percentile() pick different values on each engine.",
+        "use percentile(x, p) (exact, interpolated).",
+    ),
+    "to_json": (
+        "to_json() formats numbers, NULL fields and nesting differently in DuckDB.",
+        "keep the columns (or a struct) and serialise when writing, or build the "
+        "string with concat/format_string.",
+    ),
+    "stack": (
+        "stack() has no DuckDB equivalent.",
+        "UNION ALL one SELECT per group, or use UNPIVOT.",
+    ),
+    "inline": (
+        "inline() has no DuckDB equivalent.",
+        "LATERAL VIEW explode(arr) t AS s, then select s.field1, s.field2.",
+    ),
+    "posexplode OUTER": (
+        "posexplode_outer / LATERAL VIEW OUTER posexplode cannot be made "
+        "to keep Spark's NULL rows on DuckDB.",
+        "use LATERAL VIEW posexplode(...) and LEFT JOIN back to the source.",
+    ),
+    "json_tuple": (
+        "json_tuple() has no DuckDB equivalent.",
+        "use get_json_object(col, '$.field') once per field.",
+    ),
     "implicit string/number comparison": (
-        "comparing (or doing arithmetic on) a string with a number converts differently on each engine "
+        "comparing (or doing arithmetic on) a string with a number converts differently on "
+        "each engine "
         "(and fails on dirty values only on one).",
-        "CAST the string side explicitly, e.g. CAST(code AS INT) = 1 or id = CAST('1' AS INT)."),
-    "TIMESTAMP_NTZ": ("TIMESTAMP_NTZ is not supported on the Pandas engine.",
-                      "use TIMESTAMP (an instant in the session time zone)."),
-    "format_number": ("format_number() has no equal function in DuckDB.",
-                      "use round() and CAST(... AS STRING), or format in the reporting layer."),
+        "CAST the string side explicitly, e.g. CAST(code AS INT) = 1 or id = CAST('1' AS INT).",
+    ),
+    "TIMESTAMP_NTZ": (
+        "TIMESTAMP_NTZ is not supported on the Pandas engine.",
+        "use TIMESTAMP (an instant in the session time zone).",
+    ),
+    "format_number": (
+        "format_number() has no equal function in DuckDB.",
+        "use round() and CAST(... AS STRING), or format in the reporting layer.",
+    ),
     "non-deterministic function": (
         "rand/uuid/monotonically_increasing_id/input_file_name give different values on "
-        "each engine.", "derive keys from the data (md5/sha2 of business columns)."),
+        "each engine.",
+        "derive keys from the data (md5/sha2 of business columns).",
+    ),
 }
 
 _ANONYMOUS = {
-    "hash": "hash", "xxhash64": "xxhash64", "json_tuple": "json_tuple",
-    "approx_percentile": "percentile_approx", "format_number": "format_number",
+    "hash": "hash",
+    "xxhash64": "xxhash64",
+    "json_tuple": "json_tuple",
+    "approx_percentile": "percentile_approx",
+    "format_number": "format_number",
     "monotonically_increasing_id": "non-deterministic function",
-    "input_file_name": "non-deterministic function", "posexplode_outer": "posexplode OUTER",
-    "to_timestamp_ntz": "TIMESTAMP_NTZ", "try_to_timestamp_ntz": "TIMESTAMP_NTZ",
-    "explode_outer": None, "inline_outer": "inline",
+    "input_file_name": "non-deterministic function",
+    "posexplode_outer": "posexplode OUTER",
+    "to_timestamp_ntz": "TIMESTAMP_NTZ",
+    "try_to_timestamp_ntz": "TIMESTAMP_NTZ",
+    "explode_outer": None,
+    "inline_outer": "inline",
 }
 _NODES: list[tuple[type, str]] = [
     (exp.ApproxDistinct, "approx_count_distinct"),

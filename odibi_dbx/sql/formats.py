@@ -42,7 +42,7 @@ def java_to_strftime(pattern: str, *, parsing: bool) -> str:
         ch = pattern[i]
         if ch == "'":
             m = re.match(r"'((?:[^']|'')*)'", pattern[i:])
-            if pattern[i:i + 2] == "''":  # '' outside quotes is a literal quote
+            if pattern[i : i + 2] == "''":  # '' outside quotes is a literal quote
                 out.append("'")
                 i += 2
                 continue

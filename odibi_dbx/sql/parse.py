@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -10,7 +11,6 @@ from sqlglot.dialects.databricks import Databricks
 from sqlglot.errors import ParseError, TokenError
 
 from odibi_dbx.sql.errors import SqlSyntaxError
-
 
 
 class SparkSQL(Databricks):
@@ -21,7 +21,7 @@ class SparkSQL(Databricks):
     Our rules translate them (odibi_dbx.sql.formats) or reject them.
     """
 
-    TIME_MAPPING: dict[str, str] = {}
+    TIME_MAPPING: ClassVar[dict[str, str]] = {}
 
 
 READ_DIALECT = SparkSQL

@@ -41,7 +41,8 @@ def to_duckdb(
     except UnsupportedError as e:
         msg = str(e).splitlines()[0]
         raise NotPortableError(
-            msg, f"Not supported on the Pandas engine: {msg}.",
+            msg,
+            f"Not supported on the Pandas engine: {msg}.",
             "rewrite the expression with the portable functions in docs/sql-portability.md, "
             "or run this step on the Spark engine.",
         ) from None

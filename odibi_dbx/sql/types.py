@@ -26,7 +26,7 @@ def dtype(text: str) -> exp.DataType | None:
     for dialect in ("databricks", "duckdb"):
         try:
             return exp.DataType.build(text, dialect=dialect)
-        except Exception:  # noqa: BLE001 - try the next spelling
+        except Exception:
             continue
     return None
 
@@ -40,7 +40,7 @@ def dec_ps(t: exp.DataType | None) -> tuple[int, int] | None:
     if t is None or t.this != T.DECIMAL:
         return None
     ps = [int(e.this.name if isinstance(e, exp.DataTypeParam) else e.name) for e in t.expressions]
-    return (ps + [10, 0][len(ps):])[0], (ps + [10, 0][len(ps):])[1]
+    return (ps + [10, 0][len(ps) :])[0], (ps + [10, 0][len(ps) :])[1]
 
 
 def type_of(node: exp.Expression | None) -> exp.DataType | None:
@@ -55,13 +55,14 @@ def is_type(node: exp.Expression | None, types: set) -> bool:
 def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None) -> None:
     """Store Spark types on the tree's nodes (columns only when a schema is given)."""
     tables = {
-        k.lower(): {c.lower(): dtype(t) for c, t in cols.items()} for k, cols in (schema or {}).items()
+        k.lower(): {c.lower(): dtype(t) for c, t in cols.items()}
+        for k, cols in (schema or {}).items()
     }
     scopes: list[Scope] = []
     if tables:
         try:
             scopes = list(traverse_scope(tree))
-        except Exception:  # noqa: BLE001 - unusual syntax: just leave columns untyped
+        except Exception:
             scopes = []
     for scope in scopes:
         for col in scope.columns:
@@ -132,15 +133,69 @@ def infer(node: exp.Expression) -> exp.DataType | None:
 
 
 _RESULT_TYPES = (
-    ((exp.TsOrDsToDate, exp.StrToDate, exp.TsOrDsAdd, exp.AddMonths, exp.LastDay, exp.NextDay,
-      exp.CurrentDate, exp.DateTrunc, exp.DateFromParts), "DATE"),
-    ((exp.StrToTime, exp.TimestampTrunc, exp.CurrentTimestamp, exp.AtTimeZone, exp.FromTimeZone,
-      exp.UnixToTime, exp.TimestampFromParts), "TIMESTAMP"),
-    ((exp.Upper, exp.Lower, exp.Concat, exp.ConcatWs, exp.Substring, exp.Trim, exp.Pad,
-      exp.TimeToStr, exp.UnixToStr, exp.RegexpReplace, exp.RegexpExtract, exp.JSONExtractScalar,
-      exp.Initcap, exp.MD5, exp.SHA2, exp.DPipe), "STRING"),
-    ((exp.Length, exp.StrPosition, exp.ArraySize, exp.DateDiff, exp.DayOfWeek, exp.DayOfMonth,
-      exp.DayOfYear, exp.WeekOfYear, exp.Month, exp.Year, exp.Quarter), "INT"),
+    (
+        (
+            exp.TsOrDsToDate,
+            exp.StrToDate,
+            exp.TsOrDsAdd,
+            exp.AddMonths,
+            exp.LastDay,
+            exp.NextDay,
+            exp.CurrentDate,
+            exp.DateTrunc,
+            exp.DateFromParts,
+        ),
+        "DATE",
+    ),
+    (
+        (
+            exp.StrToTime,
+            exp.TimestampTrunc,
+            exp.CurrentTimestamp,
+            exp.AtTimeZone,
+            exp.FromTimeZone,
+            exp.UnixToTime,
+            exp.TimestampFromParts,
+        ),
+        "TIMESTAMP",
+    ),
+    (
+        (
+            exp.Upper,
+            exp.Lower,
+            exp.Concat,
+            exp.ConcatWs,
+            exp.Substring,
+            exp.Trim,
+            exp.Pad,
+            exp.TimeToStr,
+            exp.UnixToStr,
+            exp.RegexpReplace,
+            exp.RegexpExtract,
+            exp.JSONExtractScalar,
+            exp.Initcap,
+            exp.MD5,
+            exp.SHA2,
+            exp.DPipe,
+        ),
+        "STRING",
+    ),
+    (
+        (
+            exp.Length,
+            exp.StrPosition,
+            exp.ArraySize,
+            exp.DateDiff,
+            exp.DayOfWeek,
+            exp.DayOfMonth,
+            exp.DayOfYear,
+            exp.WeekOfYear,
+            exp.Month,
+            exp.Year,
+            exp.Quarter,
+        ),
+        "INT",
+    ),
     ((exp.StrToUnix,), "BIGINT"),
 )
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-
 from sql_fixtures import TABLES
 
 
@@ -22,11 +21,19 @@ def spark_to_duckdb_type(dt: Any) -> str:
     from pyspark.sql import types as T
 
     simple = {
-        T.IntegerType: "INTEGER", T.LongType: "BIGINT", T.ShortType: "SMALLINT",
-        T.ByteType: "TINYINT", T.DoubleType: "DOUBLE", T.FloatType: "FLOAT",
-        T.StringType: "VARCHAR", T.BooleanType: "BOOLEAN", T.DateType: "DATE",
-        T.TimestampType: "TIMESTAMP WITH TIME ZONE", T.TimestampNTZType: "TIMESTAMP",
-        T.BinaryType: "BLOB", T.NullType: '"NULL"',
+        T.IntegerType: "INTEGER",
+        T.LongType: "BIGINT",
+        T.ShortType: "SMALLINT",
+        T.ByteType: "TINYINT",
+        T.DoubleType: "DOUBLE",
+        T.FloatType: "FLOAT",
+        T.StringType: "VARCHAR",
+        T.BooleanType: "BOOLEAN",
+        T.DateType: "DATE",
+        T.TimestampType: "TIMESTAMP WITH TIME ZONE",
+        T.TimestampNTZType: "TIMESTAMP",
+        T.BinaryType: "BLOB",
+        T.NullType: '"NULL"',
     }
     for cls, name in simple.items():
         if isinstance(dt, cls):
@@ -52,8 +59,12 @@ def spark_to_arrow_type(dt: Any) -> pa.DataType:
     from pyspark.sql import types as T
 
     simple = {
-        T.IntegerType: pa.int32(), T.LongType: pa.int64(), T.DoubleType: pa.float64(),
-        T.StringType: pa.string(), T.BooleanType: pa.bool_(), T.DateType: pa.date32(),
+        T.IntegerType: pa.int32(),
+        T.LongType: pa.int64(),
+        T.DoubleType: pa.float64(),
+        T.StringType: pa.string(),
+        T.BooleanType: pa.bool_(),
+        T.DateType: pa.date32(),
         T.TimestampType: pa.timestamp("us", tz="UTC"),
     }
     for cls, t in simple.items():
@@ -126,7 +137,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -149,7 +160,7 @@ def compare(spark_rows: list[list[Any]], duck_rows: list[list[Any]], ordered: bo
         return f"row count spark={len(spark_rows)} duckdb={len(duck_rows)}"
     if not ordered:
         spark_rows, duck_rows = sorted(spark_rows, key=_key), sorted(duck_rows, key=_key)
-    for s, d in zip(spark_rows, duck_rows):
+    for s, d in zip(spark_rows, duck_rows, strict=True):
         if not same(s, d):
             return f"spark={s!r}\nduckdb={d!r}"
     return None

@@ -35,8 +35,8 @@ def test_parse_spark_returns_a_query():
 
 
 @pytest.mark.parametrize(
-    "sql", ["WITH x AS (SELECT 1 AS a) SELECT * FROM x", "SELECT 1 UNION ALL SELECT 2",
-            "VALUES (1, 2)"],
+    "sql",
+    ["WITH x AS (SELECT 1 AS a) SELECT * FROM x", "SELECT 1 UNION ALL SELECT 2", "VALUES (1, 2)"],
 )
 def test_parse_spark_accepts_query_shapes(sql):
     parse_spark(sql)
@@ -65,8 +65,14 @@ def test_two_statements_are_rejected_with_position():
 
 
 @pytest.mark.parametrize(
-    "sql", ["INSERT INTO t SELECT 1", "CREATE TABLE t (a INT)", "DROP TABLE t",
-            "UPDATE t SET a = 1", "DELETE FROM t"],
+    "sql",
+    [
+        "INSERT INTO t SELECT 1",
+        "CREATE TABLE t (a INT)",
+        "DROP TABLE t",
+        "UPDATE t SET a = 1",
+        "DELETE FROM t",
+    ],
 )
 def test_ddl_and_dml_are_rejected(sql):
     with pytest.raises(SqlSyntaxError, match="a SQL step is one SELECT query"):
@@ -84,8 +90,12 @@ def test_referenced_tables_excludes_ctes_and_lowercases():
     WITH a AS (SELECT * FROM Raw_Orders), b AS (SELECT * FROM a JOIN Cat.Db.Customers c ON 1=1)
     SELECT * FROM b WHERE x IN (SELECT x FROM lookup) UNION SELECT * FROM other
     """
-    assert referenced_tables(parse_spark(sql)) == {"raw_orders", "cat.db.customers", "lookup",
-                                                   "other"}
+    assert referenced_tables(parse_spark(sql)) == {
+        "raw_orders",
+        "cat.db.customers",
+        "lookup",
+        "other",
+    }
 
 
 def test_referenced_tables_nested_cte_and_lateral_view():
@@ -120,9 +130,10 @@ def test_tables_are_substituted_and_aliases_kept():
 
 def test_substituted_query_runs_on_duckdb():
     con = duckdb.connect()
-    con.execute('CREATE TABLE "n_raw" AS SELECT 1 AS id, \'a\' AS v')
-    sql = to_duckdb("WITH raw AS (SELECT * FROM load_raw) SELECT raw.v FROM raw",
-                    tables={"load_raw": '"n_raw"'})
+    con.execute("CREATE TABLE \"n_raw\" AS SELECT 1 AS id, 'a' AS v")
+    sql = to_duckdb(
+        "WITH raw AS (SELECT * FROM load_raw) SELECT raw.v FROM raw", tables={"load_raw": '"n_raw"'}
+    )
     assert con.sql(sql).fetchall() == [("a",)]
 
 
@@ -217,7 +228,10 @@ def test_reading_databricks_keeps_ansi_cast():
         ("SELECT 7 div 2", 3),
         ("SELECT CAST(1e7D AS STRING)", "1.0E7"),
         ("SELECT CAST(1.5e-5 AS STRING)", "1.5E-5"),
-        ("SELECT date_format(TIMESTAMP'2024-03-05 14:07:09', 'dd/MM/yyyy HH:mm')", "05/03/2024 14:07"),
+        (
+            "SELECT date_format(TIMESTAMP'2024-03-05 14:07:09', 'dd/MM/yyyy HH:mm')",
+            "05/03/2024 14:07",
+        ),
         ("SELECT 'a_b' LIKE 'a\\\\_b'", True),
         ("SELECT format_string('%.2f', 2.675D)", "2.68"),
     ],
@@ -249,8 +263,10 @@ def test_string_to_int_cast_rejects_fractions_like_spark():
 
 
 def test_lateral_view_outer_keeps_rows():
-    sql = ("SELECT id, v FROM VALUES (1, array('a')), (2, CAST(array() AS ARRAY<STRING>)) "
-           "AS t(id, arr) LATERAL VIEW OUTER explode(arr) x AS v")
+    sql = (
+        "SELECT id, v FROM VALUES (1, array('a')), (2, CAST(array() AS ARRAY<STRING>)) "
+        "AS t(id, arr) LATERAL VIEW OUTER explode(arr) x AS v"
+    )
     assert sorted(run(sql)) == [(1, "a"), (2, None)]
 
 
@@ -265,3 +281,35 @@ def test_import_does_not_load_pyspark():
     code = "import sys, odibi_dbx.sql; print('pyspark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT array(1, 2)[5]", "INVALID_ARRAY_INDEX"),
+        ("SELECT array(1, 2)[-1]", "INVALID_ARRAY_INDEX"),
+        ("SELECT element_at(array(1, 2), 3)", "INVALID_ARRAY_INDEX_IN_ELEMENT_AT"),
+        ("SELECT element_at(array(1, 2), 0)", "INVALID_INDEX_OF_ZERO"),
+    ],
+)
+def test_out_of_range_array_index_raises_like_spark_ansi(sql, error):
+    with pytest.raises(duckdb.Error, match=error):
+        run(sql)
+
+
+def test_safe_and_map_access_give_null():
+    assert run("SELECT try_element_at(array(1, 2), 5), map('a', 1)['b']") == [(None, None)]
+
+
+def test_schema_accepts_duckdb_type_names():
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE t AS SELECT TIMESTAMPTZ '2024-01-01 10:00:00+00' AS ts, "
+        "2.5::DECIMAL(10,2) AS d"
+    )
+    schema = {"t": {"ts": "TIMESTAMP WITH TIME ZONE", "d": "DECIMAL(10,2)"}}
+    sql = to_duckdb("SELECT CAST(max(ts) AS STRING), avg(d) FROM t", schema=schema)
+    rel = con.sql(sql)
+    assert rel.fetchall() == [("2024-01-01 10:00:00", Decimal("2.500000"))]
+    assert [str(t) for t in rel.types] == ["VARCHAR", "DECIMAL(14,6)"]

@@ -22,8 +22,9 @@ def collect_list_empty(node: exp.Expression, ctx: Context) -> exp.Expression | N
         node.parent, exp.Window
     ):
         distinct = "DISTINCT " if isinstance(node, exp.ArrayUniqueAgg) else ""
-        return duck(f"COALESCE(LIST({distinct}{{x}}) FILTER (WHERE {{x}} IS NOT NULL), [])",
-                    x=node.this)
+        return duck(
+            f"COALESCE(LIST({distinct}{{x}}) FILTER (WHERE {{x}} IS NOT NULL), [])", x=node.this
+        )
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import Context, T, cast, duck, is_a
+from odibi_dbx.sql.rules.base import INTEGRAL, Context, T, cast, duck, is_a
 
 
 def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -27,20 +27,60 @@ def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None
 def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark array_position is BIGINT and 0 when absent (DuckDB: NULL)
     if isinstance(node, exp.ArrayPosition):
-        return duck("CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
-                    "ELSE CAST(COALESCE(LIST_POSITION({a}, {x}), 0) AS BIGINT) END",
-                    a=node.this, x=node.expression)
+        return duck(
+            "CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
+            "ELSE CAST(COALESCE(LIST_POSITION({a}, {x}), 0) AS BIGINT) END",
+            a=node.this,
+            x=node.expression,
+        )
     return None
 
 
 def array_contains_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark array_contains is NULL (not FALSE) when absent but the array holds a NULL
     if isinstance(node, exp.ArrayContains):
-        return duck("CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
-                    "WHEN LIST_CONTAINS({a}, {x}) THEN TRUE "
-                    "WHEN LEN(LIST_FILTER({a}, lambda __e: __e IS NULL)) > 0 THEN NULL "
-                    "ELSE FALSE END", a=node.this, x=node.expression)
+        return duck(
+            "CASE WHEN {a} IS NULL OR {x} IS NULL THEN NULL "
+            "WHEN LIST_CONTAINS({a}, {x}) THEN TRUE "
+            "WHEN LEN(LIST_FILTER({a}, lambda __e: __e IS NULL)) > 0 THEN NULL "
+            "ELSE FALSE END",
+            a=node.this,
+            x=node.expression,
+        )
     return None
+
+
+def _is_index(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Literal):
+        return not node.is_string
+    if isinstance(node, exp.Neg):
+        return _is_index(node.this)
+    return is_a(node, *INTEGRAL)
+
+
+def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # Spark (ANSI) raises on an out-of-range arr[i] / element_at(arr, i); DuckDB gives NULL
+    if not isinstance(node, exp.Bracket) or node.args.get("safe") or len(node.expressions) != 1:
+        return None
+    arr, idx = node.this, node.expressions[0]
+    if is_a(arr, T.MAP) or not (is_a(arr, T.ARRAY) or _is_index(idx)):
+        return None
+    if node.args.get("offset"):  # element_at: 1-based, negative counts from the end
+        return duck(
+            "CASE WHEN {a} IS NULL OR {i} IS NULL THEN NULL "
+            "WHEN {i} = 0 THEN ERROR('[INVALID_INDEX_OF_ZERO] element_at index 0') "
+            "WHEN ABS({i}) > LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] index ' "
+            "|| {i} || ' is out of bounds') ELSE LIST_EXTRACT({a}, {i}) END",
+            a=arr,
+            i=idx,
+        )
+    return duck(
+        "CASE WHEN {a} IS NULL OR {i} IS NULL THEN NULL "
+        "WHEN {i} < 0 OR {i} >= LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX] index ' || {i} "
+        "|| ' is out of bounds') ELSE LIST_EXTRACT({a}, {i} + 1) END",
+        a=arr,
+        i=idx,
+    )
 
 
 def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -56,9 +96,7 @@ def array_distinct_ordered(node: exp.Expression, ctx: Context) -> exp.Expression
         isinstance(node, exp.Anonymous) and node.name.lower() == "list_distinct"
     ):
         arr = node.this if isinstance(node, exp.ArrayDistinct) else node.expressions[0]
-        return duck(
-            "LIST_FILTER({a}, lambda __x, __i: LIST_POSITION({a}, __x) = __i)", a=arr
-        )
+        return duck("LIST_FILTER({a}, lambda __x, __i: LIST_POSITION({a}, __x) = __i)", a=arr)
     return None
 
 
@@ -74,8 +112,10 @@ def exists_three_valued(node: exp.Expression, ctx: Context) -> exp.Expression | 
         return duck(
             "CASE WHEN {a} IS NULL THEN NULL "
             f"WHEN LEN(LIST_FILTER({{a}}, lambda {p}: {{b}})) > 0 THEN TRUE "
-            f"WHEN LEN(LIST_FILTER({{a}}, lambda {p}: ({{b}}) IS NULL)) > 0 THEN NULL ELSE FALSE END",
-            a=node.this, b=body,
+            f"WHEN LEN(LIST_FILTER({{a}}, lambda {p}: ({{b}}) IS NULL)) > 0 THEN NULL "
+            "ELSE FALSE END",
+            a=node.this,
+            b=body,
         )
     return None
 
@@ -110,7 +150,7 @@ def _lateral_view(node: exp.Lateral) -> exp.Expression | None:
     if isinstance(fn, exp.Posexplode) or isinstance(fn, exp.PosexplodeOuter):
         if outer:
             return None  # rejected by the deny-list
-        pos, val = (cols + ["pos", "col"])[:2] if len(cols) >= 2 else ("pos", "col")
+        pos, val = cols[:2] if len(cols) >= 2 else ("pos", "col")
         sub = duck(
             f"SELECT CAST(__i - 1 AS INTEGER) AS {pos}, __v AS {val} "
             "FROM UNNEST({a}) WITH ORDINALITY AS __u(__v, __i)",
@@ -142,17 +182,21 @@ def explode_outer_select(node: exp.Expression, ctx: Context) -> exp.Expression |
     # explode_outer in the select list: one NULL row for a NULL or empty array
     if isinstance(node, exp.ExplodeOuter) and not isinstance(node.parent, exp.Lateral):
         if is_a(node.this, T.MAP):
-            raise NotPortableError("explode_outer(map)", "explode_outer of a map in the select "
-                                   "list is not supported on the Pandas engine.",
-                                   "use LATERAL VIEW OUTER explode(m) t AS k, v.")
-        return exp.func("UNNEST", duck(
-            "CASE WHEN LEN({a}) > 0 THEN {a} ELSE [NULL] END", a=node.this))
+            raise NotPortableError(
+                "explode_outer(map)",
+                "explode_outer of a map in the select list is not supported on the Pandas engine.",
+                "use LATERAL VIEW OUTER explode(m) t AS k, v.",
+            )
+        return exp.func(
+            "UNNEST", duck("CASE WHEN LEN({a}) > 0 THEN {a} ELSE [NULL] END", a=node.this)
+        )
     return None
 
 
 RULES = [
     size_int,
     cardinality_int,
+    array_index_out_of_bounds,
     array_contains_nulls,
     array_position_zero,
     map_contains_key,

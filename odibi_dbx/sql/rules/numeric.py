@@ -6,7 +6,14 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import (
-    INTEGRAL, STRINGS, Context, T, cast, duck, fn_name, is_a,
+    INTEGRAL,
+    STRINGS,
+    Context,
+    T,
+    cast,
+    duck,
+    fn_name,
+    is_a,
 )
 
 _INTEGRAL_TARGETS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
@@ -36,7 +43,8 @@ def _half_up_double(x: exp.Expression, d: exp.Expression) -> exp.Expression:
         "CASE WHEN ISFINITE({x}) AND ABS({x}) < 1e15 "
         "THEN CAST(ROUND(CAST(CAST({x} AS VARCHAR) AS DECIMAL(38, 18)), {d}) AS DOUBLE) "
         "ELSE ROUND({x}, {d}) END",
-        x=x, d=d,
+        x=x,
+        d=d,
     )
 
 
@@ -73,7 +81,8 @@ def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | Non
             "CASE WHEN ISFINITE({x}) AND ABS({x}) < 1e15 "
             "THEN CAST(ROUND_EVEN(CAST(CAST({x} AS VARCHAR) AS DECIMAL(38, 18)), {d}) AS DOUBLE) "
             "ELSE ROUND_EVEN({x}, {d}) END",
-            x=x, d=d,
+            x=x,
+            d=d,
         )
     out = exp.func("ROUND_EVEN", x, d)
     dec = _round_decimal_type(x, d)
@@ -82,8 +91,11 @@ def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
     # widen first: DuckDB checks the product against the operand's own precision
-    return duck(f"CAST(CAST({{x}} AS DECIMAL(38, {scale})) * {{m}} AS HUGEINT)", x=x,
-                m=exp.Literal.number(10**scale))
+    return duck(
+        f"CAST(CAST({{x}} AS DECIMAL(38, {scale})) * {{m}} AS HUGEINT)",
+        x=x,
+        m=exp.Literal.number(10**scale),
+    )
 
 
 def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -101,9 +113,7 @@ def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) -> exp.Expression:
-    q = duck(
-        "SIGN({n}) * SIGN({d}) * ((ABS({n}) * 2 + ABS({d})) // (2 * ABS({d})))", n=num, d=den
-    )
+    q = duck("SIGN({n}) * SIGN({d}) * ((ABS({n}) * 2 + ABS({d})) // (2 * ABS({d})))", n=num, d=den)
     return duck(
         f"CAST(CAST({{q}} AS DECIMAL(38, 0)) * CAST('1e-{s}' AS DECIMAL(38, {s})) "
         f"AS DECIMAL({p}, {s}))",
@@ -140,18 +150,21 @@ def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     src, out = ty.dec_ps(ty.type_of(node.this)), ty.dec_ps(ty.type_of(node))
     if not (src and out):
         return None
-    return decimal_average(exp.Sum(this=node.this.copy()), exp.Count(this=node.this.copy()),
-                           src, out)
+    return decimal_average(
+        exp.Sum(this=node.this.copy()), exp.Count(this=node.this.copy()), src, out
+    )
 
 
-def decimal_average(total: exp.Expression, count: exp.Expression, src: tuple[int, int],
-                    out: tuple[int, int]) -> exp.Expression:
+def decimal_average(
+    total: exp.Expression, count: exp.Expression, src: tuple[int, int], out: tuple[int, int]
+) -> exp.Expression:
     """sum/count as Spark's exact decimal average (NULL when nothing was counted)."""
     num = _unscaled(total, src[1])
     num = duck("{n} * {m}", n=num, m=exp.Literal.number(10 ** (out[1] - src[1])))
     den = duck("CAST({c} AS HUGEINT)", c=count)
-    return duck("CASE WHEN {c} = 0 THEN NULL ELSE {q} END", c=count,
-                q=_decimal_quotient(num, den, *out))
+    return duck(
+        "CASE WHEN {c} = 0 THEN NULL ELSE {q} END", c=count, q=_decimal_quotient(num, den, *out)
+    )
 
 
 def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -165,8 +178,9 @@ def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # pmod: the non-negative remainder (for a positive divisor)
     if fn_name(node) == "pmod" and len(node.expressions) == 2:
         a, n = node.expressions
-        return duck("CASE WHEN {a} % {n} < 0 THEN ({a} % {n} + {n}) % {n} ELSE {a} % {n} END",
-                    a=a, n=n)
+        return duck(
+            "CASE WHEN {a} % {n} < 0 THEN ({a} % {n} + {n}) % {n} ELSE {a} % {n} END", a=a, n=n
+        )
     return None
 
 

@@ -18,13 +18,16 @@ def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expressio
         if text is None:
             if rep is not None and not isinstance(rep, exp.Literal):
                 raise NotPortableError(
-                    "regexp_replace", "regexp_replace with a non-literal replacement is not "
-                    "supported on the Pandas engine.", "use a string literal replacement.",
+                    "regexp_replace",
+                    "regexp_replace with a non-literal replacement is not "
+                    "supported on the Pandas engine.",
+                    "use a string literal replacement.",
                 )
             return None
         if "$" in text or "\\" in text:
-            new = re.sub(r"\\(.)|\$(\d)", lambda m: m.group(1) if m.group(1) else "\\" + m.group(2),
-                         text)
+            new = re.sub(
+                r"\\(.)|\$(\d)", lambda m: m.group(1) if m.group(1) else "\\" + m.group(2), text
+            )
             node.set("replacement", exp.Literal.string(new))
             return node
     return None
@@ -53,6 +56,29 @@ def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 def get_json_object_lenient(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # get_json_object returns NULL for malformed JSON; DuckDB raises
     if isinstance(node, exp.JSONExtractScalar):
+        path = node.expression
+        if isinstance(path, exp.JSONPath) and any(
+            isinstance(
+                p,
+                (
+                    exp.JSONPathWildcard,
+                    exp.JSONPathRecursive,
+                    exp.JSONPathFilter,
+                    exp.JSONPathSlice,
+                    exp.JSONPathUnion,
+                    exp.JSONPathScript,
+                ),
+            )
+            or isinstance(p.this, exp.JSONPathWildcard)
+            for p in path.expressions
+        ):
+            raise NotPortableError(
+                "get_json_object wildcard",
+                "get_json_object with a wildcard path "
+                f"({path.sql('databricks')}) is not supported on the Pandas engine.",
+                "read each element with an explicit path such as '$.a[0].b', or use "
+                "from_json with an ARRAY schema.",
+            )
         return duck("CASE WHEN JSON_VALID({j}) THEN {e} END", j=node.this, e=node)
     return None
 
@@ -74,24 +100,30 @@ def _json_value(j: str, path: str, dt: exp.DataType) -> str:
         return f"JSON_EXTRACT_STRING({j}, {p})"
     if dt.this in _JSON_SCALARS:
         duck_type, json_types = _JSON_SCALARS[dt.this]
-        return (f"CASE WHEN JSON_TYPE({j}, {p}) IN {json_types} "
-                f"THEN TRY_CAST(JSON_EXTRACT({j}, {p}) AS {duck_type}) END")
+        return (
+            f"CASE WHEN JSON_TYPE({j}, {p}) IN {json_types} "
+            f"THEN TRY_CAST(JSON_EXTRACT({j}, {p}) AS {duck_type}) END"
+        )
     if dt.this == T.STRUCT:
         fields = []
         for col in dt.expressions:
             name = col.name
             sub = f'{path}."{name}"' if not re.fullmatch(r"\w+", name) else f"{path}.{name}"
             fields.append(f'"{name}" := {_json_value(j, sub, col.args["kind"])}')
-        return (f"CASE WHEN JSON_TYPE({j}, {p}) = 'OBJECT' "
-                f"THEN STRUCT_PACK({', '.join(fields)}) END")
-    if dt.this == T.ARRAY and dt.expressions and dt.expressions[0].this in (
-        T.VARCHAR, T.TEXT, *_JSON_SCALARS
+        return f"CASE WHEN JSON_TYPE({j}, {p}) = 'OBJECT' THEN STRUCT_PACK({', '.join(fields)}) END"
+    if (
+        dt.this == T.ARRAY
+        and dt.expressions
+        and dt.expressions[0].this in (T.VARCHAR, T.TEXT, *_JSON_SCALARS)
     ):
         elem = _json_value("__e", "$", dt.expressions[0])
-        return (f"CASE WHEN JSON_TYPE({j}, {p}) = 'ARRAY' THEN LIST_TRANSFORM("
-                f"CAST(JSON_EXTRACT({j}, {p}) AS JSON[]), lambda __e: {elem}) END")
+        return (
+            f"CASE WHEN JSON_TYPE({j}, {p}) = 'ARRAY' THEN LIST_TRANSFORM("
+            f"CAST(JSON_EXTRACT({j}, {p}) AS JSON[]), lambda __e: {elem}) END"
+        )
     raise NotPortableError(
-        "from_json", f"from_json with a field of type {dt.sql('databricks')} is not supported "
+        "from_json",
+        f"from_json with a field of type {dt.sql('databricks')} is not supported "
         "on the Pandas engine.",
         "read it as STRING in the schema and convert it with CAST / to_date / to_timestamp.",
     )
@@ -104,15 +136,21 @@ def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
         return None
     ddl = literal_str(node.expression)
     if ddl is None:
-        raise NotPortableError("from_json", "from_json needs a literal DDL schema string.",
-                               "write the schema as a string literal, e.g. 'a INT, b STRING'.")
+        raise NotPortableError(
+            "from_json",
+            "from_json needs a literal DDL schema string.",
+            "write the schema as a string literal, e.g. 'a INT, b STRING'.",
+        )
     try:
         dt = exp.DataType.build(f"STRUCT<{ddl}>", dialect="databricks")
-    except Exception:  # noqa: BLE001
+    except Exception:
         dt = exp.DataType.build(ddl, dialect="databricks")
     if dt.this != T.STRUCT:
-        raise NotPortableError("from_json", "from_json with a non-struct schema is not supported "
-                               "on the Pandas engine.", "use a struct schema ('a INT, ...').")
+        raise NotPortableError(
+            "from_json",
+            "from_json with a non-struct schema is not supported on the Pandas engine.",
+            "use a struct schema ('a INT, ...').",
+        )
     guarded = duck(
         "CASE WHEN JSON_VALID({j}) THEN CAST({j} AS JSON) ELSE CAST('{}' AS JSON) END", j=node.this
     )
@@ -125,8 +163,11 @@ def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     if isinstance(node, exp.RegexpSplit) and node.args.get("limit") is not None:
         lim = node.args["limit"]
         if not (isinstance(lim, exp.Literal) and int(lim.this) <= 0):
-            raise NotPortableError("split(limit)", "split(str, regex, limit) is not supported on "
-                                   "the Pandas engine.", "use split(str, regex) and slice().")
+            raise NotPortableError(
+                "split(limit)",
+                "split(str, regex, limit) is not supported on the Pandas engine.",
+                "use split(str, regex) and slice().",
+            )
     return None
 
 
@@ -146,6 +187,22 @@ def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
+def substring_index(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # substring_index(s, delim, n): text before the n-th delim (from the right when n < 0)
+    if isinstance(node, exp.SubstringIndex):
+        s, d, n = node.this, node.args["delimiter"], node.args["count"]
+        parts = "STRING_SPLIT({s}, {d})"
+        return duck(
+            f"CASE WHEN {{n}} > 0 THEN ARRAY_TO_STRING(LIST_SLICE({parts}, 1, {{n}}), {{d}}) "
+            f"WHEN {{n}} < 0 THEN ARRAY_TO_STRING(LIST_SLICE({parts}, {{n}}, -1), {{d}}) "
+            "WHEN {s} IS NULL OR {d} IS NULL THEN NULL ELSE '' END",
+            s=s,
+            d=d,
+            n=n,
+        )
+    return None
+
+
 _SPEC = re.compile(r"%(?P<flags>[-#+ 0,(]*)(?P<width>\d+)?(?:\.(?P<prec>\d+))?(?P<conv>[a-zA-Z%])")
 
 
@@ -160,8 +217,11 @@ def format_string_printf(node: exp.Expression, ctx: Context) -> exp.Expression |
         return None
     fmt = literal_str(fmt_node)
     if fmt is None:
-        raise NotPortableError("format_string", "format_string/printf needs a literal format on "
-                               "the Pandas engine.", "write the format as a string literal.")
+        raise NotPortableError(
+            "format_string",
+            "format_string/printf needs a literal format on the Pandas engine.",
+            "write the format as a string literal.",
+        )
     out, i = [], 0
     for m in _SPEC.finditer(fmt):
         conv = m.group("conv")
@@ -169,8 +229,9 @@ def format_string_printf(node: exp.Expression, ctx: Context) -> exp.Expression |
             continue
         if conv not in "sdf" or (m.group("flags") or "").strip("-0"):
             raise NotPortableError(
-                "format_string", f"format_string/printf with '{m.group(0)}' is not supported on "
-                "the Pandas engine.", "use %s, %d and %.Nf (optionally with width, 0 or -).",
+                "format_string",
+                f"format_string/printf with '{m.group(0)}' is not supported on the Pandas engine.",
+                "use %s, %d and %.Nf (optionally with width, 0 or -).",
             )
         if i >= len(args):
             break
@@ -192,5 +253,6 @@ RULES = [
     split_regex,
     like_backslash_escape,
     replace_two_args,
+    substring_index,
     format_string_printf,
 ]

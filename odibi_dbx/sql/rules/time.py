@@ -8,9 +8,16 @@ from sqlglot import exp
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.formats import java_to_strftime
 from odibi_dbx.sql.rules.base import (
-    STRINGS, TIMESTAMPS, Context, T, cast, duck, fn_name, is_a, literal_str,
+    STRINGS,
+    TIMESTAMPS,
+    Context,
+    T,
+    cast,
+    duck,
+    fn_name,
+    is_a,
+    literal_str,
 )
-
 
 _PARSERS = (exp.StrToTime, exp.StrToDate, exp.TsOrDsToDate, exp.StrToUnix)
 _FORMATTERS = (exp.TimeToStr, exp.UnixToStr)
@@ -25,8 +32,9 @@ def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression
         text = literal_str(fmt)
         if text is None:
             raise NotPortableError(
-                "datetime pattern", "A datetime pattern must be a string literal on the Pandas "
-                "engine.", "write the pattern as a literal, e.g. 'yyyy-MM-dd'.",
+                "datetime pattern",
+                "A datetime pattern must be a string literal on the Pandas engine.",
+                "write the pattern as a literal, e.g. 'yyyy-MM-dd'.",
             )
         parsing = isinstance(node, _PARSERS)
         node.set("format", exp.Literal.string(java_to_strftime(text, parsing=parsing)))
@@ -39,7 +47,8 @@ def earlier_if_ambiguous(instant: exp.Expression) -> exp.Expression:
     earlier instant, DuckDB the later one."""
     return duck(
         "CASE WHEN CAST({c} - INTERVAL 1 HOUR AS TIMESTAMP) = CAST({c} AS TIMESTAMP) "
-        "THEN {c} - INTERVAL 1 HOUR ELSE {c} END", c=instant,
+        "THEN {c} - INTERVAL 1 HOUR ELSE {c} END",
+        c=instant,
     )
 
 
@@ -57,7 +66,9 @@ def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | 
         return tz if node.to.this == T.TIMESTAMP else None
     return duck(
         f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} ELSE {{tz}} END",
-        x=x, fixed=earlier_if_ambiguous(tz), tz=tz,
+        x=x,
+        fixed=earlier_if_ambiguous(tz),
+        tz=tz,
     )
 
 
@@ -95,7 +106,8 @@ def java_double_string(x: exp.Expression) -> exp.Expression:
         "WHEN ISINF({x}) THEN CASE WHEN {x} > 0 THEN 'Infinity' ELSE '-Infinity' END "
         "WHEN {x} = 0 OR (ABS({x}) >= 1e-3 AND ABS({x}) < 1e7) THEN CAST({x} AS VARCHAR) "
         "ELSE (CASE WHEN {x} < 0 THEN '-' ELSE '' END) || {m} END",
-        x=x, m=_java_sci(duck("CAST(ABS({x}) AS VARCHAR)", x=x)),
+        x=x,
+        m=_java_sci(duck("CAST(ABS({x}) AS VARCHAR)", x=x)),
     )
 
 
@@ -103,15 +115,22 @@ def _java_sci(s: exp.Expression) -> exp.Expression:
     # digits and exponent from DuckDB's shortest repr, either '1.5e-05' or '12345678.9'
     digits = duck(
         "CASE WHEN CONTAINS({s}, 'e') THEN REPLACE(SPLIT_PART({s}, 'e', 1), '.', '') "
-        "ELSE RTRIM(LTRIM(REPLACE({s}, '.', ''), '0'), '0') END", s=s)
+        "ELSE RTRIM(LTRIM(REPLACE({s}, '.', ''), '0'), '0') END",
+        s=s,
+    )
     exponent = duck(
         "CASE WHEN CONTAINS({s}, 'e') THEN CAST(SPLIT_PART({s}, 'e', 2) AS INTEGER) "
         "WHEN STARTS_WITH({s}, '0.') THEN -(LENGTH(SPLIT_PART({s}, '.', 2)) "
         "- LENGTH(LTRIM(SPLIT_PART({s}, '.', 2), '0')) + 1) "
-        "ELSE LENGTH(SPLIT_PART({s}, '.', 1)) - 1 END", s=s)
+        "ELSE LENGTH(SPLIT_PART({s}, '.', 1)) - 1 END",
+        s=s,
+    )
     return duck(
         "LEFT({d}, 1) || '.' || COALESCE(NULLIF(RTRIM(SUBSTRING({d}, 2), '0'), ''), '0') "
-        "|| 'E' || CAST({e} AS VARCHAR)", d=digits, e=exponent)
+        "|| 'E' || CAST({e} AS VARCHAR)",
+        d=digits,
+        e=exponent,
+    )
 
 
 def implicit_string_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
@@ -130,8 +149,14 @@ def implicit_string_in_concat(node: exp.Expression, ctx: Context) -> exp.Express
 
 
 _TRUNC_UNITS = {
-    "YEAR": "year", "YYYY": "year", "YY": "year", "QUARTER": "quarter", "MONTH": "month",
-    "MM": "month", "MON": "month", "WEEK": "week",
+    "YEAR": "year",
+    "YYYY": "year",
+    "YY": "year",
+    "QUARTER": "quarter",
+    "MONTH": "month",
+    "MM": "month",
+    "MON": "month",
+    "WEEK": "week",
 }
 
 
@@ -141,7 +166,8 @@ def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
         unit = (literal_str(node.args.get("unit")) or node.args.get("unit").name or "").upper()
         if unit not in _TRUNC_UNITS:
             raise NotPortableError(
-                f"trunc({unit})", f"trunc(date, '{unit}') is not supported on the Pandas engine.",
+                f"trunc({unit})",
+                f"trunc(date, '{unit}') is not supported on the Pandas engine.",
                 "use one of YEAR, QUARTER, MONTH, WEEK (or date_trunc for timestamps).",
             )
         return duck(
@@ -166,7 +192,8 @@ def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
         if unit == "DAY":
             return duck(
                 "CAST(DATE_DIFF('day', CAST({b} AS DATE), CAST({a} AS DATE)) AS INTEGER)",
-                a=node.this, b=node.expression,
+                a=node.this,
+                b=node.expression,
             )
     return None
 
@@ -176,7 +203,8 @@ def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None
     if isinstance(node, exp.AddMonths):
         return duck(
             "CAST(CAST({d} AS DATE) + TO_MONTHS(CAST({n} AS INTEGER)) AS DATE)",
-            d=node.this, n=node.expression,
+            d=node.this,
+            n=node.expression,
         )
     return None
 
@@ -196,7 +224,8 @@ def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression |
         "ELSE ((YEAR({a}) * 12 + MONTH({a})) - (YEAR({b}) * 12 + MONTH({b}))) + "
         "((DAY({a}) - DAY({b})) * 86400 + (FLOOR(EPOCH({a})) - EPOCH(DATE_TRUNC('day', {a}))) "
         "- (FLOOR(EPOCH({b})) - EPOCH(DATE_TRUNC('day', {b})))) / 2678400.0 END",
-        a=a, b=b,
+        a=a,
+        b=b,
     )
     if isinstance(round_off, exp.Boolean) and not round_off.this:
         return body
@@ -213,7 +242,13 @@ def day_of_week_spark(node: exp.Expression, ctx: Context) -> exp.Expression | No
 
 
 _INT_PARTS = (
-    exp.DayOfMonth, exp.DayOfYear, exp.WeekOfYear, exp.Month, exp.Year, exp.Quarter, exp.Hour,
+    exp.DayOfMonth,
+    exp.DayOfYear,
+    exp.WeekOfYear,
+    exp.Month,
+    exp.Year,
+    exp.Quarter,
+    exp.Hour,
     exp.Minute,
 )
 
@@ -227,8 +262,9 @@ def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     if fn_name(node) == "date_part" and len(node.expressions) == 2:
         unit = literal_str(node.expressions[0]) or ""
         if unit.upper() not in ("SECOND", "SECONDS", "S", "SEC"):
-            return cast(exp.Extract(this=exp.var(unit.upper()), expression=node.expressions[1]),
-                        "INTEGER")
+            return cast(
+                exp.Extract(this=exp.var(unit.upper()), expression=node.expressions[1]), "INTEGER"
+            )
     return None
 
 
@@ -258,7 +294,8 @@ def local_to_instant(wall: exp.Expression, zone: exp.Expression) -> exp.Expressi
     return duck(
         "CASE WHEN TIMEZONE({z}, TIMEZONE({z}, {w}) - INTERVAL 1 HOUR) = {w} "
         "THEN TIMEZONE({z}, {w}) - INTERVAL 1 HOUR ELSE TIMEZONE({z}, {w}) END",
-        z=zone, w=wall,
+        z=zone,
+        w=wall,
     )
 
 
@@ -305,11 +342,16 @@ def sequence_dates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
         return None
     start, end, step = node.args.get("start"), node.args.get("end"), node.args.get("step")
     if is_a(start, T.DATE) and is_a(end, T.DATE):
-        step = step if step is not None else exp.Interval(this=exp.Literal.string("1"),
-                                                          unit=exp.var("DAY"))
+        step = (
+            step
+            if step is not None
+            else exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY"))
+        )
         return duck(
             "CAST(GENERATE_SERIES(CAST({a} AS TIMESTAMP), CAST({b} AS TIMESTAMP), {s}) AS DATE[])",
-            a=start, b=end, s=step,
+            a=start,
+            b=end,
+            s=step,
         )
     if is_a(start, T.INT) and is_a(end, T.INT) and (step is None or is_a(step, T.INT)):
         return cast(node, "INTEGER[]")
