@@ -88,7 +88,7 @@ def _spark_int_inference(engine: PandasEngine, sql: str) -> str:
         return sql
     checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)
     fits = engine.con.execute(f"SELECT {checks} FROM ({sql})").fetchone()
-    narrow = [c for c, ok in zip(cols, fits) if ok is not False]
+    narrow = [c for c, ok in zip(cols, fits, strict=True) if ok is not False]
     if not narrow:
         return sql
     repl = ", ".join(f"CAST({_q(c)} AS INTEGER) AS {_q(c)}" for c in narrow)

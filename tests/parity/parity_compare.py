@@ -66,7 +66,7 @@ def differences(a: pa.Table, b: pa.Table) -> list[str]:
     ra, rb = rows_of(a), rows_of(b)
     if len(ra) != len(rb):
         out.append(f"{len(ra)} rows != {len(rb)} rows")
-    for x, y in zip(ra, rb):
+    for x, y in zip(ra, rb, strict=False):
         if x != y:
             out.append(f"first differing row: {x} != {y}")
             break

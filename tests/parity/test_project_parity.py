@@ -13,13 +13,14 @@ pytestmark = pytest.mark.spark
 PROJECTS = Path(__file__).parent / "projects"
 
 OUTPUTS = {
-    "sql_features": ["filters_case", "dates", "ts_text", "strings", "windows", "aggregates", "joins",
-                     "pivot", "nested", "inferred_csv", "inferred_json", "delta_t"],
+    "sql_features": ["filters_case", "dates", "ts_text", "strings", "windows", "aggregates",
+                     "joins", "pivot", "nested", "inferred_csv", "inferred_json", "delta_t"],
 }
 # known differences, each with its cause (xfail, never skipped)
 KNOWN = {
-    ("sql_features", "ts_text"): "SQL layer: CAST(timestamp AS STRING) gives '2025-01-03 09:15:00+01' "
-                                 "on DuckDB, '2025-01-03 09:15:00' on Spark",
+    ("sql_features", "ts_text"): "SQL layer: CAST(timestamp AS STRING) gives "
+                                 "'2025-01-03 09:15:00+01' on DuckDB, "
+                                 "'2025-01-03 09:15:00' on Spark",
 }
 
 

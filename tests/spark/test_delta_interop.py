@@ -81,7 +81,7 @@ def test_spark_written_read_by_pandas(engines, spark):
 def test_deletion_vectors_and_column_mapping(engines, spark, tmp_path):
     """Spark-only features: the pandas engine applies deletion vectors and column mapping
     (through DataFusion), as delta_features.py promises."""
-    pe, se, conn = engines
+    pe, _, conn = engines
     path = str(tmp_path / "dv")
     spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES ("
               "'delta.enableDeletionVectors' = 'true', 'delta.columnMapping.mode' = 'name', "
@@ -98,18 +98,18 @@ def test_deletion_vectors_and_column_mapping(engines, spark, tmp_path):
 def test_features_delta_rs_cannot_handle_are_refused(engines, spark, tmp_path):
     from odibi_dbx.errors import NodeError
 
-    pe, se, conn = engines
+    pe, _, conn = engines
     path = str(tmp_path / "rt")
     spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
               "TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
     spark.sql(f"INSERT INTO delta.`{path}` VALUES (1), (2)")
     assert [r[0] for r in _rows(pe, _read(pe, conn, "rt"))] == [1, 2]  # readable
     frame = pe.from_user(__import__("pandas").DataFrame({"id": [3]}))
-    with pytest.raises(NodeError, match="rowTracking.*Spark engine"):
+    with pytest.raises(NodeError, match=r"rowTracking.*Spark engine"):
         _write(pe, frame, conn, "rt", "append")
     path = str(tmp_path / "tw")
     spark.sql(f"CREATE TABLE delta.`{path}` (id INT) USING delta "
               "TBLPROPERTIES ('delta.enableTypeWidening' = 'true')")
     spark.sql(f"INSERT INTO delta.`{path}` VALUES (1)")
-    with pytest.raises(NodeError, match="typeWidening.*cannot read.*--engine spark"):
+    with pytest.raises(NodeError, match=r"typeWidening.*cannot read.*--engine spark"):
         _read(pe, conn, "tw")

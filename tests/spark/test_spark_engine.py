@@ -15,7 +15,8 @@ from odibi_dbx.engines.spark_sql import with_view_names
 pytestmark = pytest.mark.spark
 
 ORDERS = "order_id,customer_id,amount,order_ts\n" + "".join(
-    f"{i},{10 + i % 3},{(i % 7) - 1}.5,2025-0{1 + i % 3}-0{1 + i % 9} 10:00:00\n" for i in range(1, 41)
+    f"{i},{10 + i % 3},{(i % 7) - 1}.5,2025-0{1 + i % 3}-0{1 + i % 9} 10:00:00\n"
+    for i in range(1, 41)
 )
 SCHEMA = "order_id BIGINT, customer_id BIGINT, amount DOUBLE, order_ts TIMESTAMP"
 
@@ -54,7 +55,8 @@ def test_import_without_pyspark():
 
 
 def test_view_names_keep_the_query_text():
-    q = "WITH x AS (SELECT * FROM Orders o WHERE o.a > 1)\nSELECT x.*, this.b FROM x JOIN this ON x.id = this.id"
+    q = ("WITH x AS (SELECT * FROM Orders o WHERE o.a > 1)\n"
+         "SELECT x.*, this.b FROM x JOIN this ON x.id = this.id")
     out = with_view_names(q, {"orders": 1, "this": 2}, lambda k: f"v_{k}")
     assert out == ("WITH x AS (SELECT * FROM `v_orders` o WHERE o.a > 1)\n"
                    "SELECT x.*, this.b FROM x JOIN `v_this` AS `this` ON x.id = this.id")
@@ -107,8 +109,8 @@ def test_concurrent_sql_steps_do_not_share_views(spark):
 def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
     import pyarrow.dataset as ds
 
-    from odibi_dbx.connections.local import LocalConnection
     from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.connections.local import LocalConnection
     from odibi_dbx.engines.base import WriteSpec
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
     from odibi_dbx.errors import NodeError
@@ -158,8 +160,9 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
           depends_on: [orders]
           transform:
             steps:
-              - "SELECT order_id, customer_id, amount * 2 AS amount2, order_ts FROM orders WHERE amount > 0"
-              - "SELECT customer_id, count(*) AS n, sum(amount2) AS total FROM this GROUP BY customer_id"
+              - "SELECT order_id, customer_id, amount * 2 AS amount2 FROM orders WHERE amount > 0"
+              - "SELECT customer_id, count(*) AS n, sum(amount2) AS total FROM this
+                 GROUP BY customer_id"
         - name: save
           depends_on: [clean]
           write: {{connection: out, path: clean, format: parquet, mode: overwrite}}
@@ -174,9 +177,10 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
           """))
     expected = {}
     for fmt, name in (("parquet", "save"), ("delta", "save_delta")):
-        df = spark.read.schema(SCHEMA).option("header", True).csv(str(tmp_path / "data" / "orders.csv"))
+        src = str(tmp_path / "data" / "orders.csv")
+        df = spark.read.schema(SCHEMA).option("header", True).csv(src)
         if fmt == "parquet":
-            df = (df.where("amount > 0").selectExpr("order_id", "customer_id", "amount * 2 AS amount2")
+            df = (df.where("amount > 0").selectExpr("customer_id", "amount * 2 AS amount2")
                   .groupBy("customer_id").agg({"*": "count", "amount2": "sum"}))
         job_counter.take()
         df.write.format(fmt).mode("overwrite").save(str(tmp_path / f"baseline_{fmt}"))
@@ -188,7 +192,8 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
     assert jobs.jobs == {"orders": 0, "clean": 0, "save": expected["save"], "orders2": 0,
                          "save_delta": expected["save_delta"]}
     save = res.node("save")
-    assert save.rows_out == 3 and len(save.sample) == 3 and set(save.sample[0]) == {"customer_id", "n", "total"}
+    assert save.rows_out == 3 and len(save.sample) == 3
+    assert set(save.sample[0]) == {"customer_id", "n", "total"}
     assert res.node("save_delta").rows_out == 40
     assert len(res.node("save_delta").sample) == 5
     print("jobs per node:", jobs.jobs)
