@@ -44,7 +44,7 @@ def test_same_result_as_spark(case, spark, duck):
 @pytest.mark.parametrize("case", REJECTED, ids=[q["id"] for q in REJECTED])
 def test_rejected_but_runs_on_spark(case, spark, duck):
     _, types = duck
-    spark.sql(case["sql"]).collect()  # the construct is valid Spark SQL ...
+    assert spark.sql(case["sql"]).schema  # valid Spark SQL: it analyses ...
     with pytest.raises(NotPortableError) as info:  # ... that we refuse to translate
         to_duckdb(case["sql"], schema=types)
     assert info.value.construct == case["reject"]
