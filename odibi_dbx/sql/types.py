@@ -124,13 +124,64 @@ def infer(node: exp.Expression) -> exp.DataType | None:
         return _avg_type(type_of(node.this))
     if isinstance(node, (exp.Count, exp.CountIf)):
         return exp.DataType.build("BIGINT")
-    if isinstance(node, (exp.Max, exp.Min, exp.Coalesce, exp.Abs)):
+    if isinstance(node, _SAME_AS_FIRST):
+        return type_of(node.this)
+    if isinstance(node, _PREDICATES):
+        return exp.DataType.build("BOOLEAN")
+    if isinstance(node, (exp.Case, exp.If)):
+        branches = [i.args.get("true") for i in node.args.get("ifs") or []]
+        branches += [node.args.get("true"), node.args.get("default"), node.args.get("false")]
+        known = [type_of(b) for b in branches if b is not None and not isinstance(b, exp.Null)]
+        return known[0] if known and all(k == known[0] for k in known) else None
+    if isinstance(node, exp.Window):
         return type_of(node.this)
     for kinds, name in _RESULT_TYPES:
         if isinstance(node, kinds):
             return exp.DataType.build(name, dialect="databricks")
     return None
 
+
+_SAME_AS_FIRST = (
+    exp.Max,
+    exp.Min,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Lag,
+    exp.Lead,
+    exp.First,
+    exp.Last,
+    exp.FirstValue,
+    exp.LastValue,
+    exp.ArgMax,
+    exp.ArgMin,
+    exp.AnyValue,
+    exp.Greatest,
+    exp.Least,
+    exp.Nullif,
+    exp.IgnoreNulls,
+    exp.Round,
+)
+_PREDICATES = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Is,
+    exp.In,
+    exp.Like,
+    exp.ILike,
+    exp.RegexpLike,
+    exp.Between,
+    exp.Boolean,
+    exp.Exists,
+    exp.ArrayContains,
+)
 
 _RESULT_TYPES = (
     (

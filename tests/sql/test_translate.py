@@ -313,3 +313,30 @@ def test_schema_accepts_duckdb_type_names():
     rel = con.sql(sql)
     assert rel.fetchall() == [("2024-01-01 10:00:00", Decimal("2.500000"))]
     assert [str(t) for t in rel.types] == ["VARCHAR", "DECIMAL(14,6)"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT CAST(ts AS STRING) FROM t",
+        "SELECT concat('at ', ts) FROM t",
+        "SELECT a / b FROM t",
+        "SELECT avg(a) FROM t",
+        "SELECT round(a, 2) FROM t",
+    ],
+)
+def test_type_dependent_constructs_need_known_types(sql):
+    with pytest.raises(NotPortableError, match="schema=") as info:
+        to_duckdb(sql)
+    assert info.value.construct == "unknown operand type"
+    schema = {"t": {"ts": "timestamp", "a": "decimal(10,2)", "b": "int"}}
+    assert to_duckdb(sql, schema=schema)
+
+
+def test_known_types_through_case_and_windows():
+    schema = {"t": {"a": "double", "k": "string"}}
+    sql = (
+        "SELECT CAST(CASE WHEN k = 'x' THEN a ELSE NULL END AS STRING), "
+        "round(lag(a) OVER (ORDER BY k), 1) FROM t"
+    )
+    assert "ROUND" in to_duckdb(sql, schema=schema)

@@ -6,10 +6,11 @@ node changed in place, or None. Rules run in this order; the first replacement w
 
 from __future__ import annotations
 
-from odibi_dbx.sql.rules import aggregates, collections, numeric, strings, time
+from odibi_dbx.sql.rules import aggregates, collections, numeric, strict, strings, time
 from odibi_dbx.sql.rules.base import Context, Rule
 
 RULES: list[Rule] = [
+    *strict.RULES,
     *time.RULES,
     *numeric.RULES,
     *aggregates.RULES,

@@ -1,0 +1,60 @@
+"""Refuse type-dependent constructs whose operand type is unknown.
+
+Some Spark results depend on operand types that DuckDB SQL cannot branch on (printing a
+timestamp or a double as a string, dividing or averaging decimals, rounding doubles). When
+the translator cannot infer the type (no `schema`, or an expression it does not model) it
+rejects the construct instead of risking a silently different result.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from odibi_dbx.sql import types as ty
+from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.rules.base import Context, T
+
+_ADVICE = (
+    "pass schema={table: {column: type}} to to_duckdb (the Pandas engine does), or add an "
+    "explicit CAST(... AS <type>) around the operand."
+)
+
+
+def _unknown(node: exp.Expression | None) -> bool:
+    if node is None or isinstance(node, exp.Null):
+        return False
+    return ty.type_of(node) is None
+
+
+def _reject(what: str, node: exp.Expression) -> NotPortableError:
+    return NotPortableError(
+        "unknown operand type",
+        f"Cannot tell the type of {node.sql('databricks')!r} in {what}; Spark's result depends "
+        "on it.",
+        _ADVICE,
+    )
+
+
+def unknown_types_are_refused(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # runs on the original Spark nodes, before the type-dependent rules replace them
+    if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT, T.CHAR):
+        if _unknown(node.this):
+            raise _reject("CAST(... AS STRING)", node.this)
+    elif isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
+        for arg in node.iter_expressions():
+            if _unknown(arg) and not isinstance(arg, exp.Array):
+                raise _reject("a string concatenation", arg)
+    elif isinstance(node, exp.Div):
+        for arg in (node.left, node.right):
+            if _unknown(arg):
+                raise _reject("a division", arg)
+    elif isinstance(node, (exp.Avg, exp.Round)):
+        if _unknown(node.this):
+            raise _reject(f"{node.key}()", node.this)
+    elif isinstance(node, exp.Anonymous) and node.name.lower() == "bround":
+        if node.expressions and _unknown(node.expressions[0]):
+            raise _reject("bround()", node.expressions[0])
+    return None
+
+
+RULES = [unknown_types_are_refused]
