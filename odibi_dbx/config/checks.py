@@ -228,7 +228,9 @@ def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
             out.append(src.problem(path, msg, hint))
     if engine is not None:
         for issue in engine.sql_problems(tree):
-            out.append(src.problem(path, f"node '{node}': {issue}", getattr(issue, "advice", None)))
+            text = getattr(issue, "message", None) or str(issue)
+            out.append(src.problem(path, f"node '{node}' on the {engine.name} engine: {text}",
+                                   getattr(issue, "advice", None)))
     return out
 
 

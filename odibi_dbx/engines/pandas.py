@@ -28,6 +28,9 @@ from odibi_dbx.engines.base import (
 from odibi_dbx.engines.types import normalize_spark_type, spark_type_name
 
 
+UNKNOWN_TYPE = "unknown operand type"  # NotPortableError.construct for type-dependent SQL
+
+
 @dataclass
 class DuckFrame:
     """A relation in the run's DuckDB database: a view (lazy) or a table (materialized)."""
@@ -36,6 +39,7 @@ class DuckFrame:
     rows: int | None = None
     table: bool = False
     temp: list[tuple[str, str]] = field(default_factory=list)  # views/registrations it rests on
+    columns: dict[str, str] | None = None  # name -> DuckDB type, once asked
 
 
 def q(ident: str) -> str:
@@ -66,7 +70,9 @@ class PandasEngine(Engine):
             try:
                 S.to_duckdb(tree)
             except S.NotPortableError as exc:
-                problems.append(exc)
+                # input types are known only when the node runs; type-dependent checks wait
+                if exc.construct != UNKNOWN_TYPE:
+                    problems.append(exc)
         return problems
 
     # -- lifecycle --
@@ -115,6 +121,12 @@ class PandasEngine(Engine):
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
         return pandas_io.write(self, frame, spec)
 
+    def _columns(self, frame: DuckFrame) -> dict[str, str]:
+        """Column name -> DuckDB type (cached: a relation's schema never changes)."""
+        if frame.columns is None:
+            frame.columns = {c[0]: c[1] for c in self.con.execute(f"DESCRIBE {frame.name}").fetchall()}
+        return frame.columns
+
     def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
         """Naive timestamps read from files are instants in the session zone, as on Spark."""
         cols = self.con.execute(f"DESCRIBE {frame.name}").fetchall()
@@ -130,7 +142,8 @@ class PandasEngine(Engine):
     def sql(self, query: str, views: Mapping[str, DuckFrame]) -> tuple[DuckFrame, str]:
         from odibi_dbx import sql as S
 
-        translated = S.to_duckdb(query, tables={k.lower(): v.name for k, v in views.items()})
+        translated = S.to_duckdb(query, tables={k.lower(): v.name for k, v in views.items()},
+                                 schema={k.lower(): self._columns(v) for k, v in views.items()})
         name = self._new_name("step")
         self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not v.table for t in v.temp]

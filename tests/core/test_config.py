@@ -260,3 +260,18 @@ def test_pandas_engine_rejects_catalog_tables_at_validation(tmp_path):
     p = one(problems(tmp_path, text), "catalog tables")
     assert "--engine spark" in p.hint
     load_project(write(tmp_path / "project.yaml", text), engine="spark")  # fine on Spark
+
+
+def test_non_portable_sql_is_rejected_at_validation_with_advice(tmp_path):
+    text = BASE.replace('"SELECT * FROM orders WHERE amount > 0"',
+                        '"SELECT approx_count_distinct(customer_id) AS n FROM orders"')
+    p = one(problems(tmp_path, text), "pandas engine")
+    assert p.line == 14 and "approx_count_distinct" in p.message and "count(DISTINCT" in p.hint
+    load_project(write(tmp_path / "project.yaml", text), engine="spark")  # Spark runs it as is
+
+
+def test_type_dependent_sql_waits_for_the_input_types(tmp_path):
+    # round() of an expression depends on its type: checked when the node runs, not refused here
+    text = BASE.replace('"SELECT * FROM orders WHERE amount > 0"',
+                        '"SELECT round(amount * 1.5, 1) AS r FROM orders"')
+    load_project(write(tmp_path / "project.yaml", text))
