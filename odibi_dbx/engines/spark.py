@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,14 @@ class SparkEngine(Engine):
             out = df.observe(obs, *metrics)
 
         def done(frame: SparkFrame) -> int | None:
+            # Observation.get waits forever if a write path never reports the metrics:
+            # wait a bounded time for them instead (they normally arrive with the job)
+            deadline = time.monotonic() + 10
+            while not obs._jo.future().isCompleted():
+                if time.monotonic() > deadline:
+                    log.warning("no row count observed for a write; the story shows none")
+                    return None
+                time.sleep(0.01)
             got = obs.get
             frame.rows = int(got["rows"]) if got.get("rows") is not None else None
             if got.get("sample"):

@@ -17,11 +17,7 @@ OUTPUTS = {
                      "joins", "pivot", "nested", "inferred_csv", "inferred_json", "delta_t"],
 }
 # known differences, each with its cause (xfail, never skipped)
-KNOWN = {
-    ("sql_features", "ts_text"): "SQL layer: CAST(timestamp AS STRING) gives "
-                                 "'2025-01-03 09:15:00+01' on DuckDB, "
-                                 "'2025-01-03 09:15:00' on Spark",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _run(project: Path, engine: str, out: Path, monkeypatch) -> None:

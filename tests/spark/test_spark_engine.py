@@ -223,3 +223,31 @@ def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
         assert res.node("a").rows_out + res.node("b").rows_out == 40
         # every node's output was released after its last use
         assert not p.engine._cached
+
+
+def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
+    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.engines.base import ReadSpec, WriteSpec
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+
+    conn = LocalConnection("c", LocalConnectionConfig(type="local", base_path=str(tmp_path)),
+                           tmp_path)
+    eng = SparkEngine(spark=spark)
+    eng.start()
+    spark.sql("DROP TABLE IF EXISTS default.odibi_t")
+
+    def write(sql: str, mode: str):
+        spec = WriteSpec(node="w", connection=conn, format="delta", mode=mode,
+                         table="default.odibi_t", merge_keys=("id",))
+        return eng.write(SparkFrame(spark.sql(sql)), spec)
+
+    assert write("SELECT id, 'a' AS v FROM range(3)", "overwrite").rows == 3
+    assert write("SELECT 3L AS id", "append").rows == 1  # v missing: NULL
+    res = write("SELECT id, 'm' AS v FROM range(2, 5)", "merge")
+    assert res.rows == 3 and res.metrics["num_inserted_rows"] == 1
+    frame = eng.read(ReadSpec(node="r", connection=conn, format="delta", table="default.odibi_t"))
+    got = sorted(tuple(r) for r in frame.df.collect())
+    assert got == [(0, "a"), (1, "a"), (2, "m"), (3, "m"), (4, "m")]
+    spark.sql("DROP TABLE default.odibi_t")
+    eng.stop()
