@@ -11,10 +11,14 @@ from tests.parity.parity_compare import differences, read_output, schema_of
 
 pytestmark = pytest.mark.spark
 PROJECTS = Path(__file__).parent / "projects"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FILES = {"sql_features": PROJECTS / "sql_features" / "project.yaml",
+         "sales": EXAMPLES / "sales" / "project.yaml"}  # the demo: same gold on Spark
 
 OUTPUTS = {
     "sql_features": ["filters_case", "dates", "ts_text", "strings", "windows", "aggregates",
                      "joins", "pivot", "nested", "inferred_csv", "inferred_json", "delta_t"],
+    "sales": ["silver/orders", "gold/revenue_by_region_month"],
 }
 # known differences, each with its cause (xfail, never skipped)
 KNOWN: dict[tuple[str, str], str] = {}
@@ -24,6 +28,7 @@ def _run(project: Path, engine: str, out: Path, monkeypatch) -> None:
     from odibi_dbx import Project
 
     monkeypatch.setenv("PARITY_OUT", str(out))
+    monkeypatch.setenv("SALES_LAKE_PATH", str(out))
     with Project.load(project, engine=engine, keep_outputs=False) as p:
         res = p.run()
     failed = {n.name: n.error_message for n in res.nodes if n.status != "success"}
@@ -38,7 +43,7 @@ def outputs(spark, tmp_path_factory):
         for name in OUTPUTS:
             for engine in ("pandas", "spark"):
                 out = tmp_path_factory.mktemp(f"{name}-{engine}")
-                _run(PROJECTS / name / "project.yaml", engine, out, mp)
+                _run(FILES[name], engine, out, mp)
                 done[(name, engine)] = out
     finally:
         mp.undo()
