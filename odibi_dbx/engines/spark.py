@@ -44,6 +44,11 @@ class SparkFrame:
     sample_rows: int = 10
     consumers: int = 0
     cached: bool = False
+    # lazy frames run their upstream plans when written: a cached upstream stays cached until
+    # every frame built on it is released (parents: the cached frames this one reads)
+    parents: list[SparkFrame] = field(default_factory=list)
+    children: int = 0
+    released: bool = False
 
 
 def _pyspark() -> None:
@@ -64,7 +69,8 @@ class SparkEngine(Engine):
         self._spark = spark
         self._saved: dict[str, str | None] = {}
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._local = threading.local()
         self._cached: dict[int, SparkFrame] = {}
 
     # -- lifecycle --
@@ -107,8 +113,9 @@ class SparkEngine(Engine):
     def stop(self) -> None:
         """Unpersist what is still cached and restore the session time zone. The session
         itself stays up: notebooks reuse it, and a CLI run ends with the process."""
-        for frame in list(self._cached.values()):
-            self.release(frame)
+        with self._lock:
+            for frame in list(self._cached.values()):
+                self._maybe_unpersist(frame, force=True)
         if self._spark is not None:
             for key, value in self._saved.items():
                 if value is not None:
@@ -180,17 +187,42 @@ class SparkEngine(Engine):
             df = spark.sql(text)  # analysed now: the views can go right after
         finally:
             for view in names.values():
-                spark.catalog.dropTempView(view)
-        return SparkFrame(df), None
+                self._drop_view(view)
+        return self._link(SparkFrame(df), [by_key[k] for k in names]), None
+
+    def _drop_view(self, name: str) -> None:
+        """Forget a temp view without `catalog.dropTempView`, which also uncaches any cached
+        DataFrame with the same plan (a persisted node output). Spark Connect has no such
+        call: there the uniquely named view is left to the session."""
+        try:
+            self._spark._jsparkSession.sessionState().catalog().dropTempView(name)
+        except Exception:
+            log.debug("temp view %s left in the session", name)
+
+    def _link(self, frame: SparkFrame, sources: list[SparkFrame]) -> SparkFrame:
+        deps: dict[int, SparkFrame] = {}
+        for src in sources:
+            for dep in [src] if src.cached else src.parents:
+                deps[id(dep)] = dep
+        with self._lock:
+            frame.parents = list(deps.values())
+            for dep in frame.parents:
+                dep.children += 1
+        return frame
 
     def to_user(self, frame: SparkFrame) -> Any:
+        handed = getattr(self._local, "handed", None)
+        if handed is None:
+            handed = self._local.handed = []
+        handed.append(frame)  # what a function step may build on (see from_user)
         return frame.df
 
     def from_user(self, df: Any) -> SparkFrame:
         from pyspark.sql import DataFrame
 
+        handed, self._local.handed = getattr(self._local, "handed", None) or [], []
         if isinstance(df, DataFrame):
-            return SparkFrame(df)
+            return self._link(SparkFrame(df), handed)
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas comes with the core
@@ -219,11 +251,21 @@ class SparkEngine(Engine):
             self._cached[id(frame)] = frame
 
     def release(self, frame: SparkFrame) -> None:
-        if frame.cached:
+        """Unpersist once nothing needs the output: neither later nodes nor lazy frames
+        built on it that are still to run."""
+        with self._lock:
+            frame.released = True
+            self._maybe_unpersist(frame)
+            parents, frame.parents = frame.parents, []
+            for dep in parents:
+                dep.children -= 1
+                self._maybe_unpersist(dep)
+
+    def _maybe_unpersist(self, frame: SparkFrame, force: bool = False) -> None:
+        if frame.cached and (force or (frame.released and frame.children <= 0)):
             frame.df.unpersist(blocking=False)
             frame.cached = False
-            with self._lock:
-                self._cached.pop(id(frame), None)
+            self._cached.pop(id(frame), None)
 
     def summarize(self, frame: SparkFrame, sample_rows: int) -> Summary:
         """No Spark job: the schema is known, rows and sample come with the write."""

@@ -66,6 +66,8 @@ def local_conf(timezone: str = "UTC", scratch: Path | None = None) -> dict[str, 
         # Delta's log replay defaults to 50 partitions: far too many for a laptop
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # persisted node outputs: building compressed cache batches costs more than it saves
+        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
     }

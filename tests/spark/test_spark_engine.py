@@ -101,6 +101,14 @@ def test_concurrent_sql_steps_do_not_share_views(spark):
 
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(run, range(8)))
+    # a persisted output stays cached (and is used) after SQL steps read it through a view
+    src = eng.finish(SparkFrame(spark.range(10)), key="k", consumers=2)
+    out, _ = eng.sql("SELECT count(*) AS n FROM src", {"src": src})
+    assert "InMemoryTableScan" in out.df._jdf.queryExecution().executedPlan().toString()
+    eng.release(src)
+    assert src.cached  # `out` is lazy and still to run: src stays cached
+    eng.release(out)  # the last frame built on it: now it goes
+    assert not src.cached and not eng._cached
     eng.stop()
     assert got == [[i * 100, 50] for i in range(8)]
     assert not [t for t in spark.catalog.listTables() if t.name.startswith("odibi_view")]
