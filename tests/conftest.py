@@ -48,3 +48,9 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# One local Spark session (with Delta) for the whole run, whichever folder asks first: a second
+# session with other settings cannot be had in one JVM. Tests skip with the reason when Java,
+# pyspark, delta-spark or the Delta jars are missing.
+from tests.spark.spark_fixtures import job_counter, spark, spark_session  # noqa: E402, F401

@@ -6,9 +6,6 @@ PyPI pyspark ships without hadoop-azure); that needs a Databricks integration ru
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-
 import pytest
 
 from odibi_dbx.config.models import ProjectConfig
@@ -17,19 +14,6 @@ from odibi_dbx.connections import build_connections, resolve_secrets
 pytestmark = [pytest.mark.azure, pytest.mark.spark]
 
 KEYS = {f"acct{i}": f"c3Bhcmsta2V5LWZvci1hY2N0{i}LTAxMjM0NTY3ODk=" for i in range(3)}
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed (pip install 'odibi-dbx[spark]')")
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed: a local Spark session needs it")
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[1]").appName("odibi-adls-conf")
-               .config("spark.ui.enabled", "false").getOrCreate())
-    yield session  # shared with other Spark tests in the session: not stopped here
 
 
 def _project(monkeypatch, tmp_path) -> ProjectConfig:

@@ -1,1 +1,1 @@
-from tests.spark.spark_fixtures import job_counter, spark  # noqa: F401 - shared fixtures
+"""Spark fixtures come from tests/conftest.py (one session for the whole run)."""

@@ -33,7 +33,7 @@ def spark_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark_session():
     reason = spark_missing()
     if reason:
         pytest.skip(reason)
@@ -49,6 +49,11 @@ def spark():
     for key, value in TEST_CONF.items():
         session.conf.set(key, value)
     yield session
+
+
+@pytest.fixture(scope="session")
+def spark(spark_session):
+    return spark_session
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
-"""Fixtures for the SQL translation tests: one local Spark session, one DuckDB connection."""
+"""Fixtures for the SQL translation tests: the run's shared Spark session (tests/conftest.py,
+`spark_session`), tuned per module, and one DuckDB connection."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,31 +10,6 @@ import yaml
 
 HERE = Path(__file__).parent
 CORPUS = yaml.safe_load((HERE / "corpus.yaml").read_text())
-
-
-def _spark_missing() -> str | None:
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install 'odibi-dbx[spark]')"
-    if shutil.which("java") is None:
-        return "no `java` on PATH (Spark needs Java 17)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def spark_session():
-    reason = _spark_missing()
-    if reason:
-        pytest.skip(reason)
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    return spark
 
 
 # runtime settings that make many tiny queries faster (no effect on results)
