@@ -159,7 +159,8 @@ class SparkEngine(Engine):
             # Observation.get waits forever if a write path never reports the metrics:
             # wait a bounded time for them instead (they normally arrive with the job)
             deadline = time.monotonic() + 10
-            while not obs._jo.future().isCompleted():
+            jo = getattr(obs, "_jo", None)  # None on Spark Connect: its get returns at once
+            while jo is not None and not jo.future().isCompleted():
                 if time.monotonic() > deadline:
                     log.warning("no row count observed for a write; the story shows none")
                     return None
