@@ -222,8 +222,10 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
         return WriteResult(uri, source.num_rows, dict(metrics))
     counter = _Counting(reader)
     mode = "append" if spec.mode == "append" else "overwrite"
+    # a new schema has nullable columns, as Spark writes them (DuckDB marks group keys NOT NULL)
+    fresh = existing is None or mode == "overwrite"
     dl.write_deltalake(
-        uri, counter.reader(), mode=mode, partition_by=list(spec.partition_by) or None,
+        uri, counter.reader(nullable=fresh), mode=mode, partition_by=list(spec.partition_by) or None,
         storage_options=opts, schema_mode="overwrite" if mode == "overwrite" and existing else None,
     )
     return WriteResult(uri, counter.rows, {"mode": mode})
@@ -240,15 +242,19 @@ class _Counting:
         self._reader = reader
         self.rows = 0
 
-    def reader(self):
+    def reader(self, nullable: bool = False):
         import pyarrow as pa
+
+        schema = self._reader.schema
+        if nullable:
+            schema = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
 
         def gen():
             for batch in self._reader:
                 self.rows += batch.num_rows
-                yield batch
+                yield pa.RecordBatch.from_arrays(batch.columns, schema=schema) if nullable else batch
 
-        return pa.RecordBatchReader.from_batches(self._reader.schema, gen())
+        return pa.RecordBatchReader.from_batches(schema, gen())
 
 
 # --- files -------------------------------------------------------------------------------------
