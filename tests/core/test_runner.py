@@ -280,7 +280,9 @@ def test_delta_append_and_merge(project_dir):
     m = p.last_result.node("merge").write
     assert m["num_target_rows_updated"] == 1 and m["num_target_rows_inserted"] == 1
     assert p.run(["add"]).ok
-    assert len(DeltaTable(str(project_dir / "out" / "t")).to_pandas()) == 7
+    table = DeltaTable(str(project_dir / "out" / "t"))
+    assert len(table.to_pandas()) == 7
+    assert all(f.nullable for f in table.schema().fields)  # as Spark writes them
 
 
 def test_function_steps_get_arrow_backed_pandas_and_this(project_dir):
