@@ -95,6 +95,12 @@ class RunFailed(OdibiError):
         super().__init__("\n".join(lines))
 
 
+def first_line(exc: BaseException, limit: int = 400) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:limit]
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint, or None when nothing is close."""
     choices = list(choices)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from odibi_dbx.errors import NodeError
+from odibi_dbx.errors import NodeError, first_line
 from odibi_dbx.retry import is_transient
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class Engine(ABC):
             raise
         except Exception as exc:
             raise NodeError(
-                f"cannot read {spec.format} {spec.target}: {_first_line(exc)}",
+                f"cannot read {spec.format} {spec.target}: {first_line(exc)}",
                 node=spec.node, stage="read",
                 detail=f"connection '{spec.connection.name}', format {spec.format}",
                 hint=_io_hint(exc), transient=is_transient(exc),
@@ -124,7 +124,7 @@ class Engine(ABC):
             raise
         except Exception as exc:
             raise NodeError(
-                f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {_first_line(exc)}",
+                f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(exc)}",
                 node=spec.node, stage="write",
                 detail=f"connection '{spec.connection.name}'; the previous output was left as it was",
                 hint=_io_hint(exc), transient=is_transient(exc),
@@ -163,11 +163,6 @@ class Engine(ABC):
 
     def release(self, frame: Any) -> None:  # noqa: B027 - optional hook
         """Free a node's output once nothing needs it any more."""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
 
 
 def _io_hint(exc: BaseException) -> str | None:

@@ -15,7 +15,7 @@ from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, SqlStep, infer_format
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
-from odibi_dbx.errors import NodeError, OdibiError, ValidationFailed, did_you_mean
+from odibi_dbx.errors import NodeError, OdibiError, ValidationFailed, did_you_mean, first_line
 from odibi_dbx.pipeline.context import Context
 from odibi_dbx.pipeline.events import (
     ErrorInfo,
@@ -236,7 +236,7 @@ class Runner:
                         frame, rec.executed = eng.sql(step.sql, views)
                     except Exception as exc:
                         raise NodeError(
-                            f"SQL step {i + 1} failed: {_first_line(exc)}", node=node.name,
+                            f"SQL step {i + 1} failed: {first_line(exc)}", node=node.name,
                             stage="transform", detail=_sql_excerpt(step.sql),
                             hint="check column names and types of the inputs "
                                  "(the story shows each node's schema)",
@@ -296,7 +296,7 @@ class Runner:
         except Exception as exc:
             raise NodeError(
                 f"function step {i + 1} '{step.function}' raised {type(exc).__name__}: "
-                f"{_first_line(exc)}", node=node, stage="transform",
+                f"{first_line(exc)}", node=node, stage="transform",
                 detail=f"params: {step.params}" if step.params else None,
             ) from exc
         if out is None:
@@ -328,11 +328,6 @@ def _sum_rows(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:400]
-
-
 def _sql_excerpt(sql: str, limit: int = 300) -> str:
     s = " ".join(sql.split())
     return "SQL: " + (s if len(s) <= limit else s[:limit] + " ...")
@@ -343,6 +338,6 @@ def _error_info(exc: BaseException, node: str) -> ErrorInfo:
     if isinstance(exc, NodeError):
         return ErrorInfo(exc.stage, redact(exc.short), type(exc.__cause__ or exc).__name__,
                          redact(exc.detail) if exc.detail else None, exc.hint, tb)
-    return ErrorInfo("run", redact(f"{type(exc).__name__}: {_first_line(exc)}"),
+    return ErrorInfo("run", redact(f"{type(exc).__name__}: {first_line(exc)}"),
                      type(exc).__name__, None, "this is unexpected; the traceback is in the story",
                      tb)
