@@ -37,7 +37,8 @@ test: $(TEST_DEPS)  ## set up and run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:  ## ruff
-	$(BIN)/ruff check odibi_dbx tests
+	$(BIN)/ruff check odibi_dbx tests bench
+	$(BIN)/ruff format --check odibi_dbx tests bench
 
 clean:  ## remove the venv and build outputs
 	rm -rf $(VENV) build dist .pytest_cache examples/*/output

@@ -55,8 +55,9 @@ def run(data: Path, out: Path, delta: bool = False) -> None:
     if delta:
         from deltalake import write_deltalake
 
-        write_deltalake(str(out / "silver" / "orders"), con.sql("FROM silver").arrow(),
-                        mode="overwrite")
+        write_deltalake(
+            str(out / "silver" / "orders"), con.sql("FROM silver").arrow(), mode="overwrite"
+        )
     else:
         con.execute(f"COPY silver TO '{out / 'silver' / 'orders.parquet'}' (FORMAT parquet)")
     con.execute(f"COPY ({GOLD}) TO '{out / 'gold' / 'revenue.parquet'}' (FORMAT parquet)")

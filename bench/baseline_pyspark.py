@@ -26,11 +26,21 @@ DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
 }
-ORDERS = ("order_id BIGINT, customer_id BIGINT, order_ts TIMESTAMP, quantity INT, "
-          "unit_price DOUBLE, status STRING")
+ORDERS = (
+    "order_id BIGINT, customer_id BIGINT, order_ts TIMESTAMP, quantity INT, "
+    "unit_price DOUBLE, status STRING"
+)
 CUSTOMERS = "customer_id BIGINT, name STRING, region STRING"
-SILVER_COLS = ["order_id", "customer_id", "order_ts", "quantity", "unit_price", "status",
-               "amount", "region"]
+SILVER_COLS = [
+    "order_id",
+    "customer_id",
+    "order_ts",
+    "quantity",
+    "unit_price",
+    "status",
+    "amount",
+    "region",
+]
 
 
 def session(delta: bool):
@@ -69,13 +79,17 @@ def run(data: Path, out: Path, delta: bool = False) -> None:
         .join(customers.select("customer_id", "region"), "customer_id")
         .select(*SILVER_COLS)
     )
-    fmt, silver_path = ("delta", out / "silver" / "orders") if delta else (
-        "parquet", out / "silver" / "orders.parquet")
+    fmt, silver_path = (
+        ("delta", out / "silver" / "orders")
+        if delta
+        else ("parquet", out / "silver" / "orders.parquet")
+    )
     silver.write.format(fmt).mode("overwrite").save(str(silver_path))
 
     # Gold from the silver just written (the medallion way; no recomputation, no cache).
     gold = (
-        spark.read.format(fmt).load(str(silver_path))
+        spark.read.format(fmt)
+        .load(str(silver_path))
         .groupBy("region", F.date_trunc("month", "order_ts").alias("month"))
         .agg(F.sum("amount").alias("revenue"), F.count("*").alias("order_count"))
         .orderBy("region", "month")
@@ -92,8 +106,10 @@ def main() -> None:
     a = ap.parse_args()
     for module, needed in (("pyspark", True), ("delta", a.delta)):
         if needed and importlib.util.find_spec(module) is None:
-            print(f"pyspark: skipped ({module} is not installed: pip install 'odibi-dbx[spark]')",
-                  file=sys.stderr)
+            print(
+                f"pyspark: skipped ({module} is not installed: pip install 'odibi-dbx[spark]')",
+                file=sys.stderr,
+            )
             sys.exit(3)
     run(a.data, a.out, a.delta)
 

@@ -49,9 +49,14 @@ def main() -> int:
     from odibi_dbx.config.models import AdlsConnectionConfig
     from odibi_dbx.connections.adls import AdlsConnection
     from odibi_dbx.connections.secrets import fetch_all
+
     child = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, str(args.connections), str(args.latency)], cwd=ROOT,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", _SERVE, str(args.connections), str(args.latency)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(child.stdout.readline())
         for name in info["unset"]:
@@ -61,9 +66,19 @@ def main() -> int:
         url = info["url"]
 
         def connections(n: int) -> list[AdlsConnection]:
-            return [AdlsConnection(f"lake{i}", AdlsConnectionConfig(
-                type="azure_adls", account=f"acct{i}", container="data",
-                key_vault_url=url, secret_name=f"key-{i}")) for i in range(n)]
+            return [
+                AdlsConnection(
+                    f"lake{i}",
+                    AdlsConnectionConfig(
+                        type="azure_adls",
+                        account=f"acct{i}",
+                        container="data",
+                        key_vault_url=url,
+                        secret_name=f"key-{i}",
+                    ),
+                )
+                for i in range(n)
+            ]
 
         def timed(n: int) -> float:
             conns = connections(n)  # fresh connections and credential: a new run each time
@@ -83,13 +98,19 @@ def main() -> int:
             child.kill()
         child.wait(timeout=30)
     ratio = many / one
-    print(f"Key Vault fetch, {args.latency * 1000:.0f} ms latency per secret, median of "
-          f"{args.repeats}:")
+    print(
+        f"Key Vault fetch, {args.latency * 1000:.0f} ms latency per secret, median of "
+        f"{args.repeats}:"
+    )
     print(f"  1 secret   {one * 1000:7.1f} ms")
-    print(f"  {args.connections} secrets  {many * 1000:7.1f} ms   "
-          f"(sequential would be >= {args.connections * args.latency * 1000:.0f} ms)")
-    print(f"  ratio {ratio:.2f}x (target <= {args.target}x)  "
-          f"{'OK' if ratio <= args.target else 'OVER TARGET'}  [{requests} secret requests]")
+    print(
+        f"  {args.connections} secrets  {many * 1000:7.1f} ms   "
+        f"(sequential would be >= {args.connections * args.latency * 1000:.0f} ms)"
+    )
+    print(
+        f"  ratio {ratio:.2f}x (target <= {args.target}x)  "
+        f"{'OK' if ratio <= args.target else 'OVER TARGET'}  [{requests} secret requests]"
+    )
     return 0 if ratio <= args.target else 1
 
 

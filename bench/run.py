@@ -37,12 +37,16 @@ def command(variant: str, data: Path, out: Path, delta: bool) -> tuple[list[str]
         cmd = [PY, "-m", "odibi_dbx", "run", str(BENCH / "project" / "bench.yaml")]
         if variant == "odibi-spark":
             cmd += ["--engine", "spark"]
-        env = {"BENCH_DATA": str(data), "BENCH_OUT": str(out),
-               "BENCH_SILVER_FORMAT": "delta" if delta else "parquet"}
+        env = {
+            "BENCH_DATA": str(data),
+            "BENCH_OUT": str(out),
+            "BENCH_SILVER_FORMAT": "delta" if delta else "parquet",
+        }
         return cmd, env
     script = {"duckdb": "baseline_duckdb.py", "pyspark": "baseline_pyspark.py"}[variant]
     return [PY, str(BENCH / script), "--data", str(data), "--out", str(out)] + (
-        ["--delta"] if delta else []), {}
+        ["--delta"] if delta else []
+    ), {}
 
 
 def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) -> dict:
@@ -54,8 +58,9 @@ def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) ->
     """
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env},
-                             stdout=subprocess.DEVNULL, stderr=err)
+        p = subprocess.Popen(
+            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=err
+        )
         sampled, stop = [0], threading.Event()
         if tree:
             threading.Thread(target=_sample_tree, args=(p.pid, sampled, stop), daemon=True).start()
@@ -70,9 +75,13 @@ def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) ->
         tail = err.read().decode(errors="replace").strip().splitlines()[-15:]
     rss = max(usage.ru_maxrss * 1024, sampled[0]) / 2**20  # ru_maxrss is KiB on Linux
     cpu = usage.ru_utime + usage.ru_stime  # the child and its reaped descendants
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "rss_mib": round(rss, 1),
-            "rc": p.returncode,
-            "stderr_tail": "\n".join(tail)}
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "rss_mib": round(rss, 1),
+        "rc": p.returncode,
+        "stderr_tail": "\n".join(tail),
+    }
 
 
 def _sample_tree(pid: int, peak: list[int], stop: threading.Event) -> None:
@@ -108,8 +117,9 @@ def read_gold(out: Path):
     df["region"] = df["region"].astype(str)
     df["order_count"] = df["order_count"].astype("int64")
     df["revenue"] = df["revenue"].astype("float64")
-    return df[["region", "month", "revenue", "order_count"]].sort_values(GOLD_KEYS,
-                                                                          ignore_index=True)
+    return df[["region", "month", "revenue", "order_count"]].sort_values(
+        GOLD_KEYS, ignore_index=True
+    )
 
 
 def compare_gold(a: Path, b: Path) -> str | None:
@@ -142,8 +152,12 @@ def import_time(n: int = 10) -> dict:
         subprocess.run([PY, "-c", "pass"], check=True)
         bare.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        r = subprocess.run([PY, "-X", "importtime", "-c", "import odibi_dbx"], cwd=ROOT,
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [PY, "-X", "importtime", "-c", "import odibi_dbx"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         walls.append(time.perf_counter() - t0)
         if r.returncode != 0:
             return {"error": r.stderr.strip().splitlines()[-1:]}
@@ -151,13 +165,23 @@ def import_time(n: int = 10) -> dict:
             m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
             if m and m.group(3) == "odibi_dbx":
                 cum.append(int(m.group(1)) / 1000)
-            if m and m.group(3).split(".")[0] in ("pyspark", "duckdb", "pandas", "pyarrow",
-                                                  "numpy", "deltalake", "sqlglot", "azure"):
+            if m and m.group(3).split(".")[0] in (
+                "pyspark",
+                "duckdb",
+                "pandas",
+                "pyarrow",
+                "numpy",
+                "deltalake",
+                "sqlglot",
+                "azure",
+            ):
                 heavy.add(m.group(3).split(".")[0])
-    return {"cumulative_ms": round(statistics.median(cum), 1) if cum else None,
-            "process_wall_ms": round(1000 * statistics.median(walls), 1),
-            "bare_python_ms": round(1000 * statistics.median(bare), 1),
-            "heavy_modules_imported": sorted(heavy)}
+    return {
+        "cumulative_ms": round(statistics.median(cum), 1) if cum else None,
+        "process_wall_ms": round(1000 * statistics.median(walls), 1),
+        "bare_python_ms": round(1000 * statistics.median(bare), 1),
+        "heavy_modules_imported": sorted(heavy),
+    }
 
 
 def ensure_data(size: int, data_root: Path) -> Path:
@@ -175,8 +199,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,1000000,5000000")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--variants", default=None,
-                    help="default odibi,duckdb (+ odibi-spark,pyspark when pyspark is importable)")
+    ap.add_argument(
+        "--variants",
+        default=None,
+        help="default odibi,duckdb (+ odibi-spark,pyspark when pyspark is importable)",
+    )
     ap.add_argument("--delta", action="store_true", help="write silver as Delta in every variant")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     ap.add_argument("--data", type=Path, default=BENCH / "data")
@@ -184,28 +211,46 @@ def main() -> int:
     a = ap.parse_args()
 
     has_spark = importlib.util.find_spec("pyspark") is not None
-    variants = (a.variants.split(",") if a.variants else
-                ["odibi", "duckdb"] + (["odibi-spark", "pyspark"] if has_spark else []))
+    variants = (
+        a.variants.split(",")
+        if a.variants
+        else ["odibi", "duckdb"] + (["odibi-spark", "pyspark"] if has_spark else [])
+    )
     unknown = set(variants) - set(BASELINE) - set(BASELINE.values())
     if unknown:
-        ap.error(f"unknown variants {sorted(unknown)}; "
-                 "choose from odibi, duckdb, odibi-spark, pyspark")
-    missing = "pyspark" if not has_spark else (
-        "delta-spark" if a.delta and importlib.util.find_spec("delta") is None else None)
+        ap.error(
+            f"unknown variants {sorted(unknown)}; choose from odibi, duckdb, odibi-spark, pyspark"
+        )
+    missing = (
+        "pyspark"
+        if not has_spark
+        else ("delta-spark" if a.delta and importlib.util.find_spec("delta") is None else None)
+    )
     if missing and SPARK_VARIANTS & set(variants):
         print(f"skipping {sorted(SPARK_VARIANTS & set(variants))}: {missing} is not importable")
         variants = [v for v in variants if v not in SPARK_VARIANTS]
     sizes = [int(s) for s in a.sizes.split(",")]
 
-    results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "delta": a.delta,
-                     "repeats": a.repeats, "machine": {"cpus": os.cpu_count(),
-                     "python": platform.python_version(), "platform": platform.platform()},
-                     "sizes": {}, "mismatches": []}
+    results: dict = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "delta": a.delta,
+        "repeats": a.repeats,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "sizes": {},
+        "mismatches": [],
+    }
     load = os.getloadavg()[0]
     results["machine"]["loadavg_1min_at_start"] = round(load, 2)
     if load > 0.5:
-        print(f"WARNING: 1-min load average is {load:.1f} on {os.cpu_count()} CPUs: "
-              "other work is running and timings will be noisy", flush=True)
+        print(
+            f"WARNING: 1-min load average is {load:.1f} on {os.cpu_count()} CPUs: "
+            "other work is running and timings will be noisy",
+            flush=True,
+        )
     print("import odibi_dbx ...", flush=True)
     results["import"] = import_time()
     print(f"  {results['import']}", flush=True)
@@ -221,9 +266,12 @@ def main() -> int:
                 res = run_once(cmd, env, a.timeout, tree=v in SPARK_VARIANTS)
                 runs[v].append(res)
                 state = "ok" if res["rc"] == 0 else f"FAILED rc={res['rc']}"
-                print(f"size={size} repeat={r + 1} {v:<12} {res['wall_s']:8.2f}s "
-                      f"cpu {res['cpu_s']:7.2f}s "
-                      f"{res['rss_mib']:8.1f} MiB  {state}", flush=True)
+                print(
+                    f"size={size} repeat={r + 1} {v:<12} {res['wall_s']:8.2f}s "
+                    f"cpu {res['cpu_s']:7.2f}s "
+                    f"{res['rss_mib']:8.1f} MiB  {state}",
+                    flush=True,
+                )
         results["sizes"][size] = summarise(runs)
         check_outputs(size, variants, outs, results)
 
@@ -239,17 +287,21 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
     for v, rs in runs.items():
         ok = [r for r in rs if r["rc"] == 0]
         failed = [r for r in rs if r["rc"] != 0]
-        out[v] = {"ok": len(ok), "runs": rs,
-                  "median_wall_s": _median(ok, "wall_s", 3),
-                  "median_cpu_s": _median(ok, "cpu_s", 3),
-                  "median_rss_mib": _median(ok, "rss_mib", 1),
-                  "error": failed[0]["stderr_tail"] if failed else None}
+        out[v] = {
+            "ok": len(ok),
+            "runs": rs,
+            "median_wall_s": _median(ok, "wall_s", 3),
+            "median_cpu_s": _median(ok, "cpu_s", 3),
+            "median_rss_mib": _median(ok, "rss_mib", 1),
+            "error": failed[0]["stderr_tail"] if failed else None,
+        }
     for v, base in BASELINE.items():
         if v in out and base in out and out[v]["ok"] and out[base]["ok"]:
             out[v]["ratio_wall"] = round(out[v]["median_wall_s"] / out[base]["median_wall_s"], 2)
             out[v]["ratio_rss"] = round(out[v]["median_rss_mib"] / out[base]["median_rss_mib"], 2)
-            out[v]["ratio_cpu"] = round(out[v]["median_cpu_s"] / max(out[base]["median_cpu_s"],
-                                                                      1e-3), 2)
+            out[v]["ratio_cpu"] = round(
+                out[v]["median_cpu_s"] / max(out[base]["median_cpu_s"], 1e-3), 2
+            )
     return out
 
 
@@ -270,22 +322,31 @@ def check_outputs(size: int, variants: list[str], outs: dict[str, Path], results
         diff = compare_gold(outs[v], outs[ref])
         stats[v]["gold_equal_to"] = {ref: diff is None}
         if diff:
-            results["mismatches"].append({"size": size, "variant": v, "reference": ref,
-                                          "diff": diff})
-            print(f"\n{'!' * 70}\nGOLD MISMATCH size={size}: {v} vs {ref}: {diff}\n{'!' * 70}\n",
-                  flush=True)
+            results["mismatches"].append(
+                {"size": size, "variant": v, "reference": ref, "diff": diff}
+            )
+            print(
+                f"\n{'!' * 70}\nGOLD MISMATCH size={size}: {v} vs {ref}: {diff}\n{'!' * 70}\n",
+                flush=True,
+            )
         else:
             print(f"size={size}: gold of {v} equals {ref}", flush=True)
 
 
 def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
     imp = results["import"]
-    print("\nimport odibi_dbx:", f"failed ({imp['error']})" if "error" in imp else
-          f"{imp['cumulative_ms']} ms cumulative (-X importtime), "
-          f"process {imp['process_wall_ms']} ms vs bare python {imp['bare_python_ms']} ms; "
-          f"heavy modules pulled in: {', '.join(imp['heavy_modules_imported']) or 'none'}")
-    print(f"\n{'size':>9}  {'variant':<12} {'ok':>5} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
-          f"{'x wall':>7} {'x cpu':>6} {'x RSS':>6}  (x = ratio vs baseline; medians of ok runs)")
+    print(
+        "\nimport odibi_dbx:",
+        f"failed ({imp['error']})"
+        if "error" in imp
+        else f"{imp['cumulative_ms']} ms cumulative (-X importtime), "
+        f"process {imp['process_wall_ms']} ms vs bare python {imp['bare_python_ms']} ms; "
+        f"heavy modules pulled in: {', '.join(imp['heavy_modules_imported']) or 'none'}",
+    )
+    print(
+        f"\n{'size':>9}  {'variant':<12} {'ok':>5} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
+        f"{'x wall':>7} {'x cpu':>6} {'x RSS':>6}  (x = ratio vs baseline; medians of ok runs)"
+    )
     for size in sizes:
         for v in variants:
             s = results["sizes"][size][v]
@@ -294,13 +355,18 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
                 tail = " | ".join(s["error"].splitlines()[-3:])
                 print(f"{size:>9}  {v:<12} {n:>5}  {v}: failed ({tail})")
                 continue
-            ratio = (f"{s['ratio_wall']:>7.2f} {s['ratio_cpu']:>6.2f} {s['ratio_rss']:>6.2f}"
-                     if "ratio_wall" in s else " " * 21)
+            ratio = (
+                f"{s['ratio_wall']:>7.2f} {s['ratio_cpu']:>6.2f} {s['ratio_rss']:>6.2f}"
+                if "ratio_wall" in s
+                else " " * 21
+            )
             flag = "" if all(s.get("gold_equal_to", {}).values()) else "  GOLD MISMATCH"
             if s["error"]:
                 flag += f"  (some runs failed: {s['error'].splitlines()[0][:80]})"
-            print(f"{size:>9}  {v:<12} {n:>5} {s['median_wall_s']:>8.2f} {s['median_cpu_s']:>7.2f} "
-                  f"{s['median_rss_mib']:>9.1f} {ratio}{flag}")
+            print(
+                f"{size:>9}  {v:<12} {n:>5} {s['median_wall_s']:>8.2f} {s['median_cpu_s']:>7.2f} "
+                f"{s['median_rss_mib']:>9.1f} {ratio}{flag}"
+            )
     for m in results["mismatches"]:
         print(f"MISMATCH size={m['size']} {m['variant']} vs {m['reference']}: {m['diff']}")
 

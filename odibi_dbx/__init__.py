@@ -34,5 +34,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'odibi_dbx' has no attribute {name!r}")
 
 
-__all__ = ["ConfigError", "NodeError", "OdibiError", "Project", "RunFailed", "__version__",
-           "load_project", "transform"]
+__all__ = [
+    "ConfigError",
+    "NodeError",
+    "OdibiError",
+    "Project",
+    "RunFailed",
+    "__version__",
+    "load_project",
+    "transform",
+]

@@ -15,24 +15,38 @@ from odibi_dbx.redact import redact
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="odibi-dbx", description="Run YAML data pipelines on Spark or Pandas.")
+    p = argparse.ArgumentParser(
+        prog="odibi-dbx", description="Run YAML data pipelines on Spark or Pandas."
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command")
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("project", help="the project YAML file")
         sp.add_argument("--env", help="environment from the project's environments: to apply")
-        sp.add_argument("--engine", choices=["pandas", "spark"], help="override the project's engine")
+        sp.add_argument(
+            "--engine", choices=["pandas", "spark"], help="override the project's engine"
+        )
 
     v = sub.add_parser("validate", help="check the project; exit 2 listing every problem")
     common(v)
 
     r = sub.add_parser("run", help="run pipelines and write a story")
     common(r)
-    r.add_argument("--pipeline", action="append", dest="pipelines", metavar="NAME",
-                   help="run only this pipeline (repeatable; default: all, in order)")
-    r.add_argument("--node", action="append", dest="nodes", metavar="NAME",
-                   help="run only this node and what it needs upstream (repeatable)")
+    r.add_argument(
+        "--pipeline",
+        action="append",
+        dest="pipelines",
+        metavar="NAME",
+        help="run only this pipeline (repeatable; default: all, in order)",
+    )
+    r.add_argument(
+        "--node",
+        action="append",
+        dest="nodes",
+        metavar="NAME",
+        help="run only this node and what it needs upstream (repeatable)",
+    )
     r.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes")
 
     s = sub.add_parser("story", help="list stories or show one")
@@ -92,8 +106,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         cfg = loaded.config
         nodes = sum(len(p.nodes) for p in cfg.pipelines)
-        print(f"OK  {loaded.file.name}: project '{cfg.project}', engine {cfg.engine}, "
-              f"{len(cfg.pipelines)} pipeline(s), {nodes} node(s), {len(cfg.connections)} connection(s)")
+        print(
+            f"OK  {loaded.file.name}: project '{cfg.project}', engine {cfg.engine}, "
+            f"{len(cfg.pipelines)} pipeline(s), {nodes} node(s), {len(cfg.connections)} connection(s)"
+        )
         return 0
     from odibi_dbx.project import Project
 
@@ -120,8 +136,10 @@ def _run(project, args: argparse.Namespace) -> int:
     failed = [n for n in result.nodes if n.status == "failed"]
     skipped = [n for n in result.nodes if n.status == "skipped"]
     ok = len(result.nodes) - len(failed) - len(skipped)
-    print(f"\nrun {result.run_id}: {result.status} — {ok} succeeded, {len(failed)} failed, "
-          f"{len(skipped)} skipped")
+    print(
+        f"\nrun {result.run_id}: {result.status} — {ok} succeeded, {len(failed)} failed, "
+        f"{len(skipped)} skipped"
+    )
     for n in failed:
         e = n.error
         assert e is not None
@@ -160,8 +178,10 @@ def _story(project, args: argparse.Namespace) -> int:
         for run_id in runs:
             doc = store.read(run_id)
             s = doc["summary"]
-            print(f"{run_id}  {doc['status']:<8} {doc['engine']:<7} {doc['seconds']:>8.2f}s  "
-                  f"{s['success']}/{s['nodes']} ok  {', '.join(doc['pipelines'])}")
+            print(
+                f"{run_id}  {doc['status']:<8} {doc['engine']:<7} {doc['seconds']:>8.2f}s  "
+                f"{s['success']}/{s['nodes']} ok  {', '.join(doc['pipelines'])}"
+            )
         return 0
     run_id = runs[-1] if args.run_id == "latest" and runs else args.run_id
     if run_id == "latest" or run_id not in runs:
@@ -170,12 +190,15 @@ def _story(project, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
-    print(f"run {doc['run_id']}  {doc['status']}  project {doc['project']}  engine {doc['engine']}  "
-          f"{doc['seconds']:.2f}s")
+    print(
+        f"run {doc['run_id']}  {doc['status']}  project {doc['project']}  engine {doc['engine']}  "
+        f"{doc['seconds']:.2f}s"
+    )
     for n in doc["nodes"]:
         extra = f"  {n['error']['message']}" if n.get("error") else ""
-        print(f"  {n['status']:<8} {n['pipeline']}.{n['name']:<24} rows {n['rows_out']!s:>10}  "
-              f"{n['seconds']:.3f}s{extra}")
+        print(
+            f"  {n['status']:<8} {n['pipeline']}.{n['name']:<24} rows {n['rows_out']!s:>10}  "
+            f"{n['seconds']:.3f}s{extra}"
+        )
     print(f"html: {store.html_path(run_id)}")
     return 0
-

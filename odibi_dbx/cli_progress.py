@@ -25,21 +25,27 @@ class PlainProgress(RunListener):
             print(f"[{time.strftime('%H:%M:%S')}] {text}", file=self.stream, flush=True)
 
     def run_started(self, run: RunInfo) -> None:
-        self._line(f"run {run.run_id}: {run.project} on {run.engine}"
-                   f"{f' (env {run.environment})' if run.environment else ''}")
+        self._line(
+            f"run {run.run_id}: {run.project} on {run.engine}"
+            f"{f' (env {run.environment})' if run.environment else ''}"
+        )
 
     def node_started(self, run: RunInfo, pipeline: str, node: str) -> None:
         self._line(f"  … {pipeline}.{node} started")
 
     def node_retrying(self, run, pipeline, node, attempt, error, wait) -> None:
-        self._line(f"  ↻ {pipeline}.{node} attempt {attempt} failed ({type(error).__name__}); "
-                   f"retrying in {wait:.1f}s")
+        self._line(
+            f"  ↻ {pipeline}.{node} attempt {attempt} failed ({type(error).__name__}); "
+            f"retrying in {wait:.1f}s"
+        )
 
     def node_finished(self, run: RunInfo, r: NodeResult) -> None:
         rows = f"{r.rows_out:,} rows" if r.rows_out is not None else ""
         why = r.error_message if r.status != "success" else rows
-        self._line(f"  {_MARK.get(r.status, '?')} {r.pipeline}.{r.name} {r.status} "
-                   f"{r.seconds:.2f}s {why}".rstrip())
+        self._line(
+            f"  {_MARK.get(r.status, '?')} {r.pipeline}.{r.name} {r.status} "
+            f"{r.seconds:.2f}s {why}".rstrip()
+        )
 
 
 class LiveProgress(RunListener):
@@ -88,7 +94,12 @@ class LiveProgress(RunListener):
             rows = f"{r.rows_out:,}" if r.rows_out is not None else ""
             color = {"success": "green", "failed": "red", "skipped": "yellow"}.get(r.status, "")
             self.rows[f"{r.pipeline}.{r.name}"] = [
-                _MARK.get(r.status, "?"), f"[{color}]{r.status}[/]", rows, f"{r.seconds:.2f}", note]
+                _MARK.get(r.status, "?"),
+                f"[{color}]{r.status}[/]",
+                rows,
+                f"{r.seconds:.2f}",
+                note,
+            ]
             self._update()
 
 

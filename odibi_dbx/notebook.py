@@ -25,7 +25,7 @@ def display_html(html: str) -> Any:
         import IPython
 
         shell = IPython.get_ipython()
-        display = (shell.user_ns.get("displayHTML") if shell else None)
+        display = shell.user_ns.get("displayHTML") if shell else None
         if display is not None:
             display(html)
             return None

@@ -1,11 +1,11 @@
 """The Python API: load a project, run it (all, one pipeline, one node), look at outputs and stories.
 
-    from odibi_dbx import Project
-    p = Project.load("project.yaml", env="dev")
-    p.run()                      # every pipeline, in the listed order
-    p.run_node("clean")          # one node and what it needs upstream
-    p.output("clean").head()     # a node's output as a DataFrame
-    p.show_story()               # the last story, inline
+from odibi_dbx import Project
+p = Project.load("project.yaml", env="dev")
+p.run()                      # every pipeline, in the listed order
+p.run_node("clean")          # one node and what it needs upstream
+p.output("clean").head()     # a node's output as a DataFrame
+p.show_story()               # the last story, inline
 """
 
 from __future__ import annotations
@@ -26,11 +26,19 @@ from odibi_dbx.story import StoryListener, StoryStore
 
 
 class Project:
-    def __init__(self, loaded: LoadedProject, *, credential: Any = None, keep_outputs: bool = True,
-                 engine_options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        loaded: LoadedProject,
+        *,
+        credential: Any = None,
+        keep_outputs: bool = True,
+        engine_options: dict[str, Any] | None = None,
+    ):
         self.loaded = loaded
         self.config = loaded.config
-        self.credential = credential  # a TokenCredential for Key Vault (default: DefaultAzureCredential)
+        self.credential = (
+            credential  # a TokenCredential for Key Vault (default: DefaultAzureCredential)
+        )
         self.keep_outputs = keep_outputs
         self.engine_options = engine_options or {}
         self.connections = build_connections(self.config, loaded.base_dir)
@@ -41,8 +49,15 @@ class Project:
         configure_logging(self.config.logging)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, env: str | None = None, engine: str | None = None,
-             credential: Any = None, **kwargs: Any) -> Project:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        env: str | None = None,
+        engine: str | None = None,
+        credential: Any = None,
+        **kwargs: Any,
+    ) -> Project:
         """Validate the project file (every problem at once) and return a Project."""
         return cls(load_project(path, env=env, engine=engine), credential=credential, **kwargs)
 
@@ -52,8 +67,9 @@ class Project:
         if self._engine is None:
             self._prepare_secrets()
             cls = engine_class(self.config.engine)
-            self._engine = cls(timezone=self.config.timezone, connections=self.connections,
-                               **self.engine_options)
+            self._engine = cls(
+                timezone=self.config.timezone, connections=self.connections, **self.engine_options
+            )
             self._engine.start()
         return self._engine
 
@@ -79,9 +95,15 @@ class Project:
         s = self.config.story
         return StoryStore(self.connections[s.connection], s.path)
 
-    def run(self, pipelines: str | Sequence[str] | None = None, *, nodes: Sequence[str] | None = None,
-            listeners: Iterable[RunListener] = (), raise_on_failure: bool = False,
-            run_id: str | None = None) -> RunResult:
+    def run(
+        self,
+        pipelines: str | Sequence[str] | None = None,
+        *,
+        nodes: Sequence[str] | None = None,
+        listeners: Iterable[RunListener] = (),
+        raise_on_failure: bool = False,
+        run_id: str | None = None,
+    ) -> RunResult:
         """Run pipelines (all by default, in the project's order). A story is written either way."""
         if isinstance(pipelines, str):
             pipelines = [pipelines]
@@ -96,8 +118,14 @@ class Project:
             all_listeners.append(StoryListener(self.story_store()))
         all_listeners.append(LoggingListener(self.config.logging))
         all_listeners += list(listeners)
-        self._runner = Runner(self.loaded, engine, self.connections, all_listeners,
-                              keep_outputs=self.keep_outputs, runtime=runtime.run_context())
+        self._runner = Runner(
+            self.loaded,
+            engine,
+            self.connections,
+            all_listeners,
+            keep_outputs=self.keep_outputs,
+            runtime=runtime.run_context(),
+        )
         result = self._runner.run(pipelines, nodes, run_id=run_id)
         self.last_result = result
         if raise_on_failure and not result.ok:
@@ -116,7 +144,9 @@ class Project:
         found = [p.pipeline for p in self.config.pipelines for n in p.nodes if n.name == node]
         if not found:
             names = [n.name for p in self.config.pipelines for n in p.nodes]
-            raise OdibiError(f"unknown node '{node}' ({did_you_mean(node, names) or 'no such node'})")
+            raise OdibiError(
+                f"unknown node '{node}' ({did_you_mean(node, names) or 'no such node'})"
+            )
         if len(found) > 1:
             raise OdibiError(f"node '{node}' is in pipelines {found}; pass pipeline=")
         return found[0]
@@ -128,8 +158,10 @@ class Project:
         pipe = pipeline or self._pipeline_of(node)
         frame = self._runner.outputs.get((pipe, node))
         if frame is None:
-            raise OdibiError(f"node '{pipe}.{node}' has no output in the last run "
-                             "(it did not run, failed, or the project was loaded with keep_outputs=False)")
+            raise OdibiError(
+                f"node '{pipe}.{node}' has no output in the last run "
+                "(it did not run, failed, or the project was loaded with keep_outputs=False)"
+            )
         return self.engine.to_user(frame)
 
     # -- stories --
@@ -151,5 +183,7 @@ class Project:
         return display_html(render_html(self.story(run_id)))
 
     def __repr__(self) -> str:
-        return (f"<Project {self.config.project!r} engine={self.config.engine} "
-                f"pipelines={[p.pipeline for p in self.config.pipelines]}>")
+        return (
+            f"<Project {self.config.project!r} engine={self.config.engine} "
+            f"pipelines={[p.pipeline for p in self.config.pipelines]}>"
+        )

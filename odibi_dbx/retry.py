@@ -10,10 +10,23 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
-_TRANSIENT_ERRNO = {errno.ECONNRESET, errno.ETIMEDOUT, errno.EAGAIN, errno.EPIPE,
-                    errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH}
-_TRANSIENT_CLASSES = {"ServiceRequestError", "ServiceResponseError", "ServiceRequestTimeoutError",
-                      "ServiceResponseTimeoutError", "ClientConnectorError", "ServerDisconnectedError"}
+_TRANSIENT_ERRNO = {
+    errno.ECONNRESET,
+    errno.ETIMEDOUT,
+    errno.EAGAIN,
+    errno.EPIPE,
+    errno.ECONNABORTED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+}
+_TRANSIENT_CLASSES = {
+    "ServiceRequestError",
+    "ServiceResponseError",
+    "ServiceRequestTimeoutError",
+    "ServiceResponseTimeoutError",
+    "ClientConnectorError",
+    "ServerDisconnectedError",
+}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -47,7 +60,11 @@ def delay(attempt: int, backoff: str, initial: float) -> float:
 
 
 def call_with_retry(
-    fn: Callable[[], T], *, attempts: int, backoff: str, initial: float,
+    fn: Callable[[], T],
+    *,
+    attempts: int,
+    backoff: str,
+    initial: float,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:

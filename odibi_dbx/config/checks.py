@@ -16,8 +16,9 @@ from odibi_dbx.errors import Problem, did_you_mean
 from odibi_dbx.transforms import Functions
 
 
-def project_problems(src: Source, base_dir: Path, engine_name: str | None,
-                     functions: Functions) -> list[Problem]:
+def project_problems(
+    src: Source, base_dir: Path, engine_name: str | None, functions: Functions
+) -> list[Problem]:
     """All cross-cutting problems; `functions` gets the modules the project imports."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
@@ -31,7 +32,9 @@ def project_problems(src: Source, base_dir: Path, engine_name: str | None,
         pname = pipe.get("pipeline")
         if isinstance(pname, str):
             if pname in names:
-                out.append(src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'"))
+                out.append(
+                    src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'")
+                )
             names.add(pname)
         out += _pipeline(src, pi, pipe, engine, _declared_tables(data), functions)
     return out
@@ -64,7 +67,11 @@ def _secret_literals(src: Source) -> list[Problem]:
     raw = src.raw if isinstance(src.raw, dict) else {}
     conns = raw.get("connections")
     for name, conn in (conns or {}).items() if isinstance(conns, dict) else []:
-        if isinstance(conn, dict) and "account_key" in conn and not is_env_reference(conn["account_key"]):
+        if (
+            isinstance(conn, dict)
+            and "account_key" in conn
+            and not is_env_reference(conn["account_key"])
+        ):
             out.append(
                 src.problem(
                     ("connections", name, "account_key"),
@@ -104,8 +111,11 @@ def _imports(src: Source, data: dict, base_dir: Path, functions: Functions) -> l
             functions.modules += load_import(entry, base_dir)
         except Exception as exc:  # any failure of user code at import time
             out.append(
-                src.problem(("imports", i), f"cannot import '{entry}': {type(exc).__name__}: {exc}",
-                            "a module name on sys.path, or a .py file relative to the project file")
+                src.problem(
+                    ("imports", i),
+                    f"cannot import '{entry}': {type(exc).__name__}: {exc}",
+                    "a module name on sys.path, or a .py file relative to the project file",
+                )
             )
     return out
 
@@ -121,8 +131,9 @@ def _declared_tables(data: dict) -> set[str]:
     return out
 
 
-def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str],
-              functions: Functions) -> list[Problem]:
+def _pipeline(
+    src: Source, pi: int, pipe: dict, engine, declared: set[str], functions: Functions
+) -> list[Problem]:
     out: list[Problem] = []
     nodes = list(_items(pipe.get("nodes")))
     deps: dict[str, list[str]] = {}
@@ -133,8 +144,13 @@ def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str],
         if not isinstance(name, str):
             continue
         if name in deps:
-            out.append(src.problem(path + ("name",), f"duplicate node '{name}' in this pipeline",
-                                   "node names are unique within a pipeline"))
+            out.append(
+                src.problem(
+                    path + ("name",),
+                    f"duplicate node '{name}' in this pipeline",
+                    "node names are unique within a pipeline",
+                )
+            )
             continue
         d = node.get("depends_on") or []
         deps[name] = [x for x in d if isinstance(x, str)] if isinstance(d, list) else []
@@ -142,39 +158,66 @@ def _pipeline(src: Source, pi: int, pipe: dict, engine, declared: set[str],
     for name, d in deps.items():
         for i, dep in enumerate(d):
             if dep == name:
-                out.append(src.problem(where[name] + ("depends_on", i), f"node '{name}' depends on itself"))
+                out.append(
+                    src.problem(where[name] + ("depends_on", i), f"node '{name}' depends on itself")
+                )
             elif dep not in deps:
                 hint = did_you_mean(dep, deps) or f"nodes in this pipeline: {', '.join(deps)}"
-                out.append(src.problem(where[name] + ("depends_on", i), f"unknown node '{dep}'", hint))
+                out.append(
+                    src.problem(where[name] + ("depends_on", i), f"unknown node '{dep}'", hint)
+                )
     cycle = find_cycle({n: [x for x in d if x in deps and x != n] for n, d in deps.items()})
     if cycle:
-        out.append(src.problem(where[cycle[0]] + ("depends_on",),
-                               "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) + " (each depends on the next)",
-                               "remove one of these depends_on entries"))
+        out.append(
+            src.problem(
+                where[cycle[0]] + ("depends_on",),
+                "dependency cycle: "
+                + " -> ".join(cycle + [cycle[0]])
+                + " (each depends on the next)",
+                "remove one of these depends_on entries",
+            )
+        )
     for ni, node in nodes:  # duplicates too: their other problems are worth knowing
         if isinstance(node.get("name"), str):
-            out += _node(src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions)
+            out += _node(
+                src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions
+            )
     return out
 
 
-def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engine,
-          declared: set[str], functions: Functions) -> list[Problem]:
+def _node(
+    src: Source,
+    path: tuple,
+    node: dict,
+    deps: dict[str, list[str]],
+    engine,
+    declared: set[str],
+    functions: Functions,
+) -> list[Problem]:
     out: list[Problem] = []
     name = node["name"]
     has_read, transform = isinstance(node.get("read"), dict), node.get("transform")
     write = node.get("write")
     if isinstance(write, dict) and not has_read and not transform and len(deps[name]) != 1:
-        out.append(src.problem(path + ("depends_on",),
-                               f"a write-only node writes its single dependency's output, "
-                               f"but '{name}' has {len(deps[name])}",
-                               "depend on exactly one node, or add a transform"))
+        out.append(
+            src.problem(
+                path + ("depends_on",),
+                f"a write-only node writes its single dependency's output, "
+                f"but '{name}' has {len(deps[name])}",
+                "depend on exactly one node, or add a transform",
+            )
+        )
     caps = getattr(engine, "capabilities", None)
     for part in ("read", "write"):
         spec = node.get(part)
         if isinstance(spec, dict) and spec.get("table") and caps and not caps.catalog_tables:
-            out.append(src.problem(path + (part, "table"),
-                                   f"catalog tables (table:) need the Spark engine; this run uses {engine.name}",
-                                   "use path: with a format on the pandas engine, or run with --engine spark"))
+            out.append(
+                src.problem(
+                    path + (part, "table"),
+                    f"catalog tables (table:) need the Spark engine; this run uses {engine.name}",
+                    "use path: with a format on the pandas engine, or run with --engine spark",
+                )
+            )
     if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
         return out
     visible = ancestors(name, deps)  # terminates on cycles too
@@ -195,26 +238,47 @@ def _node(src: Source, path: tuple, node: dict, deps: dict[str, list[str]], engi
                 hint = did_you_mean(fn, functions.names()) or (
                     "decorate it with @odibi_dbx.transform and list its module under imports:"
                 )
-                out.append(src.problem(spath + ("function",), f"unknown function '{fn}' in node '{name}'", hint))
+                out.append(
+                    src.problem(
+                        spath + ("function",), f"unknown function '{fn}' in node '{name}'", hint
+                    )
+                )
     return out
 
 
-def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
-         declared: set[str], engine, node: str, pipeline_nodes: list[str]) -> list[Problem]:
+def _sql(
+    src: Source,
+    path: tuple,
+    sql: str,
+    visible: set[str],
+    has_this: bool,
+    declared: set[str],
+    engine,
+    node: str,
+    pipeline_nodes: list[str],
+) -> list[Problem]:
     from odibi_dbx import sql as S
 
     try:
         tree = S.parse_spark(sql)
     except S.SqlSyntaxError as exc:
-        return [src.problem(path, f"SQL syntax error in node '{node}' (SQL line {exc.line}, col {exc.col}): "
-                                  f"{exc.message}", "SQL steps are Spark SQL (Databricks dialect)")]
+        return [
+            src.problem(
+                path,
+                f"SQL syntax error in node '{node}' (SQL line {exc.line}, col {exc.col}): "
+                f"{exc.message}",
+                "SQL steps are Spark SQL (Databricks dialect)",
+            )
+        ]
     out = []
     allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
     for ref in sorted(S.referenced_tables(tree)):
         if ref not in allowed:
             if ref == "this":
-                msg, hint = "'this' is the previous step's result; this is the first step", \
-                    "reference the nodes this node depends on by name"
+                msg, hint = (
+                    "'this' is the previous step's result; this is the first step",
+                    "reference the nodes this node depends on by name",
+                )
             else:
                 msg = f"SQL in node '{node}' references '{ref}', which is not a node it depends on"
                 hint = did_you_mean(ref, allowed)
@@ -222,15 +286,24 @@ def _sql(src: Source, path: tuple, sql: str, visible: set[str], has_this: bool,
                     hint = f"add '{ref}' to depends_on: SQL sees only the nodes a node depends on"
                 elif hint is None:
                     close = did_you_mean(ref, pipeline_nodes)
-                    hint = (f"{close} (and list it in depends_on)" if close else
-                            f"visible here: {', '.join(sorted(allowed))}" if allowed else
-                            "SQL sees only the nodes listed in depends_on (and what they depend on)")
+                    hint = (
+                        f"{close} (and list it in depends_on)"
+                        if close
+                        else f"visible here: {', '.join(sorted(allowed))}"
+                        if allowed
+                        else "SQL sees only the nodes listed in depends_on (and what they depend on)"
+                    )
             out.append(src.problem(path, msg, hint))
     if engine is not None:
         for issue in engine.sql_problems(tree):
             text = getattr(issue, "message", None) or str(issue)
-            out.append(src.problem(path, f"node '{node}' on the {engine.name} engine: {text}",
-                                   getattr(issue, "advice", None)))
+            out.append(
+                src.problem(
+                    path,
+                    f"node '{node}' on the {engine.name} engine: {text}",
+                    getattr(issue, "advice", None),
+                )
+            )
     return out
 
 
@@ -262,7 +335,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
                 stack.pop()
                 trail.pop()
             elif state.get(nxt) == 1:
-                return trail[trail.index(nxt):]
+                return trail[trail.index(nxt) :]
             elif not state.get(nxt):
                 state[nxt] = 1
                 stack.append((nxt, iter(graph[nxt])))

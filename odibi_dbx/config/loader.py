@@ -50,8 +50,9 @@ def load_project(
     if src.problems and src.data is None:
         raise ConfigError(src.problems, shown)
     if not isinstance(src.data, dict):
-        raise ConfigError([Problem("a project file is a mapping (project:, connections:, ...)",
-                                   shown, 1)], shown)
+        raise ConfigError(
+            [Problem("a project file is a mapping (project:, connections:, ...)", shown, 1)], shown
+        )
     substitute_env(src, environ)
     apply_environment(src, env)
     if engine is not None:
@@ -63,8 +64,9 @@ def load_project(
     return LoadedProject(config, file, env, functions)
 
 
-def _validate(src: Source, base_dir: Path, functions: Functions
-              ) -> tuple[ProjectConfig | None, list[Problem]]:
+def _validate(
+    src: Source, base_dir: Path, functions: Functions
+) -> tuple[ProjectConfig | None, list[Problem]]:
     problems = list(src.problems)
     config = None
     try:
@@ -72,9 +74,10 @@ def _validate(src: Source, base_dir: Path, functions: Functions
     except ValidationError as exc:
         problems += structure_problems(src, exc)
     engine = src.data.get("engine", "pandas")
-    problems += project_problems(src, base_dir, engine if isinstance(engine, str) else None,
-                                 functions)
-    problems.sort(key=lambda p: (p.line or 0))
+    problems += project_problems(
+        src, base_dir, engine if isinstance(engine, str) else None, functions
+    )
+    problems.sort(key=lambda p: p.line or 0)
     return config, _dedupe(problems)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -72,7 +72,7 @@ class AdlsConnectionConfig(Model):
 
 
 ConnectionConfig = Annotated[
-    Union[LocalConnectionConfig, AdlsConnectionConfig], Field(discriminator="type")
+    LocalConnectionConfig | AdlsConnectionConfig, Field(discriminator="type")
 ]
 
 
@@ -157,8 +157,11 @@ def infer_format(path: str | None) -> str | None:
     if not path:
         return None
     name = path.rstrip("/").lower()
-    for fmt, exts in {"csv": (".csv",), "parquet": (".parquet", ".pq"), "json": (".json", ".jsonl",
-                      ".ndjson")}.items():
+    for fmt, exts in {
+        "csv": (".csv",),
+        "parquet": (".parquet", ".pq"),
+        "json": (".json", ".jsonl", ".ndjson"),
+    }.items():
         if name.endswith(exts):
             return fmt
     return None
@@ -199,10 +202,7 @@ def _coerce_sql(v: Any) -> Any:
 
 
 Step = Annotated[
-    Union[
-        Annotated[SqlStep, Tag("sql")],
-        Annotated[FunctionStep, Tag("function")],
-    ],
+    Annotated[SqlStep, Tag("sql")] | Annotated[FunctionStep, Tag("function")],
     Discriminator(
         _step_kind,
         custom_error_type="step",

@@ -58,8 +58,9 @@ def load_yaml(text: str, file: str) -> Source:
         lines = text.splitlines()
         if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
             hint = 'inside {...} quote values that use ${VAR}, e.g. base_path: "${VAR}"'
-        return Source(file, None,
-                      problems=[Problem(msg, file, mark.line + 1 if mark else None, hint=hint)])
+        return Source(
+            file, None, problems=[Problem(msg, file, mark.line + 1 if mark else None, hint=hint)]
+        )
     src = Source(file, None)
     if node is None:
         src.problems.append(Problem("the file is empty", file, 1))
@@ -79,9 +80,13 @@ def _build(node: yaml.Node, path: Path_, src: Source) -> Any:
             key = loader.construct_object(key_node)
             if key in out:
                 src.problems.append(
-                    Problem(f"duplicate key '{key}'", src.file, key_node.start_mark.line + 1,
-                            format_path(path + (key,), None),
-                            "a key may appear once per mapping; the later one would win silently")
+                    Problem(
+                        f"duplicate key '{key}'",
+                        src.file,
+                        key_node.start_mark.line + 1,
+                        format_path(path + (key,), None),
+                        "a key may appear once per mapping; the later one would win silently",
+                    )
                 )
             src.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = _build(value_node, path + (key,), src)
@@ -109,8 +114,11 @@ def substitute_env(src: Source, env: Mapping[str, str] | None = None) -> None:
                 if default is not None:
                     return default
                 src.problems.append(
-                    src.problem(path, f"environment variable {name} is not set",
-                                f"export {name}=... or write ${{{name}:-default}}")
+                    src.problem(
+                        path,
+                        f"environment variable {name} is not set",
+                        f"export {name}=... or write ${{{name}:-default}}",
+                    )
                 )
                 return m.group(0)
 
@@ -134,19 +142,35 @@ def apply_environment(src: Source, env_name: str | None) -> None:
 
         names = list(envs) if isinstance(envs, dict) else []
         hint = did_you_mean(env_name, names) or (
-            f"environments defined: {', '.join(names)}" if names else "the project defines no environments:"
+            f"environments defined: {', '.join(names)}"
+            if names
+            else "the project defines no environments:"
         )
-        src.problems.append(Problem(f"unknown environment '{env_name}'", src.file,
-                                    src.line(("environments",)), "environments", hint))
+        src.problems.append(
+            Problem(
+                f"unknown environment '{env_name}'",
+                src.file,
+                src.line(("environments",)),
+                "environments",
+                hint,
+            )
+        )
         return
     override = envs[env_name] or {}
     if not isinstance(override, dict):
-        src.problems.append(src.problem(("environments", env_name),
-                                        "an environment is a mapping of settings to override"))
+        src.problems.append(
+            src.problem(
+                ("environments", env_name), "an environment is a mapping of settings to override"
+            )
+        )
         return
     if "environments" in override or "project" in override:
-        src.problems.append(src.problem(("environments", env_name),
-                                        "an environment may not override 'environments' or 'project'"))
+        src.problems.append(
+            src.problem(
+                ("environments", env_name),
+                "an environment may not override 'environments' or 'project'",
+            )
+        )
     prefix = ("environments", env_name)
     for path, line in list(src.lines.items()):
         if path[:2] == prefix and len(path) > 2:

@@ -88,8 +88,10 @@ def _problem(src: Source, err: dict, path: tuple) -> Problem:
 
 
 def _sensitive(path: tuple) -> bool:
-    return any(isinstance(p, str) and any(w in p.lower() for w in ("key", "secret", "password",
-                                                                    "token")) for p in path)
+    return any(
+        isinstance(p, str) and any(w in p.lower() for w in ("key", "secret", "password", "token"))
+        for p in path
+    )
 
 
 def _fmt(src: Source, path: tuple) -> str:

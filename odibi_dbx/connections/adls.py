@@ -42,16 +42,22 @@ class AdlsConnection(Connection):
         self.auth_mode = config.auth_mode
         self.secret_name = config.secret_name
         self.endpoint = config.endpoint.rstrip("/") if config.endpoint else None
-        self.vault_url = (vault_url(config.key_vault_name, config.key_vault_url)
-                          if config.auth_mode == "key_vault" else None)
+        self.vault_url = (
+            vault_url(config.key_vault_name, config.key_vault_url)
+            if config.auth_mode == "key_vault"
+            else None
+        )
         self._key: str | None = None
         if config.auth_mode == "direct_key":
             assert config.account_key is not None  # the model validator guarantees it
             self._set_key(config.account_key.get_secret_value())
             if os.environ.get("ODIBI_ENV", "").lower() == "production":
-                log.warning("connection '%s' uses auth_mode: direct_key in production; "
-                            "auth_mode: key_vault is recommended (the key then never sits in "
-                            "job parameters or environment variables)", name)
+                log.warning(
+                    "connection '%s' uses auth_mode: direct_key in production; "
+                    "auth_mode: key_vault is recommended (the key then never sits in "
+                    "job parameters or environment variables)",
+                    name,
+                )
 
     # -- secrets --
     @property
@@ -73,7 +79,8 @@ class AdlsConnection(Connection):
                 f"connection '{self.name}': the account key (secret '{self.secret_name}' in "
                 f"{self.vault_url}) has not been fetched yet. Project.run() fetches it; when using "
                 "connections directly, call odibi_dbx.connections.resolve_secrets(connections) "
-                "first")
+                "first"
+            )
         return self._key
 
     # -- locations --
@@ -85,7 +92,7 @@ class AdlsConnection(Connection):
             host = (urlsplit(self.endpoint).hostname or "").lower()
             head = f"{self.account}.blob."
             if host.startswith(head) and not host.startswith(f"{self.account}.blob.privatelink"):
-                return f"{self.account}.dfs.{host[len(head):]}"
+                return f"{self.account}.dfs.{host[len(head) :]}"
         return f"{self.account}.{DFS_SUFFIX}"
 
     def uri(self, path: str) -> str:
@@ -101,9 +108,13 @@ class AdlsConnection(Connection):
         if not self.endpoint:
             return {"account_name": self.account, "account_key": key}
         proto = urlsplit(self.endpoint).scheme or "https"
-        return {"account_name": self.account, "connection_string": (
-            f"DefaultEndpointsProtocol={proto};AccountName={self.account};AccountKey={key};"
-            f"BlobEndpoint={self.endpoint};")}
+        return {
+            "account_name": self.account,
+            "connection_string": (
+                f"DefaultEndpointsProtocol={proto};AccountName={self.account};AccountKey={key};"
+                f"BlobEndpoint={self.endpoint};"
+            ),
+        }
 
     def delta_storage_options(self) -> dict[str, str]:
         """delta-rs (object_store) options."""
@@ -128,18 +139,23 @@ class AdlsConnection(Connection):
         try:
             from azure.storage.blob import BlobServiceClient
         except ImportError:
-            raise MissingExtraError(f"connection '{self.name}'", "azure",
-                                    "azure-storage-blob") from None
+            raise MissingExtraError(
+                f"connection '{self.name}'", "azure", "azure-storage-blob"
+            ) from None
         opts = self.storage_options()
         if "connection_string" in opts:
             return BlobServiceClient.from_connection_string(opts["connection_string"])
-        return BlobServiceClient(f"https://{self.account}.blob.core.windows.net",
-                                 credential={"account_name": self.account,
-                                             "account_key": self.account_key})
+        return BlobServiceClient(
+            f"https://{self.account}.blob.core.windows.net",
+            credential={"account_name": self.account, "account_key": self.account_key},
+        )
 
     def __repr__(self) -> str:
-        auth = (f"key_vault {self.vault_url} secret {self.secret_name!r}"
-                if self.auth_mode == "key_vault" else "direct_key")
+        auth = (
+            f"key_vault {self.vault_url} secret {self.secret_name!r}"
+            if self.auth_mode == "key_vault"
+            else "direct_key"
+        )
         return f"<AdlsConnection {self.name!r} {self.uri('')} auth={auth}>"
 
     __str__ = __repr__

@@ -52,8 +52,11 @@ class Identity:
         return self.mi_resource_id.rstrip("/").rsplit("/", 1)[-1] if self.mi_resource_id else None
 
     def describe(self) -> str:
-        parts = [f"object id {self.object_id or '?'}", f"application id {self.app_id or '?'}",
-                 f"tenant {self.tenant_id or '?'}"]
+        parts = [
+            f"object id {self.object_id or '?'}",
+            f"application id {self.app_id or '?'}",
+            f"tenant {self.tenant_id or '?'}",
+        ]
         if self.mi_resource_id:
             parts.append(f"managed identity {self.mi_resource_id}")
         return ", ".join(parts)

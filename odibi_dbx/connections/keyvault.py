@@ -34,13 +34,24 @@ RETRYABLE = frozenset({TRANSIENT})
 SECRETS_USER_ROLE = "Key Vault Secrets User"  # role id 4633458b-17de-408a-b874-0445c86b69e6
 _OID_RE = re.compile(r"\boid=([0-9a-fA-F-]{36})")
 _VAULT_IN_MESSAGE = re.compile(r"(?:Vault: |key vault ')([A-Za-z0-9-]{3,24});location=")
-_DNS_MARKERS = ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
-                "Failed to resolve", "No address associated with hostname",
-                "Temporary failure in name resolution")
-_NO_IDENTITY_MARKERS = ("failed to retrieve a token from the included credentials",
-                        "authentication unavailable")
-_TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLError",
-                "WRONG_VERSION_NUMBER")
+_DNS_MARKERS = (
+    "Name or service not known",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "Failed to resolve",
+    "No address associated with hostname",
+    "Temporary failure in name resolution",
+)
+_NO_IDENTITY_MARKERS = (
+    "failed to retrieve a token from the included credentials",
+    "authentication unavailable",
+)
+_TLS_MARKERS = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "certificate verify failed",
+    "SSLError",
+    "WRONG_VERSION_NUMBER",
+)
 
 
 class Classified(NamedTuple):
@@ -147,9 +158,11 @@ def grant_commands(vault: str, oid: str | None, model: str | None = None) -> lis
     `az keyvault show --name <vault> --query properties.enableRbacAuthorization -o tsv`).
     """
     name, who = vault_name(vault), oid or "<object-id>"
-    rbac = (f'az role assignment create --role "{SECRETS_USER_ROLE}" --assignee-object-id {who} '
-            f"--assignee-principal-type ServicePrincipal "
-            f'--scope "$(az keyvault show --name {name} --query id -o tsv)"')
+    rbac = (
+        f'az role assignment create --role "{SECRETS_USER_ROLE}" --assignee-object-id {who} '
+        f"--assignee-principal-type ServicePrincipal "
+        f'--scope "$(az keyvault show --name {name} --query id -o tsv)"'
+    )
     policy = f"az keyvault set-policy --name {name} --object-id {who} --secret-permissions get list"
     if model == "rbac":
         return [rbac]
@@ -181,8 +194,14 @@ def _inner_code(exc: Any) -> str | None:
     return None
 
 
-def classify_error(exc: BaseException, *, vault: str | None = None, secret: str | None = None,
-                   oid: str | None = None, user_credential: bool = False) -> Classified:
+def classify_error(
+    exc: BaseException,
+    *,
+    vault: str | None = None,
+    secret: str | None = None,
+    oid: str | None = None,
+    user_credential: bool = False,
+) -> Classified:
     """What went wrong reaching Key Vault, and what to do about it."""
     text = str(exc)
     vname = vault_name(vault or "<vault-name>", text)
@@ -194,68 +213,119 @@ def classify_error(exc: BaseException, *, vault: str | None = None, secret: str 
     if "CredentialUnavailableError" in cls_names or any(m in text for m in _NO_IDENTITY_MARKERS):
         return Classified(NO_IDENTITY, _no_identity_advice(text, user_credential))
     if "ClientAuthenticationError" in cls_names and status != 403:
-        return Classified(AUTH_FAILED, (
-            f"authentication to {where} failed: {first_line(text)}. "
-            + ("Check the credential you passed (a Unity Catalog service credential needs "
-               "DBR 16.2+ and USE permission on it)." if user_credential else
-               "Check the identity DefaultAzureCredential picked (run `odibi-dbx setup` to see "
-               "it) and that the vault belongs to its tenant.")))
+        return Classified(
+            AUTH_FAILED,
+            (
+                f"authentication to {where} failed: {first_line(text)}. "
+                + (
+                    "Check the credential you passed (a Unity Catalog service credential needs "
+                    "DBR 16.2+ and USE permission on it)."
+                    if user_credential
+                    else "Check the identity DefaultAzureCredential picked (run `odibi-dbx setup` to see "
+                    "it) and that the vault belongs to its tenant."
+                )
+            ),
+        )
     if status == 403:
         inner = _inner_code(exc)
         if inner == "ForbiddenByRbac":
             cmds = "\n".join(grant_commands(vname, oid, "rbac"))
-            return Classified(FORBIDDEN_RBAC, (
-                f"{where} uses Azure RBAC and the identity (object id {oid or '?'}) has no role "
-                f"that reads secrets. Grant '{SECRETS_USER_ROLE}' (propagation can take "
-                f"minutes):\n{cmds}"))
+            return Classified(
+                FORBIDDEN_RBAC,
+                (
+                    f"{where} uses Azure RBAC and the identity (object id {oid or '?'}) has no role "
+                    f"that reads secrets. Grant '{SECRETS_USER_ROLE}' (propagation can take "
+                    f"minutes):\n{cmds}"
+                ),
+            )
         if inner == "AccessDenied":
             cmds = "\n".join(grant_commands(vname, oid, "access_policy"))
-            return Classified(FORBIDDEN_ACCESS_POLICY, (
-                f"{where} uses access policies and none lets the identity (object id "
-                f"{oid or '?'}) get secrets. Add one:\n{cmds}"))
+            return Classified(
+                FORBIDDEN_ACCESS_POLICY,
+                (
+                    f"{where} uses access policies and none lets the identity (object id "
+                    f"{oid or '?'}) get secrets. Add one:\n{cmds}"
+                ),
+            )
         if inner == "SecretDisabled":
-            return Classified(FORBIDDEN, (
-                f"secret '{secret}' is disabled in {where}: enable it "
-                f"(az keyvault secret set-attributes --vault-name {vname} --name {secret} "
-                "--enabled true) or point secret_name at an enabled one"))
-        return Classified(FORBIDDEN, (
-            f"{where} refused the request ({inner or 'Forbidden'}): {first_line(text)}. If the "
-            "vault has a firewall or private endpoint, allow this network; otherwise grant:\n"
-            + "\n".join(grant_commands(vname, oid))))
+            return Classified(
+                FORBIDDEN,
+                (
+                    f"secret '{secret}' is disabled in {where}: enable it "
+                    f"(az keyvault secret set-attributes --vault-name {vname} --name {secret} "
+                    "--enabled true) or point secret_name at an enabled one"
+                ),
+            )
+        return Classified(
+            FORBIDDEN,
+            (
+                f"{where} refused the request ({inner or 'Forbidden'}): {first_line(text)}. If the "
+                "vault has a firewall or private endpoint, allow this network; otherwise grant:\n"
+                + "\n".join(grant_commands(vname, oid))
+            ),
+        )
     if status == 404 or "ResourceNotFoundError" in cls_names:
-        return Classified(NOT_FOUND, (
-            f"secret '{secret}' does not exist in {where}: check secret_name, or create it with "
-            f"az keyvault secret set --vault-name {vname} --name {secret} --value "
-            "\"$(az storage account keys list -n <account> --query [0].value -o tsv)\""))
+        return Classified(
+            NOT_FOUND,
+            (
+                f"secret '{secret}' does not exist in {where}: check secret_name, or create it with "
+                f"az keyvault secret set --vault-name {vname} --name {secret} --value "
+                '"$(az storage account keys list -n <account> --query [0].value -o tsv)"'
+            ),
+        )
     if isinstance(exc, ValueError) and "challenge resource" in text:
-        return Classified(CHALLENGE, (
-            f"{where} answered with an authentication challenge for another domain: use the "
-            "vault's own DNS name in key_vault_url (https://<name>.vault.azure.net, or your "
-            "cloud's vault domain)"))
+        return Classified(
+            CHALLENGE,
+            (
+                f"{where} answered with an authentication challenge for another domain: use the "
+                "vault's own DNS name in key_vault_url (https://<name>.vault.azure.net, or your "
+                "cloud's vault domain)"
+            ),
+        )
     if any(m in text for m in _TLS_MARKERS):
-        return Classified(TLS, (
-            f"the TLS certificate of {where} is not trusted: set REQUESTS_CA_BUNDLE (or "
-            "SSL_CERT_FILE) to the CA bundle that signed it (corporate proxy or emulator)"))
+        return Classified(
+            TLS,
+            (
+                f"the TLS certificate of {where} is not trusted: set REQUESTS_CA_BUNDLE (or "
+                "SSL_CERT_FILE) to the CA bundle that signed it (corporate proxy or emulator)"
+            ),
+        )
     if any(m in text for m in _DNS_MARKERS):
-        return Classified(UNREACHABLE, (
-            f"cannot resolve the host of {where}: check key_vault_name / key_vault_url; for a "
-            "private endpoint, check this network's private DNS zone "
-            "privatelink.vaultcore.azure.net"))
+        return Classified(
+            UNREACHABLE,
+            (
+                f"cannot resolve the host of {where}: check key_vault_name / key_vault_url; for a "
+                "private endpoint, check this network's private DNS zone "
+                "privatelink.vaultcore.azure.net"
+            ),
+        )
     if (isinstance(status, int) and (status in (408, 429) or status >= 500)) or cls_names & {
-            "ServiceRequestError", "ServiceResponseError", "ServiceRequestTimeoutError",
-            "ServiceResponseTimeoutError", "TimeoutError", "ConnectionError"}:
-        return Classified(TRANSIENT, (
-            f"{where} is throttling or unavailable ({first_line(text)}); retried with backoff. "
-            "Try again later; if it persists check the vault's service health and network path"))
-    return Classified(OTHER, f"unexpected error from {where}: {type(exc).__name__}: "
-                             f"{first_line(text)}")
+        "ServiceRequestError",
+        "ServiceResponseError",
+        "ServiceRequestTimeoutError",
+        "ServiceResponseTimeoutError",
+        "TimeoutError",
+        "ConnectionError",
+    }:
+        return Classified(
+            TRANSIENT,
+            (
+                f"{where} is throttling or unavailable ({first_line(text)}); retried with backoff. "
+                "Try again later; if it persists check the vault's service health and network path"
+            ),
+        )
+    return Classified(
+        OTHER, f"unexpected error from {where}: {type(exc).__name__}: {first_line(text)}"
+    )
 
 
 def _no_identity_advice(text: str, user_credential: bool) -> str:
     if user_credential:
-        return (f"the credential you passed found no token: {first_line(text)}. On Databricks "
-                "a Unity Catalog service credential needs DBR 16.2+: "
-                "dbutils.credentials.getServiceCredentialsProvider('<service-credential>')")
+        return (
+            f"the credential you passed found no token: {first_line(text)}. On Databricks "
+            "a Unity Catalog service credential needs DBR 16.2+: "
+            "dbutils.credentials.getServiceCredentialsProvider('<service-credential>')"
+        )
     tried = "\n".join("      " + ln.strip() for ln in text.splitlines()[1:12] if ln.strip())
     return (
         "DefaultAzureCredential found no identity"
@@ -265,7 +335,8 @@ def _no_identity_advice(text: str, user_credential: bool) -> str:
         "'<service-credential>')); on classic dedicated compute the cluster's managed identity "
         "answers through IMDS (works, but not an officially documented route; if IMDS reports "
         "several identities set AZURE_CLIENT_ID to the one to use); on a laptop run `az login`; "
-        "or use auth_mode: direct_key with account_key: ${ENV_VAR}")
+        "or use auth_mode: direct_key with account_key: ${ENV_VAR}"
+    )
 
 
 def first_line(text: str, limit: int = 300) -> str:

@@ -41,9 +41,11 @@ class SecretFailure:
 
     def __str__(self) -> str:
         names = ", ".join(f"'{c}'" for c in self.connections)
-        text = (f"connection {names}: secret '{self.secret}' in vault {self.vault} "
-                f"[{self.kind}, {self.attempts} attempt{'s' * (self.attempts != 1)}]\n"
-                f"      error: {self.error}\n      what to do: ")
+        text = (
+            f"connection {names}: secret '{self.secret}' in vault {self.vault} "
+            f"[{self.kind}, {self.attempts} attempt{'s' * (self.attempts != 1)}]\n"
+            f"      error: {self.error}\n      what to do: "
+        )
         return text + self.advice.replace("\n", "\n        ")
 
 
@@ -64,9 +66,15 @@ class _Group:
     connections: list[Any] = field(default_factory=list)
 
 
-def fetch_all(connections: Iterable[Any], credential: Any = None, *, attempts: int = ATTEMPTS,
-              initial_delay: float = INITIAL_DELAY, max_delay: float = MAX_DELAY,
-              sleep: Callable[[float], None] = time.sleep) -> None:
+def fetch_all(
+    connections: Iterable[Any],
+    credential: Any = None,
+    *,
+    attempts: int = ATTEMPTS,
+    initial_delay: float = INITIAL_DELAY,
+    max_delay: float = MAX_DELAY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Fetch and set the secret of every connection with `needs_secret`.
 
     credential: any token credential (an object with get_token), e.g. a Unity Catalog service
@@ -93,8 +101,16 @@ def fetch_all(connections: Iterable[Any], credential: Any = None, *, attempts: i
             return clients[url.lower()]
 
     def fetch(group: _Group) -> str | SecretFailure:
-        return _fetch_one(client(group.vault), group, cred, user_credential, attempts,
-                          initial_delay, max_delay, sleep)
+        return _fetch_one(
+            client(group.vault),
+            group,
+            cred,
+            user_credential,
+            attempts,
+            initial_delay,
+            max_delay,
+            sleep,
+        )
 
     t0 = time.monotonic()
     try:
@@ -112,23 +128,40 @@ def fetch_all(connections: Iterable[Any], credential: Any = None, *, attempts: i
         else:
             for conn in group.connections:
                 conn.set_secret(result)
-    log.info("fetched %d Key Vault secret(s) for %d connection(s) in %.2fs",
-             len(groups) - len(failures), sum(len(g.connections) for g in groups.values()),
-             time.monotonic() - t0)
+    log.info(
+        "fetched %d Key Vault secret(s) for %d connection(s) in %.2fs",
+        len(groups) - len(failures),
+        sum(len(g.connections) for g in groups.values()),
+        time.monotonic() - t0,
+    )
     if failures:
         raise SecretFetchError(failures)
 
 
-def _fetch_one(client: Any, group: _Group, cred: Any, user_credential: bool, attempts: int,
-               initial_delay: float, max_delay: float, sleep: Callable[[float], None]):
+def _fetch_one(
+    client: Any,
+    group: _Group,
+    cred: Any,
+    user_credential: bool,
+    attempts: int,
+    initial_delay: float,
+    max_delay: float,
+    sleep: Callable[[float], None],
+):
     names = [c.name for c in group.connections]
     for attempt in range(1, attempts + 1):
         try:
             value = client.get_secret(group.secret).value
             if not value:
-                return SecretFailure(names, group.vault, group.secret, kv.OTHER,
-                                     "store the storage account key as the secret's value",
-                                     "the secret is empty", attempt)
+                return SecretFailure(
+                    names,
+                    group.vault,
+                    group.secret,
+                    kv.OTHER,
+                    "store the storage account key as the secret's value",
+                    "the secret is empty",
+                    attempt,
+                )
             from odibi_dbx import redact
 
             redact.register_secret(value)  # the moment it is known
@@ -137,14 +170,32 @@ def _fetch_one(client: Any, group: _Group, cred: Any, user_credential: bool, att
             oid = kv.oid_from_message(str(exc))
             if oid is None and getattr(exc, "status_code", None) == 403:
                 oid = _oid_of(cred)
-            kind, advice = kv.classify_error(exc, vault=group.vault, secret=group.secret, oid=oid,
-                                             user_credential=user_credential)
+            kind, advice = kv.classify_error(
+                exc,
+                vault=group.vault,
+                secret=group.secret,
+                oid=oid,
+                user_credential=user_credential,
+            )
             if kind not in kv.RETRYABLE or attempt >= attempts:
-                return SecretFailure(names, group.vault, group.secret, kind, advice,
-                                     f"{type(exc).__name__}: {kv.first_line(str(exc))}", attempt)
+                return SecretFailure(
+                    names,
+                    group.vault,
+                    group.secret,
+                    kind,
+                    advice,
+                    f"{type(exc).__name__}: {kv.first_line(str(exc))}",
+                    attempt,
+                )
             wait = _delay(exc, attempt, initial_delay, max_delay)
-            log.warning("Key Vault %s, secret '%s': attempt %d failed (%s); retrying in %.1fs",
-                        group.vault, group.secret, attempt, kv.first_line(str(exc), 120), wait)
+            log.warning(
+                "Key Vault %s, secret '%s': attempt %d failed (%s); retrying in %.1fs",
+                group.vault,
+                group.secret,
+                attempt,
+                kv.first_line(str(exc), 120),
+                wait,
+            )
             sleep(wait)
     raise AssertionError("unreachable")
 

@@ -19,10 +19,19 @@ def engine_class(name: str) -> type[Engine]:
         from odibi_dbx.errors import OdibiError, did_you_mean
 
         hint = did_you_mean(name, ENGINES) or ""
-        raise OdibiError(f"unknown engine '{name}'; engines: {', '.join(ENGINES)}. {hint}") from None
+        raise OdibiError(
+            f"unknown engine '{name}'; engines: {', '.join(ENGINES)}. {hint}"
+        ) from None
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)
 
 
-__all__ = ["ENGINES", "Engine", "EngineCapabilities", "ReadSpec", "Summary", "WriteSpec",
-           "engine_class"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineCapabilities",
+    "ReadSpec",
+    "Summary",
+    "WriteSpec",
+    "engine_class",
+]

@@ -86,7 +86,9 @@ class Engine(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[EngineCapabilities]
 
-    def __init__(self, *, timezone: str = "UTC", connections: Mapping[str, Connection] | None = None):
+    def __init__(
+        self, *, timezone: str = "UTC", connections: Mapping[str, Connection] | None = None
+    ):
         self.timezone = timezone
         self.connections = dict(connections or {})
 
@@ -112,9 +114,11 @@ class Engine(ABC):
         except Exception as exc:
             raise NodeError(
                 f"cannot read {spec.format} {spec.target}: {first_line(exc)}",
-                node=spec.node, stage="read",
+                node=spec.node,
+                stage="read",
                 detail=f"connection '{spec.connection.name}', format {spec.format}",
-                hint=_io_hint(exc), transient=is_transient(exc),
+                hint=_io_hint(exc),
+                transient=is_transient(exc),
             ) from exc
 
     def write(self, frame: Any, spec: WriteSpec) -> WriteResult:
@@ -125,9 +129,11 @@ class Engine(ABC):
         except Exception as exc:
             raise NodeError(
                 f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(exc)}",
-                node=spec.node, stage="write",
+                node=spec.node,
+                stage="write",
                 detail=f"connection '{spec.connection.name}'; the previous output was left as it was",
-                hint=_io_hint(exc), transient=is_transient(exc),
+                hint=_io_hint(exc),
+                transient=is_transient(exc),
             ) from exc
 
     @abstractmethod
@@ -166,7 +172,11 @@ class Engine(ABC):
 
 
 def _io_hint(exc: BaseException) -> str | None:
-    if isinstance(exc, FileNotFoundError) or "No files found" in str(exc) or "does not exist" in str(exc):
+    if (
+        isinstance(exc, FileNotFoundError)
+        or "No files found" in str(exc)
+        or "does not exist" in str(exc)
+    ):
         return "check the path and the connection's base_path / container / path_prefix"
     if isinstance(exc, PermissionError) or "403" in str(exc):
         return "the identity lacks permission on the storage; check the account key or grants"

@@ -9,17 +9,35 @@ from __future__ import annotations
 from typing import Any
 
 # delta-rs refuses to read these at all
-_UNREADABLE = {"vacuumProtocolCheck", "typeWidening", "typeWidening-preview", "catalogManaged",
-               "catalogOwned-preview", "collations-preview"}
+_UNREADABLE = {
+    "vacuumProtocolCheck",
+    "typeWidening",
+    "typeWidening-preview",
+    "catalogManaged",
+    "catalogOwned-preview",
+    "collations-preview",
+}
 # readable, but delta-rs cannot write them correctly
-_READ_ONLY = {"identityColumns", "allowColumnDefaults", "domainMetadata", "rowTracking",
-              "clustering", "inCommitTimestamp", "icebergCompatV1", "icebergCompatV2"} | _UNREADABLE
+_READ_ONLY = {
+    "identityColumns",
+    "allowColumnDefaults",
+    "domainMetadata",
+    "rowTracking",
+    "clustering",
+    "inCommitTimestamp",
+    "icebergCompatV1",
+    "icebergCompatV2",
+} | _UNREADABLE
 
 
 def _features(table: Any) -> tuple[set[str], set[str], int, int]:
     p = table.protocol()
-    return (set(p.reader_features or []), set(p.writer_features or []),
-            p.min_reader_version, p.min_writer_version)
+    return (
+        set(p.reader_features or []),
+        set(p.writer_features or []),
+        p.min_reader_version,
+        p.min_writer_version,
+    )
 
 
 def arrow_source(table: Any, uri: str) -> Any:

@@ -27,7 +27,6 @@ from odibi_dbx.engines.base import (
 )
 from odibi_dbx.engines.types import normalize_spark_type, spark_type_name
 
-
 UNKNOWN_TYPE = "unknown operand type"  # NotPortableError.construct for type-dependent SQL
 
 
@@ -124,7 +123,9 @@ class PandasEngine(Engine):
     def _columns(self, frame: DuckFrame) -> dict[str, str]:
         """Column name -> DuckDB type (cached: a relation's schema never changes)."""
         if frame.columns is None:
-            frame.columns = {c[0]: c[1] for c in self.con.execute(f"DESCRIBE {frame.name}").fetchall()}
+            frame.columns = {
+                c[0]: c[1] for c in self.con.execute(f"DESCRIBE {frame.name}").fetchall()
+            }
         return frame.columns
 
     def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
@@ -142,8 +143,11 @@ class PandasEngine(Engine):
     def sql(self, query: str, views: Mapping[str, DuckFrame]) -> tuple[DuckFrame, str]:
         from odibi_dbx import sql as S
 
-        translated = S.to_duckdb(query, tables={k.lower(): v.name for k, v in views.items()},
-                                 schema={k.lower(): self._columns(v) for k, v in views.items()})
+        translated = S.to_duckdb(
+            query,
+            tables={k.lower(): v.name for k, v in views.items()},
+            schema={k.lower(): self._columns(v) for k, v in views.items()},
+        )
         name = self._new_name("step")
         self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not v.table for t in v.temp]
@@ -180,7 +184,9 @@ class PandasEngine(Engine):
         return self._tz_aware(DuckFrame(name, temp=[("arrow", name)]))
 
     # -- node outputs --
-    def finish(self, frame: DuckFrame, *, key: str, consumers: int, cache: bool = False) -> DuckFrame:
+    def finish(
+        self, frame: DuckFrame, *, key: str, consumers: int, cache: bool = False
+    ) -> DuckFrame:
         if frame.table:
             return frame
         name = self._new_name("out")
@@ -198,12 +204,16 @@ class PandasEngine(Engine):
 
     def summarize(self, frame: DuckFrame, sample_rows: int) -> Summary:
         con = self.con
-        cols = [(c[0], spark_type_name(c[1])) for c in con.execute(f"DESCRIBE {frame.name}").fetchall()]
+        cols = [
+            (c[0], spark_type_name(c[1])) for c in con.execute(f"DESCRIBE {frame.name}").fetchall()
+        ]
         sample: list[dict[str, Any]] = []
         if sample_rows > 0:
             rel = con.sql(f"SELECT * FROM {frame.name} LIMIT {int(sample_rows)}")
             names = rel.columns
-            sample = [dict(zip(names, row)) for row in rel.fetchall()]  # no pyarrow import
+            sample = [
+                dict(zip(names, row, strict=True)) for row in rel.fetchall()
+            ]  # no pyarrow import
         return Summary(rows=frame.rows, columns=cols, sample=sample)
 
     def check(self, frame: DuckFrame, validation: Any) -> list[CheckResult]:
@@ -220,8 +230,10 @@ class PandasEngine(Engine):
             if key and len(validation.unique) == len([c for c in validation.unique if c in cols]):
                 exprs.append(f"count(*) - count(DISTINCT ({key}))")
                 labels.append(("unique", ",".join(validation.unique)))
-        values = con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone() if exprs else ()
-        found = dict(zip(labels, values))
+        values = (
+            con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone() if exprs else ()
+        )
+        found = dict(zip(labels, values, strict=True))
         rows = frame.rows
         if rows is None:
             rows = con.execute(f"SELECT count(*) FROM {frame.name}").fetchone()[0]
@@ -242,7 +254,9 @@ class PandasEngine(Engine):
                 n = found[("unique", label)]
                 results.append(CheckResult(f"unique:{label}", n == 0, f"{n} duplicate rows"))
         if validation.schema_ is not None:
-            results += schema_checks({k: spark_type_name(v) for k, v in cols.items()}, validation.schema_)
+            results += schema_checks(
+                {k: spark_type_name(v) for k, v in cols.items()}, validation.schema_
+            )
         return results
 
     def release(self, frame: DuckFrame) -> None:
@@ -250,7 +264,9 @@ class PandasEngine(Engine):
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
 
 
-def schema_checks(actual: dict[str, str], expected: dict[str, str] | list[str]) -> list[CheckResult]:
+def schema_checks(
+    actual: dict[str, str], expected: dict[str, str] | list[str]
+) -> list[CheckResult]:
     """Compare a frame's columns (Spark type names) with `validation.schema`."""
     out = []
     wanted = expected if isinstance(expected, dict) else {c: None for c in expected}

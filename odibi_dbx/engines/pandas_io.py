@@ -24,8 +24,13 @@ _EXT = {"csv": "csv", "parquet": "parquet", "json": "json"}
 
 # Spark reader options -> DuckDB read_csv parameters
 _CSV_OPTIONS = {
-    "header": "header", "sep": "delim", "delimiter": "delim", "quote": "quote",
-    "escape": "escape", "nullvalue": "nullstr", "encoding": "encoding",
+    "header": "header",
+    "sep": "delim",
+    "delimiter": "delim",
+    "quote": "quote",
+    "escape": "escape",
+    "nullvalue": "nullstr",
+    "encoding": "encoding",
 }
 
 
@@ -74,8 +79,10 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
             cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
             return f"SELECT * FROM read_json({source}, columns={{{cols}}})"
         # Spark infers strings for date-like JSON values; keep them strings too
-        sql = (f"SELECT * FROM read_json({source}, format='newline_delimited', "
-               "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')")
+        sql = (
+            f"SELECT * FROM read_json({source}, format='newline_delimited', "
+            "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')"
+        )
         return _spark_field_order(engine, sql)
     raise ValueError(f"unsupported format {spec.format}")
 
@@ -185,7 +192,9 @@ def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
     name = f"delta_{uuid.uuid4().hex[:12]}"
     engine.con.register(name, stream)
     try:
-        return int(engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchone()[0])
+        return int(
+            engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchone()[0]
+        )
     finally:
         engine.con.unregister(name)
 
@@ -225,8 +234,12 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
     # a new schema has nullable columns, as Spark writes them (DuckDB marks group keys NOT NULL)
     fresh = existing is None or mode == "overwrite"
     dl.write_deltalake(
-        uri, counter.reader(nullable=fresh), mode=mode, partition_by=list(spec.partition_by) or None,
-        storage_options=opts, schema_mode="overwrite" if mode == "overwrite" and existing else None,
+        uri,
+        counter.reader(nullable=fresh),
+        mode=mode,
+        partition_by=list(spec.partition_by) or None,
+        storage_options=opts,
+        schema_mode="overwrite" if mode == "overwrite" and existing else None,
     )
     return WriteResult(uri, counter.rows, {"mode": mode})
 
@@ -252,7 +265,9 @@ class _Counting:
         def gen():
             for batch in self._reader:
                 self.rows += batch.num_rows
-                yield pa.RecordBatch.from_arrays(batch.columns, schema=schema) if nullable else batch
+                yield (
+                    pa.RecordBatch.from_arrays(batch.columns, schema=schema) if nullable else batch
+                )
 
         return pa.RecordBatchReader.from_batches(schema, gen())
 
@@ -287,9 +302,11 @@ def write(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResul
 def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path, tag: str) -> int:
     fmt = spec.format
     opts = {k.lower(): v for k, v in spec.options.items()}
-    copy_opts = {"parquet": "FORMAT parquet, COMPRESSION snappy",
-                 "csv": f"FORMAT csv, HEADER {str(_truthy(opts.get('header', True))).lower()}",
-                 "json": "FORMAT json"}[fmt]
+    copy_opts = {
+        "parquet": "FORMAT parquet, COMPRESSION snappy",
+        "csv": f"FORMAT csv, HEADER {str(_truthy(opts.get('header', True))).lower()}",
+        "json": "FORMAT json",
+    }[fmt]
     if fmt == "csv" and ("sep" in opts or "delimiter" in opts):
         copy_opts += f", DELIMITER {_lit(opts.get('sep', opts.get('delimiter')))}"
     if spec.partition_by:

@@ -30,10 +30,20 @@ from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 log = logging.getLogger(__name__)
 
 # storage options users may not set in YAML: credentials come from the connection
-CREDENTIAL_OPTIONS = frozenset({
-    "account_name", "account_key", "connection_string", "sas_token", "credential",
-    "client_id", "client_secret", "tenant_id", "bearer_token", "token",
-})
+CREDENTIAL_OPTIONS = frozenset(
+    {
+        "account_name",
+        "account_key",
+        "connection_string",
+        "sas_token",
+        "credential",
+        "client_id",
+        "client_secret",
+        "tenant_id",
+        "bearer_token",
+        "token",
+    }
+)
 _GLOB = re.compile(r"[*?\[]")
 COPY_TIMEOUT = 600.0  # seconds to wait for one server-side copy
 
@@ -51,7 +61,8 @@ def split_options(spec: ReadSpec | WriteSpec) -> tuple[dict[str, Any], dict[str,
     if bad:
         raise ValueError(
             f"options.storage_options may not set {', '.join(bad)}: credentials come from "
-            f"connection '{spec.connection.name}' (key_vault or direct_key)")
+            f"connection '{spec.connection.name}' (key_vault or direct_key)"
+        )
     return opts, dict(user)
 
 
@@ -86,14 +97,18 @@ def explained(connection: Any):
         text = str(exc)
         status = getattr(exc, "status_code", None)
         if status == 403 or "failed to authenticate" in text or "AuthorizationFailure" in text:
-            where = (f"Key Vault secret '{connection.secret_name}' in {connection.vault_url}"
-                     if connection.auth_mode == "key_vault" else "account_key (direct_key)")
+            where = (
+                f"Key Vault secret '{connection.secret_name}' in {connection.vault_url}"
+                if connection.auth_mode == "key_vault"
+                else "account_key (direct_key)"
+            )
             first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
             raise PermissionError(
                 f"storage account '{connection.account}' refused the key of connection "
                 f"'{connection.name}' ({first}). Check that the {where} holds a current key of "
                 f"account '{connection.account}' (keys rotate), and that the account's firewall "
-                "allows this network") from exc
+                "allows this network"
+            ) from exc
         raise
 
 
@@ -148,28 +163,40 @@ def _local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]
 
 
 def _rel(path: str, root: str) -> str:
-    return path[len(root):].lstrip("/") if path.startswith(root) else posixpath.basename(path)
+    return path[len(root) :].lstrip("/") if path.startswith(root) else posixpath.basename(path)
 
 
 # --- writes --------------------------------------------------------------------------------------
 
 
-def write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, Any],
-                copy: Callable[[Any, Any, WriteSpec, Path, str], int]) -> WriteResult:
+def write_files(
+    engine: Any,
+    frame: Any,
+    spec: WriteSpec,
+    user: Mapping[str, Any],
+    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+) -> WriteResult:
     """Write `frame` as part files under the target folder: stage, copy in, then drop the old."""
     with explained(spec.connection):
         return _write_files(engine, frame, spec, user, copy)
 
 
-def _write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, Any],
-                 copy: Callable[[Any, Any, WriteSpec, Path, str], int]) -> WriteResult:
+def _write_files(
+    engine: Any,
+    frame: Any,
+    spec: WriteSpec,
+    user: Mapping[str, Any],
+    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+) -> WriteResult:
     conn = spec.connection
     fs = filesystem(conn, user)
     target_uri = conn.uri(spec.path or "")
     target = fs._strip_protocol(target_uri).rstrip("/")
     if "/" not in target:
-        raise ValueError(f"write path of node '{spec.node}' is empty: name a folder under "
-                         f"connection '{conn.name}'")
+        raise ValueError(
+            f"write path of node '{spec.node}' is empty: name a folder under "
+            f"connection '{conn.name}'"
+        )
     parent, name = target.rsplit("/", 1)
     tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
     staging = f"{parent}/.{name}.odibi-tmp-{tag}"
@@ -178,8 +205,9 @@ def _write_files(engine: Any, frame: Any, spec: WriteSpec, user: Mapping[str, An
         rows = copy(engine, frame, spec, local, tag)
         rels = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
         if spec.mode == "append" and fs.isfile(target):
-            raise ValueError(f"cannot append to {target_uri}: it is a file, not a folder of "
-                             "part files")
+            raise ValueError(
+                f"cannot append to {target_uri}: it is a file, not a folder of part files"
+            )
         old = [] if spec.mode == "append" else _existing(fs, target)
         fs.put([str(local / r) for r in rels], [f"{staging}/{r}" for r in rels])
         new = [f"{target}/{r}" for r in rels]
@@ -213,8 +241,12 @@ def _commit(conn: Any, sources: list[str], dests: list[str]) -> None:
                 done.append(dst)
     except BaseException:
         if done:
-            log.warning("write to %s failed while committing; removing %d copied file(s), the "
-                        "previous output is untouched", posixpath.dirname(dests[0]), len(done))
+            log.warning(
+                "write to %s failed while committing; removing %d copied file(s), the "
+                "previous output is untouched",
+                posixpath.dirname(dests[0]),
+                len(done),
+            )
             _remove_quietly(conn.filesystem(), done)
         raise
 
@@ -229,8 +261,9 @@ def _copy_blob(service: Any, src: str, dst: str) -> None:
     while status == "pending":  # large blobs copy asynchronously
         if time.monotonic() > deadline:
             dest.abort_copy(dest.get_blob_properties().copy.id)
-            raise TimeoutError(f"server-side copy of {src} to {dst} did not finish in "
-                               f"{COPY_TIMEOUT:.0f}s")
+            raise TimeoutError(
+                f"server-side copy of {src} to {dst} did not finish in {COPY_TIMEOUT:.0f}s"
+            )
         time.sleep(0.5)
         status = dest.get_blob_properties().copy.status
     if status != "success":

@@ -179,8 +179,9 @@ class SparkEngine(Engine):
 
         by_key = {k.lower(): v for k, v in views.items()}
         names: dict[str, str] = {}
-        text = with_view_names(query, by_key, lambda key: names.setdefault(
-            key, f"odibi_view_{next(self._ids)}"))
+        text = with_view_names(
+            query, by_key, lambda key: names.setdefault(key, f"odibi_view_{next(self._ids)}")
+        )
         spark = self.spark
         try:
             for key, view in names.items():
@@ -236,8 +237,9 @@ class SparkEngine(Engine):
         )
 
     # -- node outputs --
-    def finish(self, frame: SparkFrame, *, key: str, consumers: int,
-               cache: bool = False) -> SparkFrame:
+    def finish(
+        self, frame: SparkFrame, *, key: str, consumers: int, cache: bool = False
+    ) -> SparkFrame:
         frame.consumers = consumers
         if (consumers > 1 or cache) and not frame.cached:
             self._persist(frame)

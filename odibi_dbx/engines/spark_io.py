@@ -156,8 +156,12 @@ def _merge(engine: SparkEngine, source: Any, spec: WriteSpec) -> WriteResult:
         raise ValueError("mode merge needs merge_keys")
     cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
     result = (
-        _delta_table(engine, spec).alias("t").merge(source.alias("s"), cond)
-        .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        _delta_table(engine, spec)
+        .alias("t")
+        .merge(source.alias("s"), cond)
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
     )
     metrics: dict[str, Any] = {"mode": "merge"}
     rows = None

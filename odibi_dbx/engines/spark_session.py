@@ -73,8 +73,9 @@ def local_conf(timezone: str = "UTC", scratch: Path | None = None) -> dict[str, 
     }
 
 
-def local_session(timezone: str = "UTC", master: str = "local[2]",
-                  extra: dict[str, str] | None = None) -> Any:
+def local_session(
+    timezone: str = "UTC", master: str = "local[2]", extra: dict[str, str] | None = None
+) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:

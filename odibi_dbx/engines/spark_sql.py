@@ -27,8 +27,7 @@ def with_view_names(query: str, views: Mapping[str, Any], name_for: Callable[[st
         ident = table.this
         meta = ident.meta if isinstance(ident, exp.Identifier) else {}
         start, end = meta.get("start"), meta.get("end")
-        if start is None or end is None or \
-                query[start:end + 1].strip("`").lower() != key:
+        if start is None or end is None or query[start : end + 1].strip("`").lower() != key:
             return _regenerate(tree, views, name_for)
         alias = "" if table.args.get("alias") else f" AS `{ident.name}`"
         edits.append((start, end + 1, f"`{name_for(key)}`{alias}"))
@@ -37,8 +36,9 @@ def with_view_names(query: str, views: Mapping[str, Any], name_for: Callable[[st
     return query
 
 
-def _regenerate(tree: exp.Expression, views: Mapping[str, Any],
-                name_for: Callable[[str], str]) -> str:
+def _regenerate(
+    tree: exp.Expression, views: Mapping[str, Any], name_for: Callable[[str], str]
+) -> str:
     """Fallback when positions are missing: rename in the AST and print it as Databricks SQL."""
     from odibi_dbx.sql.parse import source_tables, table_key
 

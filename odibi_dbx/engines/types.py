@@ -5,17 +5,44 @@ from __future__ import annotations
 import re
 
 _DUCK_TO_SPARK = {
-    "BOOLEAN": "boolean", "TINYINT": "tinyint", "SMALLINT": "smallint", "INTEGER": "int",
-    "BIGINT": "bigint", "HUGEINT": "decimal(38,0)", "FLOAT": "float", "DOUBLE": "double",
-    "VARCHAR": "string", "BLOB": "binary", "DATE": "date",
-    "TIMESTAMP WITH TIME ZONE": "timestamp", "TIMESTAMP": "timestamp_ntz",
-    "TIMESTAMP_NS": "timestamp_ntz", "TIMESTAMP_MS": "timestamp_ntz", "TIMESTAMP_S": "timestamp_ntz",
-    "UTINYINT": "smallint", "USMALLINT": "int", "UINTEGER": "bigint", "UBIGINT": "decimal(20,0)",
-    "INTERVAL": "interval", "NULL": "void", "UUID": "string", "JSON": "string",
+    "BOOLEAN": "boolean",
+    "TINYINT": "tinyint",
+    "SMALLINT": "smallint",
+    "INTEGER": "int",
+    "BIGINT": "bigint",
+    "HUGEINT": "decimal(38,0)",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "VARCHAR": "string",
+    "BLOB": "binary",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "TIMESTAMP": "timestamp_ntz",
+    "TIMESTAMP_NS": "timestamp_ntz",
+    "TIMESTAMP_MS": "timestamp_ntz",
+    "TIMESTAMP_S": "timestamp_ntz",
+    "UTINYINT": "smallint",
+    "USMALLINT": "int",
+    "UINTEGER": "bigint",
+    "UBIGINT": "decimal(20,0)",
+    "INTERVAL": "interval",
+    "NULL": "void",
+    "UUID": "string",
+    "JSON": "string",
 }
-_ALIASES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint",
-            "real": "float", "bool": "boolean", "varchar": "string", "text": "string",
-            "timestamp_ltz": "timestamp", "dec": "decimal", "numeric": "decimal"}
+_ALIASES = {
+    "integer": "int",
+    "long": "bigint",
+    "short": "smallint",
+    "byte": "tinyint",
+    "real": "float",
+    "bool": "boolean",
+    "varchar": "string",
+    "text": "string",
+    "timestamp_ltz": "timestamp",
+    "dec": "decimal",
+    "numeric": "decimal",
+}
 
 
 def spark_type_name(duck_type: str) -> str:
@@ -61,7 +88,7 @@ def normalize_spark_type(name: str) -> str:
     t = re.sub(r"\s+", "", name.strip().lower())
     base = re.match(r"[a-z_]+", t)
     if base and base.group(0) in _ALIASES:
-        t = _ALIASES[base.group(0)] + t[base.end():]
+        t = _ALIASES[base.group(0)] + t[base.end() :]
     if t == "decimal":
         t = "decimal(10,0)"
     return t

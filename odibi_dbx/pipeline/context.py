@@ -13,8 +13,9 @@ class Context:
     (pandas on the Pandas engine, a Spark DataFrame on Spark). Inside a node, ``"this"`` is the
     previous step's result (or the node's read)."""
 
-    def __init__(self, node: str, frames: dict[str, Any], to_user: Callable[[Any], Any],
-                 engine: Any):
+    def __init__(
+        self, node: str, frames: dict[str, Any], to_user: Callable[[Any], Any], engine: Any
+    ):
         self.node = node
         self._frames = frames
         self._to_user = to_user
@@ -27,8 +28,10 @@ class Context:
             hint = did_you_mean(name, self._frames) or (
                 f"visible: {', '.join(sorted(self._frames))}" if self._frames else "no inputs"
             )
-            raise KeyError(f"node '{self.node}' cannot see '{name}' ({hint}); "
-                           "a function sees the nodes its node depends on")
+            raise KeyError(
+                f"node '{self.node}' cannot see '{name}' ({hint}); "
+                "a function sees the nodes its node depends on"
+            )
         if name not in self._cache:
             self._cache[name] = self._to_user(self._frames[name])
         return self._cache[name]

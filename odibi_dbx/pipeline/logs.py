@@ -30,21 +30,45 @@ class LoggingListener(RunListener):
             log.log(level, text)
 
     def run_started(self, run: RunInfo) -> None:
-        self._log(logging.INFO, "run_started", f"run {run.run_id} started: {run.project} "
-                  f"[{run.engine}] pipelines {', '.join(run.pipelines)}", run_id=run.run_id)
+        self._log(
+            logging.INFO,
+            "run_started",
+            f"run {run.run_id} started: {run.project} "
+            f"[{run.engine}] pipelines {', '.join(run.pipelines)}",
+            run_id=run.run_id,
+        )
 
     def node_retrying(self, run, pipeline, node, attempt, error, wait) -> None:
-        self._log(logging.WARNING, "node_retrying", f"{pipeline}.{node}: attempt {attempt} failed "
-                  f"({type(error).__name__}); retrying in {wait:.1f}s", node=node, attempt=attempt)
+        self._log(
+            logging.WARNING,
+            "node_retrying",
+            f"{pipeline}.{node}: attempt {attempt} failed "
+            f"({type(error).__name__}); retrying in {wait:.1f}s",
+            node=node,
+            attempt=attempt,
+        )
 
     def node_finished(self, run: RunInfo, r: NodeResult) -> None:
         level = logging.ERROR if r.status == "failed" else logging.INFO
         extra = f": {r.error_message}" if r.status != "success" else f" rows={r.rows_out}"
-        self._log(level, "node_finished", f"{r.pipeline}.{r.name} {r.status} in {r.seconds:.2f}s{extra}",
-                  run_id=run.run_id, pipeline=r.pipeline, node=r.name, status=r.status,
-                  rows_out=r.rows_out, seconds=round(r.seconds, 3))
+        self._log(
+            level,
+            "node_finished",
+            f"{r.pipeline}.{r.name} {r.status} in {r.seconds:.2f}s{extra}",
+            run_id=run.run_id,
+            pipeline=r.pipeline,
+            node=r.name,
+            status=r.status,
+            rows_out=r.rows_out,
+            seconds=round(r.seconds, 3),
+        )
 
     def run_finished(self, result: RunResult) -> None:
         level = logging.INFO if result.ok else logging.ERROR
-        self._log(level, "run_finished", f"run {result.run_id} {result.status}",
-                  run_id=result.run_id, status=result.status)
+        self._log(
+            level,
+            "run_finished",
+            f"run {result.run_id} {result.status}",
+            run_id=result.run_id,
+            status=result.status,
+        )

@@ -82,10 +82,15 @@ class Runner:
     ) -> RunResult:
         selected = self._select(pipelines)
         info = RunInfo(
-            run_id=run_id or new_run_id(), project=self.config.project, engine=self.engine.name,
-            environment=self.project.environment, pipelines=[p.pipeline for p in selected],
-            started=datetime.now(timezone.utc), config_file=str(self.project.file),
-            timezone=self.config.timezone, runtime=self.runtime,
+            run_id=run_id or new_run_id(),
+            project=self.config.project,
+            engine=self.engine.name,
+            environment=self.project.environment,
+            pipelines=[p.pipeline for p in selected],
+            started=datetime.now(timezone.utc),
+            config_file=str(self.project.file),
+            timezone=self.config.timezone,
+            runtime=self.runtime,
         )
         result = RunResult(info)
         self._emit("run_started", info)
@@ -114,7 +119,9 @@ class Runner:
         return [n for n in pipe.nodes if n.name in keep]
 
     # -- one pipeline --
-    def _run_pipeline(self, info: RunInfo, pipe: PipelineConfig, nodes: list[NodeConfig]) -> list[NodeResult]:
+    def _run_pipeline(
+        self, info: RunInfo, pipe: PipelineConfig, nodes: list[NodeConfig]
+    ) -> list[NodeResult]:
         by_name = {n.name: n for n in nodes}
         deps = {n.name: [d for d in n.depends_on if d in by_name] for n in nodes}
         uses = {n.name: _uses(n, deps) for n in nodes}
@@ -162,8 +169,17 @@ class Runner:
                     elif all(settled.get(d) == "success" for d in deps[name]):
                         node = pending.pop(name)
                         visible = {u: frames[u] for u in uses[name]}
-                        running[pool.submit(self._run_node, info, pipe, node, visible,
-                                            results[name], remaining[name])] = name
+                        running[
+                            pool.submit(
+                                self._run_node,
+                                info,
+                                pipe,
+                                node,
+                                visible,
+                                results[name],
+                                remaining[name],
+                            )
+                        ] = name
                 if not running:
                     break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -176,8 +192,15 @@ class Runner:
         return ordered
 
     # -- one node --
-    def _run_node(self, info: RunInfo, pipe: PipelineConfig, node: NodeConfig,
-                  inputs: dict[str, Any], res: NodeResult, consumers: int) -> Any:
+    def _run_node(
+        self,
+        info: RunInfo,
+        pipe: PipelineConfig,
+        node: NodeConfig,
+        inputs: dict[str, Any],
+        res: NodeResult,
+        consumers: int,
+    ) -> Any:
         res.started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
         self._emit("node_started", info, pipe.pipeline, node.name)
@@ -205,21 +228,40 @@ class Runner:
         def on_retry(attempt: int, exc: BaseException, wait_s: float) -> None:
             self._emit("node_retrying", info, pipe, node, attempt, exc, wait_s)
 
-        return call_with_retry(counted, attempts=attempts, backoff=retry.backoff,
-                               initial=retry.initial_delay, on_retry=on_retry)
+        return call_with_retry(
+            counted,
+            attempts=attempts,
+            backoff=retry.backoff,
+            initial=retry.initial_delay,
+            on_retry=on_retry,
+        )
 
-    def _execute(self, info: RunInfo, pipe: PipelineConfig, node: NodeConfig,
-                 inputs: dict[str, Any], res: NodeResult, consumers: int) -> Any:
+    def _execute(
+        self,
+        info: RunInfo,
+        pipe: PipelineConfig,
+        node: NodeConfig,
+        inputs: dict[str, Any],
+        res: NodeResult,
+        consumers: int,
+    ) -> Any:
         eng = self.engine
         frame = None
         direct = [d for d in node.depends_on if d in inputs]
-        res.rows_in = _sum_rows([getattr(inputs[d], "rows", None) for d in direct]) if direct else None
+        res.rows_in = (
+            _sum_rows([getattr(inputs[d], "rows", None) for d in direct]) if direct else None
+        )
         if node.read:
             r = node.read
             spec = ReadSpec(
-                node=node.name, connection=self.connections[r.connection],
-                format=r.format or infer_format(r.path) or "delta", path=r.path, table=r.table,
-                options=r.options, schema=r.schema_, version=r.version,
+                node=node.name,
+                connection=self.connections[r.connection],
+                format=r.format or infer_format(r.path) or "delta",
+                path=r.path,
+                table=r.table,
+                options=r.options,
+                schema=r.schema_,
+                version=r.version,
             )
             res.read = {"connection": r.connection, "format": spec.format, "target": spec.target}
             frame = self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.read(spec))
@@ -236,10 +278,12 @@ class Runner:
                         frame, rec.executed = eng.sql(step.sql, views)
                     except Exception as exc:
                         raise NodeError(
-                            f"SQL step {i + 1} failed: {first_line(exc)}", node=node.name,
-                            stage="transform", detail=_sql_excerpt(step.sql),
+                            f"SQL step {i + 1} failed: {first_line(exc)}",
+                            node=node.name,
+                            stage="transform",
+                            detail=_sql_excerpt(step.sql),
                             hint="check column names and types of the inputs "
-                                 "(the story shows each node's schema)",
+                            "(the story shows each node's schema)",
                         ) from exc
                 else:
                     assert isinstance(step, FunctionStep)
@@ -249,18 +293,24 @@ class Runner:
                 rec.seconds = time.perf_counter() - t0
         elif frame is None:
             if len(direct) != 1:
-                raise NodeError("nothing to write", node=node.name, stage="write",
-                                hint="a write-only node needs exactly one dependency")
+                raise NodeError(
+                    "nothing to write",
+                    node=node.name,
+                    stage="write",
+                    hint="a write-only node needs exactly one dependency",
+                )
             frame = inputs[direct[0]]
-        frame = eng.finish(frame, key=f"{pipe.pipeline}.{node.name}", consumers=consumers,
-                           cache=node.cache)
+        frame = eng.finish(
+            frame, key=f"{pipe.pipeline}.{node.name}", consumers=consumers, cache=node.cache
+        )
         if node.validation:
             res.validation = eng.check(frame, node.validation)
             failed = [c for c in res.validation if not c.passed]
             if failed:
                 raise ValidationFailed(
                     "validation failed: " + "; ".join(f"{c.check} ({c.detail})" for c in failed),
-                    node=node.name, stage="validation",
+                    node=node.name,
+                    stage="validation",
                     detail="nothing was written" if node.write else None,
                     hint="fix the data or the upstream logic; the story shows a sample",
                 )
@@ -269,13 +319,28 @@ class Runner:
         if node.write:
             w = node.write
             wspec = WriteSpec(
-                node=node.name, connection=self.connections[w.connection], format=w.resolved_format,
-                mode=w.mode, path=w.path, table=w.table, merge_keys=tuple(w.merge_keys or ()),
-                partition_by=tuple(w.partition_by), options=w.options, run_id=info.run_id,
+                node=node.name,
+                connection=self.connections[w.connection],
+                format=w.resolved_format,
+                mode=w.mode,
+                path=w.path,
+                table=w.table,
+                merge_keys=tuple(w.merge_keys or ()),
+                partition_by=tuple(w.partition_by),
+                options=w.options,
+                run_id=info.run_id,
             )
-            out = self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.write(frame, wspec))
-            res.write = {"connection": w.connection, "format": wspec.format, "mode": w.mode,
-                         "target": out.target, "rows": out.rows, **out.metrics}
+            out = self._retrying(
+                info, pipe.pipeline, node.name, res, lambda: eng.write(frame, wspec)
+            )
+            res.write = {
+                "connection": w.connection,
+                "format": wspec.format,
+                "mode": w.mode,
+                "target": out.target,
+                "rows": out.rows,
+                **out.metrics,
+            }
             if res.rows_out is None:  # engines that count with the write's own job (Spark)
                 late = eng.summarize(frame, self.config.story.max_sample_rows)
                 res.rows_out = out.rows if late.rows is None else late.rows
@@ -284,24 +349,35 @@ class Runner:
             res.rows_in = res.rows_out
         return frame
 
-    def _call_function(self, node: str, i: int, step: FunctionStep, views: dict[str, Any],
-                       current: Any) -> Any:
+    def _call_function(
+        self, node: str, i: int, step: FunctionStep, views: dict[str, Any], current: Any
+    ) -> Any:
         fn = self.project.functions.get(step.function)
         if fn is None:
-            raise NodeError(f"function '{step.function}' is not registered", node=node,
-                            stage="transform", hint="list its module under imports:")
+            raise NodeError(
+                f"function '{step.function}' is not registered",
+                node=node,
+                stage="transform",
+                hint="list its module under imports:",
+            )
         ctx = Context(node, views, self.engine.to_user, self.engine)
         try:
             out = fn(ctx, **step.params)
         except Exception as exc:
             raise NodeError(
                 f"function step {i + 1} '{step.function}' raised {type(exc).__name__}: "
-                f"{first_line(exc)}", node=node, stage="transform",
+                f"{first_line(exc)}",
+                node=node,
+                stage="transform",
                 detail=f"params: {step.params}" if step.params else None,
             ) from exc
         if out is None:
-            raise NodeError(f"function '{step.function}' returned None", node=node,
-                            stage="transform", hint="a function step returns a DataFrame")
+            raise NodeError(
+                f"function '{step.function}' returned None",
+                node=node,
+                stage="transform",
+                hint="a function step returns a DataFrame",
+            )
         try:
             return self.engine.from_user(out)
         except TypeError as exc:
@@ -336,8 +412,19 @@ def _sql_excerpt(sql: str, limit: int = 300) -> str:
 def _error_info(exc: BaseException, node: str) -> ErrorInfo:
     tb = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     if isinstance(exc, NodeError):
-        return ErrorInfo(exc.stage, redact(exc.short), type(exc.__cause__ or exc).__name__,
-                         redact(exc.detail) if exc.detail else None, exc.hint, tb)
-    return ErrorInfo("run", redact(f"{type(exc).__name__}: {first_line(exc)}"),
-                     type(exc).__name__, None, "this is unexpected; the traceback is in the story",
-                     tb)
+        return ErrorInfo(
+            exc.stage,
+            redact(exc.short),
+            type(exc.__cause__ or exc).__name__,
+            redact(exc.detail) if exc.detail else None,
+            exc.hint,
+            tb,
+        )
+    return ErrorInfo(
+        "run",
+        redact(f"{type(exc).__name__}: {first_line(exc)}"),
+        type(exc).__name__,
+        None,
+        "this is unexpected; the traceback is in the story",
+        tb,
+    )

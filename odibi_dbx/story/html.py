@@ -47,9 +47,9 @@ def _badge(status: str) -> str:
 def _node(n: dict[str, Any]) -> str:
     parts = [
         f'<details class="node"{" open" if n["status"] == "failed" else ""}>'
-        f'<summary>{_badge(n["status"])} {escape(n["pipeline"])} / {escape(n["name"])}'
+        f"<summary>{_badge(n['status'])} {escape(n['pipeline'])} / {escape(n['name'])}"
         f' <span class="muted">— {n["seconds"]:.3f}s, rows in {_num(n["rows_in"])}, '
-        f'out {_num(n["rows_out"])}</span></summary>'
+        f"out {_num(n['rows_out'])}</span></summary>"
     ]
     if n.get("skipped_because"):
         parts.append(f'<p class="muted">skipped: {escape(n["skipped_because"])}</p>')
@@ -57,39 +57,61 @@ def _node(n: dict[str, Any]) -> str:
     if err:
         parts.append(
             f'<div class="err"><b>{escape(err["stage"])}</b>: {escape(err["message"])}'
-            + (f'<br>{escape(err["detail"])}' if err.get("detail") else "")
-            + (f'<br><span class="hint">hint: {escape(err["hint"])}</span>' if err.get("hint") else "")
-            + f'<details><summary>traceback</summary><pre>{escape(err["traceback"])}</pre></details></div>'
+            + (f"<br>{escape(err['detail'])}" if err.get("detail") else "")
+            + (
+                f'<br><span class="hint">hint: {escape(err["hint"])}</span>'
+                if err.get("hint")
+                else ""
+            )
+            + f"<details><summary>traceback</summary><pre>{escape(err['traceback'])}</pre></details></div>"
         )
     if n.get("read"):
         parts.append(f"<h3>Read</h3><pre>{_e(n['read'])}</pre>")
     for i, s in enumerate(n.get("steps", []), 1):
         if s["kind"] == "sql":
-            parts.append(f"<h3>Step {i}: SQL <span class='muted'>({s['seconds']:.3f}s)</span></h3>"
-                         f"<pre>{escape(s['text'])}</pre>")
+            parts.append(
+                f"<h3>Step {i}: SQL <span class='muted'>({s['seconds']:.3f}s)</span></h3>"
+                f"<pre>{escape(s['text'])}</pre>"
+            )
             if s.get("executed"):
-                parts.append(f"<details><summary class='muted'>as run by the engine</summary>"
-                             f"<pre>{escape(s['executed'])}</pre></details>")
+                parts.append(
+                    f"<details><summary class='muted'>as run by the engine</summary>"
+                    f"<pre>{escape(s['executed'])}</pre></details>"
+                )
         else:
-            parts.append(f"<h3>Step {i}: function <code>{escape(s['text'])}</code> "
-                         f"<span class='muted'>({s['seconds']:.3f}s)</span></h3>"
-                         f"<pre>params: {_e(s.get('params') or {})}</pre>")
+            parts.append(
+                f"<h3>Step {i}: function <code>{escape(s['text'])}</code> "
+                f"<span class='muted'>({s['seconds']:.3f}s)</span></h3>"
+                f"<pre>params: {_e(s.get('params') or {})}</pre>"
+            )
     if n.get("validation"):
-        rows = "".join(f"<tr><td>{escape(c['check'])}</td><td>{_badge('success' if c['passed'] else 'failed')}"
-                       f"</td><td>{escape(c['detail'])}</td></tr>" for c in n["validation"])
-        parts.append(f"<h3>Validation</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{escape(c['check'])}</td><td>{_badge('success' if c['passed'] else 'failed')}"
+            f"</td><td>{escape(c['detail'])}</td></tr>"
+            for c in n["validation"]
+        )
+        parts.append(
+            f"<h3>Validation</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}</table>"
+        )
     if n.get("write"):
         parts.append(f"<h3>Write</h3><pre>{_e(n['write'])}</pre>")
     if n.get("columns"):
-        rows = "".join(f"<tr><td>{escape(c['name'])}</td><td>{escape(c['type'])}</td></tr>" for c in n["columns"])
+        rows = "".join(
+            f"<tr><td>{escape(c['name'])}</td><td>{escape(c['type'])}</td></tr>"
+            for c in n["columns"]
+        )
         parts.append(f"<h3>Schema</h3><table><tr><th>column</th><th>type</th></tr>{rows}</table>")
     if n.get("sample"):
         cols = [c["name"] for c in n.get("columns", [])] or list(n["sample"][0])
         head = "".join(f"<th>{escape(c)}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>"
-                       for r in n["sample"])
-        parts.append(f"<h3>Sample ({len(n['sample'])} rows)</h3><div style='overflow:auto'>"
-                     f"<table><tr>{head}</tr>{body}</table></div>")
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>"
+            for r in n["sample"]
+        )
+        parts.append(
+            f"<h3>Sample ({len(n['sample'])} rows)</h3><div style='overflow:auto'>"
+            f"<table><tr>{head}</tr>{body}</table></div>"
+        )
     parts.append("</details>")
     return "".join(parts)
 
@@ -102,24 +124,26 @@ def render_html(doc: dict[str, Any]) -> str:
         f"<td class='num'>{_num(n['rows_out'])}</td></tr>"
         for n in doc["nodes"]
     )
-    runtime = "".join(f"<tr><th>{escape(str(k))}</th><td>{_e(v)}</td></tr>"
-                      for k, v in (doc.get("runtime") or {}).items())
+    runtime = "".join(
+        f"<tr><th>{escape(str(k))}</th><td>{_e(v)}</td></tr>"
+        for k, v in (doc.get("runtime") or {}).items()
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(doc['project'])} — run {escape(doc['run_id'])}</title>
+<title>{escape(doc["project"])} — run {escape(doc["run_id"])}</title>
 <style>{_CSS}</style></head><body>
-<header><h1>{escape(doc['project'])} {_badge(doc['status'])}</h1>
-<div class="meta">run {escape(doc['run_id'])} · engine {escape(doc['engine'])} · environment
-{escape(str(doc.get('environment') or 'base'))} · pipelines {escape(', '.join(doc['pipelines']))} ·
-{escape(doc['started'] or '')} · {doc['seconds']:.2f}s · {s['success']} succeeded, {s['failed']} failed,
-{s['skipped']} skipped · time zone {escape(doc.get('timezone') or '')}</div></header>
+<header><h1>{escape(doc["project"])} {_badge(doc["status"])}</h1>
+<div class="meta">run {escape(doc["run_id"])} · engine {escape(doc["engine"])} · environment
+{escape(str(doc.get("environment") or "base"))} · pipelines {escape(", ".join(doc["pipelines"]))} ·
+{escape(doc["started"] or "")} · {doc["seconds"]:.2f}s · {s["success"]} succeeded, {s["failed"]} failed,
+{s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")}</div></header>
 <main>
 <table><tr><th>pipeline</th><th>node</th><th>status</th><th>seconds</th><th>rows in</th><th>rows out</th></tr>
 {overview}</table>
-{''.join(_node(n) for n in doc['nodes'])}
+{"".join(_node(n) for n in doc["nodes"])}
 <details><summary class="muted">run details</summary><table>
-<tr><th>config</th><td>{escape(doc.get('config_file') or '')}</td></tr>
-<tr><th>odibi-dbx</th><td>{escape(doc.get('odibi_version') or '')}</td></tr>{runtime}</table></details>
+<tr><th>config</th><td>{escape(doc.get("config_file") or "")}</td></tr>
+<tr><th>odibi-dbx</th><td>{escape(doc.get("odibi_version") or "")}</td></tr>{runtime}</table></details>
 </main></body></html>
 """

@@ -18,7 +18,9 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        )
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -46,20 +48,42 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 def node_doc(n: NodeResult) -> dict[str, Any]:
     return {
-        "pipeline": n.pipeline, "name": n.name, "status": n.status,
-        "started": _iso(n.started), "ended": _iso(n.ended), "seconds": round(n.seconds, 4),
-        "rows_in": n.rows_in, "rows_out": n.rows_out,
+        "pipeline": n.pipeline,
+        "name": n.name,
+        "status": n.status,
+        "started": _iso(n.started),
+        "ended": _iso(n.ended),
+        "seconds": round(n.seconds, 4),
+        "rows_in": n.rows_in,
+        "rows_out": n.rows_out,
         "columns": [{"name": c, "type": t} for c, t in n.columns],
         "sample": json_safe(n.sample),
         "read": json_safe(n.read),
-        "steps": [{"kind": s.kind, "text": s.text, "params": json_safe(s.params),
-                   "executed": s.executed, "seconds": round(s.seconds, 4)} for s in n.steps],
-        "validation": [{"check": c.check, "passed": c.passed, "detail": c.detail} for c in n.validation],
-        "write": json_safe(n.write), "attempts": n.attempts,
+        "steps": [
+            {
+                "kind": s.kind,
+                "text": s.text,
+                "params": json_safe(s.params),
+                "executed": s.executed,
+                "seconds": round(s.seconds, 4),
+            }
+            for s in n.steps
+        ],
+        "validation": [
+            {"check": c.check, "passed": c.passed, "detail": c.detail} for c in n.validation
+        ],
+        "write": json_safe(n.write),
+        "attempts": n.attempts,
         "skipped_because": n.skipped_because,
-        "error": None if n.error is None else {
-            "stage": n.error.stage, "message": n.error.message, "type": n.error.type,
-            "detail": n.error.detail, "hint": n.error.hint, "traceback": n.error.traceback,
+        "error": None
+        if n.error is None
+        else {
+            "stage": n.error.stage,
+            "message": n.error.message,
+            "type": n.error.type,
+            "detail": n.error.detail,
+            "hint": n.error.hint,
+            "traceback": n.error.traceback,
         },
     }
 
@@ -72,13 +96,21 @@ def story_doc(result: RunResult) -> dict[str, Any]:
     counts = {s: sum(n["status"] == s for n in nodes) for s in ("success", "failed", "skipped")}
     ended = result.ended or dt.datetime.now(dt.timezone.utc)
     doc = {
-        "schema_version": SCHEMA_VERSION, "odibi_version": __version__,
-        "run_id": run.run_id, "project": run.project, "engine": run.engine,
-        "environment": run.environment, "pipelines": run.pipelines, "status": result.status,
-        "started": _iso(run.started), "ended": _iso(ended),
+        "schema_version": SCHEMA_VERSION,
+        "odibi_version": __version__,
+        "run_id": run.run_id,
+        "project": run.project,
+        "engine": run.engine,
+        "environment": run.environment,
+        "pipelines": run.pipelines,
+        "status": result.status,
+        "started": _iso(run.started),
+        "ended": _iso(ended),
         "seconds": round((ended - run.started).total_seconds(), 3),
-        "config_file": run.config_file, "timezone": run.timezone,
-        "runtime": json_safe(run.runtime), "summary": {"nodes": len(nodes), **counts},
+        "config_file": run.config_file,
+        "timezone": run.timezone,
+        "runtime": json_safe(run.runtime),
+        "summary": {"nodes": len(nodes), **counts},
         "nodes": nodes,
     }
     return redact_obj(doc)

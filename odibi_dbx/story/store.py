@@ -47,8 +47,11 @@ class StoryStore:
     def runs(self) -> list[str]:
         """Run ids, oldest first (run ids sort by time)."""
         try:
-            names = (os.listdir(self.root) if self._local
-                     else [posixpath.basename(str(n)) for n in self._fs.ls(self.root, detail=False)])
+            names = (
+                os.listdir(self.root)
+                if self._local
+                else [posixpath.basename(str(n)) for n in self._fs.ls(self.root, detail=False)]
+            )
         except FileNotFoundError:
             return []
         return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith("."))

@@ -30,15 +30,17 @@ def adls_config(**fields: Any):
 def kv_connection(name: str, vault_url: str, secret: str, account: str = "acct", **kw: Any):
     from odibi_dbx.connections.adls import AdlsConnection
 
-    return AdlsConnection(name, adls_config(account=account, key_vault_url=vault_url,
-                                            secret_name=secret, **kw))
+    return AdlsConnection(
+        name, adls_config(account=account, key_vault_url=vault_url, secret_name=secret, **kw)
+    )
 
 
 def key_connection(name: str, account: str, key: str, **kw: Any):
     from odibi_dbx.connections.adls import AdlsConnection
 
-    return AdlsConnection(name, adls_config(account=account, auth_mode="direct_key",
-                                            account_key=key, **kw))
+    return AdlsConnection(
+        name, adls_config(account=account, auth_mode="direct_key", account_key=key, **kw)
+    )
 
 
 def write_project(folder: Path, body: str) -> Path:
@@ -50,5 +52,6 @@ def write_project(folder: Path, body: str) -> Path:
 def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 180):
     """`python -m odibi_dbx ...` in a subprocess, from a folder other than the project's."""
     env = {**env, "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")}
-    return subprocess.run([*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )

@@ -39,14 +39,21 @@ def test_emulator_endpoint_keeps_production_urls():
     assert c.storage_options() == {
         "account_name": "acmebronze",
         "connection_string": f"DefaultEndpointsProtocol=http;AccountName=acmebronze;"
-                             f"AccountKey={KEY};BlobEndpoint={ep};"}
-    assert c.delta_storage_options() == {"account_name": "acmebronze", "account_key": KEY,
-                                         "endpoint": ep, "allow_http": "true"}
+        f"AccountKey={KEY};BlobEndpoint={ep};",
+    }
+    assert c.delta_storage_options() == {
+        "account_name": "acmebronze",
+        "account_key": KEY,
+        "endpoint": ep,
+        "allow_http": "true",
+    }
     assert c.spark_conf() == {"fs.azure.account.key.acmebronze.dfs.core.windows.net": KEY}
 
 
 def test_sovereign_cloud_endpoint_moves_the_dfs_host():
-    c = key_connection("gov", "acmegov", KEY, endpoint="https://acmegov.blob.core.usgovcloudapi.net")
+    c = key_connection(
+        "gov", "acmegov", KEY, endpoint="https://acmegov.blob.core.usgovcloudapi.net"
+    )
     assert c.uri("t") == "abfss://data@acmegov.dfs.core.usgovcloudapi.net/t"
     assert list(c.spark_conf()) == ["fs.azure.account.key.acmegov.dfs.core.usgovcloudapi.net"]
     assert "allow_http" not in c.delta_storage_options()
@@ -77,8 +84,15 @@ def test_key_never_in_repr_str_or_dumps():
     secret = "cmVwci1jYW5hcnktbmV2ZXItcHJpbnQtbWUtMDEyMzQ1Njc4"
     cfg = adls_config(account="acct", auth_mode="direct_key", account_key=secret)
     c = AdlsConnection("lake", cfg)
-    texts = [repr(c), str(c), repr(cfg), str(cfg), str(cfg.model_dump()),
-             cfg.model_dump_json(), str(cfg.model_dump(mode="json"))]
+    texts = [
+        repr(c),
+        str(c),
+        repr(cfg),
+        str(cfg),
+        str(cfg.model_dump()),
+        cfg.model_dump_json(),
+        str(cfg.model_dump(mode="json")),
+    ]
     for t in texts:
         assert secret not in t
     assert "direct_key" in repr(c) and "abfss://data@acct" in str(c)
@@ -111,11 +125,18 @@ def test_missing_extra_is_explained(monkeypatch):
         kv.secret_client("https://x.vault.azure.net/", object())
 
 
-@pytest.mark.parametrize(("url", "loopback"), [
-    ("https://127.0.0.1:8443/", True), ("https://127.9.8.7/", True), ("https://localhost:1/", True),
-    ("https://[::1]:8443/", True), ("https://acme-kv.vault.azure.net/", False),
-    ("https://10.0.0.4/", False), ("https://127.0.0.1.evil.example/", False),
-])
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("https://127.0.0.1:8443/", True),
+        ("https://127.9.8.7/", True),
+        ("https://localhost:1/", True),
+        ("https://[::1]:8443/", True),
+        ("https://acme-kv.vault.azure.net/", False),
+        ("https://10.0.0.4/", False),
+        ("https://127.0.0.1.evil.example/", False),
+    ],
+)
 def test_challenge_check_only_relaxed_for_loopback(url, loopback, monkeypatch):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
@@ -136,13 +157,17 @@ def test_tls_trust_from_standard_env(monkeypatch):
 
 def test_grant_commands():
     rbac, policy = kv.grant_commands("https://acme-kv.vault.azure.net/", "oid-1")
-    assert rbac == ('az role assignment create --role "Key Vault Secrets User" '
-                    "--assignee-object-id oid-1 --assignee-principal-type ServicePrincipal "
-                    '--scope "$(az keyvault show --name acme-kv --query id -o tsv)"')
-    assert policy == ("az keyvault set-policy --name acme-kv --object-id oid-1 "
-                      "--secret-permissions get list")
+    assert rbac == (
+        'az role assignment create --role "Key Vault Secrets User" '
+        "--assignee-object-id oid-1 --assignee-principal-type ServicePrincipal "
+        '--scope "$(az keyvault show --name acme-kv --query id -o tsv)"'
+    )
+    assert policy == (
+        "az keyvault set-policy --name acme-kv --object-id oid-1 --secret-permissions get list"
+    )
     assert kv.grant_commands("acme-kv", None, "access_policy") == [
-        policy.replace("oid-1", "<object-id>")]
+        policy.replace("oid-1", "<object-id>")
+    ]
 
 
 def test_identity_from_claims():

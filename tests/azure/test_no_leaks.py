@@ -40,8 +40,12 @@ def _needles() -> dict[str, str]:
 
 
 def assert_clean(artefacts: dict[str, str]) -> None:
-    leaks = [f"{name}: {label}" for name, text in artefacts.items()
-             for label, needle in _needles().items() if needle in (text or "")]
+    leaks = [
+        f"{name}: {label}"
+        for name, text in artefacts.items()
+        for label, needle in _needles().items()
+        if needle in (text or "")
+    ]
     assert not leaks, "secret leaked into: " + "; ".join(leaks)
     assert artefacts  # something was scanned
 
@@ -51,25 +55,31 @@ def canary_azurite():
     reason = missing_reason()
     if reason:
         pytest.skip(reason)
-    accounts = {"odibicanary1": CANARY_KV, "odibicanary2": CANARY_DIRECT,
-                WRONG: account_key(WRONG)}
+    accounts = {"odibicanary1": CANARY_KV, "odibicanary2": CANARY_DIRECT, WRONG: account_key(WRONG)}
     with Azurite(accounts, keep_default=False) as az:
         yield az
 
 
-def _project(tmp: Path, az: Azurite, vault_url: str, containers: dict[str, str],
-             failing: bool) -> Path:
+def _project(
+    tmp: Path, az: Azurite, vault_url: str, containers: dict[str, str], failing: bool
+) -> Path:
     a, b, w = (az.accounts[n] for n in ("odibicanary1", "odibicanary2", WRONG))
     (tmp / "data").mkdir(exist_ok=True)
     (tmp / "data" / "in.csv").write_text("id,v\n1,a\n2,b\n")
-    extra = """
+    extra = (
+        """
               - {name: missing, read: {connection: bronze, path: does/not/exist, format: parquet}}
               - {name: wrong_key, read: {connection: wrong, path: any.csv}}
               - name: after_missing
                 depends_on: [missing]
                 write: {connection: silver, path: never, format: parquet}
-    """ if failing else ""
-    return write_project(tmp, f"""
+    """
+        if failing
+        else ""
+    )
+    return write_project(
+        tmp,
+        f"""
         project: canary
         connections:
           local: {{type: local, base_path: .}}
@@ -99,17 +109,22 @@ def _project(tmp: Path, az: Azurite, vault_url: str, containers: dict[str, str],
                 transform: {{steps: ["SELECT * FROM to_silver"]}}
                 write: {{connection: bronze, path: back, format: csv}}
 {extra}
-    """)
+    """,
+    )
 
 
 def _files(root: Path) -> dict[str, str]:
-    return {f"file {p.relative_to(root)}": p.read_text(errors="replace")
-            for p in root.rglob("*") if p.is_file()}
+    return {
+        f"file {p.relative_to(root)}": p.read_text(errors="replace")
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("failing", [False, True], ids=["succeeding", "failing"])
-def test_no_secret_anywhere(failing, canary_azurite, token_endpoint, key_vault, tmp_path,
-                            monkeypatch, caplog):
+def test_no_secret_anywhere(
+    failing, canary_azurite, token_endpoint, key_vault, tmp_path, monkeypatch, caplog
+):
     from odibi_dbx import Project
     from odibi_dbx.config import load_project
 
@@ -125,16 +140,22 @@ def test_no_secret_anywhere(failing, canary_azurite, token_endpoint, key_vault, 
     art: dict[str, str] = {}
 
     # the CLI, as a job runs it
-    for args in (["validate", str(path)], ["run", str(path), "--verbose"],
-                 ["story", "show", str(path), "--json"], ["story", "show", str(path)]):
+    for args in (
+        ["validate", str(path)],
+        ["run", str(path), "--verbose"],
+        ["story", "show", str(path), "--json"],
+        ["story", "show", str(path)],
+    ):
         r = run_cli(args, env, tmp_path.parent)
         art[f"{args[0]} stdout"], art[f"{args[0]} stderr"] = r.stdout, r.stderr
         expected = 1 if (failing and args[0] == "run") else 0
         assert r.returncode == expected, r.stdout + r.stderr
     if failing:
         assert "does/not/exist" in art["run stderr"]
-        assert "storage account 'odibicanary3' refused the key of connection 'wrong'" in art[
-            "run stderr"]
+        assert (
+            "storage account 'odibicanary3' refused the key of connection 'wrong'"
+            in art["run stderr"]
+        )
 
     # in process: every log record (all loggers, DEBUG), the result, reprs and dumps
     caplog.set_level(logging.DEBUG)
@@ -149,19 +170,23 @@ def test_no_secret_anywhere(failing, canary_azurite, token_endpoint, key_vault, 
         art["dump config json"] = loaded.config.model_dump_json()
         art["dump config json mode"] = str(loaded.config.model_dump(mode="json"))
         art["result"] = repr(result) + "".join(
-            f"{n!r}{n.error_message}{n.error.traceback if n.error else ''}" for n in result.nodes)
+            f"{n!r}{n.error_message}{n.error.traceback if n.error else ''}" for n in result.nodes
+        )
         art["story"] = str(project.story())
     art["log records"] = "\n".join(
-        r.getMessage() + (("\n" + "".join(traceback.format_exception(*r.exc_info)))
-                          if r.exc_info else "") for r in caplog.records)
+        r.getMessage()
+        + (("\n" + "".join(traceback.format_exception(*r.exc_info))) if r.exc_info else "")
+        for r in caplog.records
+    )
     assert caplog.records
     art.update(_files(tmp_path))
     assert any(k.endswith(".html") for k in art) and any(k.endswith(".json") for k in art)
     assert_clean(art)
 
 
-def test_secret_failure_messages_are_clean(canary_azurite, token_endpoint, key_vault, tmp_path,
-                                          monkeypatch, caplog):
+def test_secret_failure_messages_are_clean(
+    canary_azurite, token_endpoint, key_vault, tmp_path, monkeypatch, caplog
+):
     """A run that stops at the secret fetch: the error, its traceback and CLI output."""
     from odibi_dbx import Project
     from odibi_dbx.connections.secrets import SecretFetchError
@@ -178,10 +203,14 @@ def test_secret_failure_messages_are_clean(canary_azurite, token_endpoint, key_v
     caplog.set_level(logging.DEBUG)
     with pytest.raises(SecretFetchError) as err, Project.load(path) as project:
         project.run()
-    art = {"stdout": r.stdout, "stderr": r.stderr, "error": str(err.value),
-           "traceback": "".join(traceback.format_exception(err.value)),
-           "failures": repr(err.value.failures),
-           "logs": "\n".join(rec.getMessage() for rec in caplog.records)}
+    art = {
+        "stdout": r.stdout,
+        "stderr": r.stderr,
+        "error": str(err.value),
+        "traceback": "".join(traceback.format_exception(err.value)),
+        "failures": repr(err.value.failures),
+        "logs": "\n".join(rec.getMessage() for rec in caplog.records),
+    }
     assert_clean(art)
 
 

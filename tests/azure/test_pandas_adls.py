@@ -12,13 +12,15 @@ from tests.azure.adls_project import key_connection, run_cli, uid, write_project
 
 pytestmark = pytest.mark.azure
 
-ORDERS = ("order_id,amount,region,day\n1,10.5,EU,2024-01-02\n2,-3,US,2024-01-03\n"
-          "3,7.25,EU,2024-02-01\n")
+ORDERS = (
+    "order_id,amount,region,day\n1,10.5,EU,2024-01-02\n2,-3,US,2024-01-03\n3,7.25,EU,2024-02-01\n"
+)
 
 
 def _blobs(acct, container: str) -> list[str]:
-    return sorted(b.name for b in acct.blob_service_client().get_container_client(container)
-                  .list_blobs())
+    return sorted(
+        b.name for b in acct.blob_service_client().get_container_client(container).list_blobs()
+    )
 
 
 def _download(acct, container: str, name: str) -> bytes:
@@ -36,7 +38,9 @@ def test_multi_account_project_via_cli(token_endpoint, key_vault, storage_accoun
     key_vault.set_secret("bronze-key", a.key)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "orders.csv").write_text(ORDERS)
-    path = write_project(tmp_path, f"""
+    path = write_project(
+        tmp_path,
+        f"""
         project: two lakes
         engine: pandas
         connections:
@@ -92,7 +96,8 @@ def test_multi_account_project_via_cli(token_endpoint, key_vault, storage_accoun
                 depends_on: [d]
                 transform: {{steps: ["SELECT region, SUM(amount) AS total FROM d GROUP BY region"]}}
                 write: {{connection: bronze, path: gold/by_region, format: json}}
-    """)
+    """,
+    )
     env = token_endpoint.env_for_subprocess()
     env.update(REQUESTS_CA_BUNDLE=str(key_vault.ca_path), SILVER_KEY=b.key)
     for run in (1, 2):  # the second run overwrites every output in place
@@ -104,8 +109,10 @@ def test_multi_account_project_via_cli(token_endpoint, key_vault, storage_accoun
 
     # account 1 holds bronze + gold only, one generation of part files, no staging left over
     names_a = _blobs(a, bronze)
-    assert all(n.startswith(("sales/orders/", "sales/orders_csv/", "sales/gold/by_region/"))
-               for n in names_a), names_a
+    assert all(
+        n.startswith(("sales/orders/", "sales/orders_csv/", "sales/gold/by_region/"))
+        for n in names_a
+    ), names_a
     assert len([n for n in names_a if n.startswith("sales/orders/")]) == 1
     assert not [n for n in names_a + _blobs(b, silver) if "odibi-tmp" in n]
     csv_name = next(n for n in names_a if n.startswith("sales/orders_csv/"))
@@ -139,7 +146,7 @@ def engine():
 def _frame(engine, sql: str):
     from odibi_dbx.engines.pandas import DuckFrame
 
-    name = f't_{uid("")}'
+    name = f"t_{uid('')}"
     engine.con.execute(f'CREATE TABLE "{name}" AS {sql}')
     return DuckFrame(f'"{name}"', table=True)
 
@@ -160,19 +167,21 @@ def test_csv_inference_matches_local(engine, storage_accounts, tmp_path):
     acct = storage_accounts[0]
     container = uid("csv")
     acct.create_container(container)
-    text = ORDERS + "4,,\"A, B\",2024-03-04\n"
+    text = ORDERS + '4,,"A, B",2024-03-04\n'
     (tmp_path / "o.csv").write_text(text)
     acct.blob_service_client().get_blob_client(container, "in/o.csv").upload_blob(text.encode())
     local = LocalConnection("l", LocalConnectionConfig(type="local", base_path="."), tmp_path)
-    remote = key_connection("r", acct.name, acct.key, container=container,
-                            endpoint=acct.blob_endpoint)
+    remote = key_connection(
+        "r", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
     types = []
     for conn, path in ((local, "o.csv"), (remote, "in/o.csv")):
         spec = ReadSpec(node="n", connection=conn, format="csv", path=path)
         types.append(engine.con.execute(f"DESCRIBE {pandas_io.read_sql(engine, spec)}").fetchall())
     assert types[0] == types[1]
     assert _rows(engine, ReadSpec("n", remote, "csv", "in/o.csv")) == _rows(
-        engine, ReadSpec("n", local, "csv", "o.csv"))
+        engine, ReadSpec("n", local, "csv", "o.csv")
+    )
 
 
 def test_two_accounts_in_one_engine(engine, storage_accounts):
@@ -180,8 +189,9 @@ def test_two_accounts_in_one_engine(engine, storage_accounts):
     conns, container = [], uid("two")
     for i, acct in enumerate(storage_accounts):
         acct.create_container(container)
-        conn = key_connection(f"c{i}", acct.name, acct.key, container=container,
-                              endpoint=acct.blob_endpoint)
+        conn = key_connection(
+            f"c{i}", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+        )
         frame = _frame(engine, f"SELECT {i} AS acct, range AS x FROM range(5)")
         pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="t"))
         conns.append(conn)
@@ -194,8 +204,9 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
     acct = storage_accounts[1]
     container = uid("atomic")
     acct.create_container(container)
-    conn = key_connection("lake", acct.name, acct.key, container=container,
-                          endpoint=acct.blob_endpoint)
+    conn = key_connection(
+        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
     spec = WriteSpec("w", conn, "csv", path="out", partition_by=("p",), run_id="r1")
     pandas_io.write(engine, _frame(engine, "SELECT range % 3 AS p, 'old' AS v FROM range(9)"), spec)
     before = _blobs(acct, container)
@@ -212,8 +223,9 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
     monkeypatch.setattr(pandas_remote, "_copy_blob", flaky)
     new = _frame(engine, "SELECT range % 3 AS p, 'new' AS v FROM range(9)")
     with pytest.raises(OSError, match="injected"):
-        pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", partition_by=("p",),
-                                               run_id="r2"))
+        pandas_io.write(
+            engine, new, WriteSpec("w", conn, "csv", path="out", partition_by=("p",), run_id="r2")
+        )
     assert _blobs(acct, container) == before  # no staging, no half-copied part, old intact
     monkeypatch.undo()
 
@@ -231,8 +243,9 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
 
     pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", run_id="r4"))
     assert _values(engine, ReadSpec("r", conn, "csv", "out"), "v") == {"new"}
-    pandas_io.write(engine, new, WriteSpec("w", conn, "csv", path="out", mode="append",
-                                           run_id="r5"))
+    pandas_io.write(
+        engine, new, WriteSpec("w", conn, "csv", path="out", mode="append", run_id="r5")
+    )
     assert len(_rows(engine, ReadSpec("r", conn, "csv", "out"))) == 18
     assert not [n for n in _blobs(acct, container) if "odibi-tmp" in n]
 
@@ -241,17 +254,26 @@ def test_missing_remote_path_is_explained(engine, storage_accounts):
     acct = storage_accounts[0]
     container = uid("miss")
     acct.create_container(container)
-    conn = key_connection("lake", acct.name, acct.key, container=container,
-                          endpoint=acct.blob_endpoint)
-    with pytest.raises(FileNotFoundError, match=rf"abfss://{container}@.*/nope does not exist "
-                                                r"\(connection 'lake'\)"):
+    conn = key_connection(
+        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
+    with pytest.raises(
+        FileNotFoundError,
+        match=rf"abfss://{container}@.*/nope does not exist "
+        r"\(connection 'lake'\)",
+    ):
         pandas_io.read_sql(engine, ReadSpec("r", conn, "parquet", "nope"))
 
 
 def test_user_storage_options_merge():
     conn = key_connection("lake", "acct", "a2V5LWZvci1tZXJnZS10ZXN0LTAxMjM0NTY3", container="c")
-    spec = WriteSpec("w", conn, "csv", path="x", options={
-        "header": True, "storage_options": {"max_concurrency": 2, "timeout": 30}})
+    spec = WriteSpec(
+        "w",
+        conn,
+        "csv",
+        path="x",
+        options={"header": True, "storage_options": {"max_concurrency": 2, "timeout": 30}},
+    )
     fmt, user = pandas_remote.split_options(spec)
     assert fmt == {"header": True}
     merged = pandas_remote.storage_options(conn, user)

@@ -54,7 +54,9 @@ def test_project_fetches_before_first_node(key_vault, tmp_path, storage_accounts
     acct.create_container(container)
     key_vault.set_secret("bronze-key", acct.key)
     (tmp_path / "in.csv").write_text("a,b\n1,x\n2,y\n")
-    path = write_project(tmp_path, f"""
+    path = write_project(
+        tmp_path,
+        f"""
         project: kv once
         connections:
           local: {{type: local, base_path: .}}
@@ -75,21 +77,31 @@ def test_project_fetches_before_first_node(key_vault, tmp_path, storage_accounts
               - name: w2
                 depends_on: [r]
                 write: {{connection: lake2, path: out, format: csv}}
-    """)
+    """,
+    )
     with Project.load(path) as p:
         assert p.run().ok and p.run().ok
     assert key_vault.count("get", "bronze-key") == 1
 
 
-@pytest.mark.parametrize(("behaviour", "kind", "advice"), [
-    ("forbidden_rbac", "forbidden_rbac",
-     'az role assignment create --role "Key Vault Secrets User" --assignee-object-id {oid} '
-     "--assignee-principal-type ServicePrincipal "
-     '--scope "$(az keyvault show --name kv-odibi-test --query id -o tsv)"'),
-    ("forbidden_access_policy", "forbidden_access_policy",
-     "az keyvault set-policy --name kv-odibi-test --object-id {oid} --secret-permissions get list"),
-    ("not_found", "not_found", "secret 'bronze-key' does not exist in vault {url}"),
-])
+@pytest.mark.parametrize(
+    ("behaviour", "kind", "advice"),
+    [
+        (
+            "forbidden_rbac",
+            "forbidden_rbac",
+            'az role assignment create --role "Key Vault Secrets User" --assignee-object-id {oid} '
+            "--assignee-principal-type ServicePrincipal "
+            '--scope "$(az keyvault show --name kv-odibi-test --query id -o tsv)"',
+        ),
+        (
+            "forbidden_access_policy",
+            "forbidden_access_policy",
+            "az keyvault set-policy --name kv-odibi-test --object-id {oid} --secret-permissions get list",
+        ),
+        ("not_found", "not_found", "secret 'bronze-key' does not exist in vault {url}"),
+    ],
+)
 def test_failure_advice(key_vault, token_endpoint, behaviour, kind, advice):
     key_vault.set_secret("bronze-key", "v-123456")
     key_vault.inject(behaviour, secret="bronze-key")
@@ -174,15 +186,20 @@ def test_all_failures_reported_at_once(key_vault):
     key_vault.set_secret("policy", "x-123456")
     key_vault.inject("forbidden_rbac", secret="rbac")
     key_vault.inject("forbidden_access_policy", secret="policy")
-    conns = [kv_connection("good", key_vault.url, "ok"),
-             kv_connection("bronze", key_vault.url, "rbac"),
-             kv_connection("silver", key_vault.url, "policy"),
-             kv_connection("gold", key_vault.url, "missing")]
+    conns = [
+        kv_connection("good", key_vault.url, "ok"),
+        kv_connection("bronze", key_vault.url, "rbac"),
+        kv_connection("silver", key_vault.url, "policy"),
+        kv_connection("gold", key_vault.url, "missing"),
+    ]
     with pytest.raises(SecretFetchError) as err:
         fetch_all(conns, **FAST)
     kinds = {f.connections[0]: f.kind for f in err.value.failures}
-    assert kinds == {"bronze": "forbidden_rbac", "silver": "forbidden_access_policy",
-                     "gold": "not_found"}
+    assert kinds == {
+        "bronze": "forbidden_rbac",
+        "silver": "forbidden_access_policy",
+        "gold": "not_found",
+    }
     assert "could not read 3 Key Vault secrets" in str(err.value)
     assert conns[0].account_key == "fine-123456"
 
@@ -192,7 +209,9 @@ def test_cli_reports_secret_failures(key_vault, token_endpoint, tmp_path):
 
     key_vault.set_secret("k", "v-123456")
     key_vault.inject("forbidden_rbac", secret="k")
-    path = write_project(tmp_path, f"""
+    path = write_project(
+        tmp_path,
+        f"""
         project: denied
         connections:
           local: {{type: local, base_path: .}}
@@ -203,7 +222,8 @@ def test_cli_reports_secret_failures(key_vault, token_endpoint, tmp_path):
           - pipeline: p
             nodes:
               - {{name: w, read: {{connection: lake, path: x.csv}}}}
-    """)
+    """,
+    )
     env = token_endpoint.env_for_subprocess()
     env["REQUESTS_CA_BUNDLE"] = str(key_vault.ca_path)
     r = run_cli(["run", str(path)], env, tmp_path.parent)

@@ -20,15 +20,34 @@ def _project(monkeypatch, tmp_path) -> ProjectConfig:
     conns = {"local": {"type": "local", "base_path": str(tmp_path)}}
     for i, (acct, key) in enumerate(KEYS.items()):
         monkeypatch.setenv(f"KEY_{i}", key)
-        conns[f"lake{i}"] = {"type": "azure_adls", "account": acct, "container": "data",
-                             "auth_mode": "direct_key", "account_key": key}
-    conns["gov"] = {"type": "azure_adls", "account": "acctgov", "container": "data",
-                    "auth_mode": "direct_key", "account_key": KEYS["acct0"][::-1],
-                    "endpoint": "https://acctgov.blob.core.usgovcloudapi.net"}
-    return ProjectConfig.model_validate({
-        "project": "p", "connections": conns, "story": {"connection": "local"},
-        "pipelines": [{"pipeline": "p", "nodes": [{"name": "n", "read": {
-            "connection": "lake0", "path": "x.csv"}}]}]})
+        conns[f"lake{i}"] = {
+            "type": "azure_adls",
+            "account": acct,
+            "container": "data",
+            "auth_mode": "direct_key",
+            "account_key": key,
+        }
+    conns["gov"] = {
+        "type": "azure_adls",
+        "account": "acctgov",
+        "container": "data",
+        "auth_mode": "direct_key",
+        "account_key": KEYS["acct0"][::-1],
+        "endpoint": "https://acctgov.blob.core.usgovcloudapi.net",
+    }
+    return ProjectConfig.model_validate(
+        {
+            "project": "p",
+            "connections": conns,
+            "story": {"connection": "local"},
+            "pipelines": [
+                {
+                    "pipeline": "p",
+                    "nodes": [{"name": "n", "read": {"connection": "lake0", "path": "x.csv"}}],
+                }
+            ],
+        }
+    )
 
 
 def test_conf_keys_for_several_accounts(spark, monkeypatch, tmp_path):
@@ -39,7 +58,9 @@ def test_conf_keys_for_several_accounts(spark, monkeypatch, tmp_path):
             spark.conf.set(key, value)
     for acct, key in KEYS.items():
         assert spark.conf.get(f"fs.azure.account.key.{acct}.dfs.core.windows.net") == key
-    assert (spark.conf.get("fs.azure.account.key.acctgov.dfs.core.usgovcloudapi.net")
-            == KEYS["acct0"][::-1])
+    assert (
+        spark.conf.get("fs.azure.account.key.acctgov.dfs.core.usgovcloudapi.net")
+        == KEYS["acct0"][::-1]
+    )
     assert connections["lake1"].uri("t") == "abfss://data@acct1.dfs.core.windows.net/t"
     assert connections["local"].spark_conf() == {}

@@ -50,7 +50,9 @@ def test_valid_project_loads_with_defaults(tmp_path):
 
 
 def test_every_problem_is_reported_at_once_with_lines_and_hints(tmp_path):
-    probs = problems(tmp_path, """
+    probs = problems(
+        tmp_path,
+        """
         project: Demo
         engine: pandsa
         connections:
@@ -68,17 +70,25 @@ def test_every_problem_is_reported_at_once_with_lines_and_hints(tmp_path):
               - name: save
                 depends_on: [clen]
                 write: {connection: raw, path: out, format: delta, mode: merge}
-        """)
+        """,
+    )
     assert len(probs) >= 6
     assert one(probs, "unknown engine").line == 2
-    assert "did you mean 'pandas'" in (one(probs, "unknown engine").hint or "") + one(probs, "unknown engine").message
+    assert (
+        "did you mean 'pandas'"
+        in (one(probs, "unknown engine").hint or "") + one(probs, "unknown engine").message
+    )
     typo = one(probs, "unknown key 'contaner'")
     assert typo.line == 5 and "container" in typo.hint and typo.key == "connections.lake.contaner"
     assert one(probs, "missing required key 'container'").line == 5
     story = one(probs, "unknown connection 'rwa'")
     assert story.line == 6 and "did you mean 'raw'" in story.hint
     dep = one(probs, "unknown key 'dependson'")
-    assert dep.line == 13 and "depends_on" in dep.hint and dep.key == "pipelines[p].nodes[clean].dependson"
+    assert (
+        dep.line == 13
+        and "depends_on" in dep.hint
+        and dep.key == "pipelines[p].nodes[clean].dependson"
+    )
     clen = one(probs, "unknown node 'clen'")
     assert clen.line == 16 and "did you mean 'clean'" in clen.hint
     merge = one(probs, "merge_keys")
@@ -87,7 +97,9 @@ def test_every_problem_is_reported_at_once_with_lines_and_hints(tmp_path):
 
 
 def test_dag_problems(tmp_path):
-    probs = problems(tmp_path, """
+    probs = problems(
+        tmp_path,
+        """
         project: Demo
         connections: {raw: {type: local}}
         story: {connection: raw}
@@ -101,7 +113,8 @@ def test_dag_problems(tmp_path):
               - {name: w, depends_on: [a, b], write: {connection: raw, path: y.csv}}
               - {name: nothing}
               - {name: r, read: {connection: raw}}
-        """)
+        """,
+    )
     cycle = one(probs, "dependency cycle")
     assert "a -> c -> b -> a (each depends on the next)" in cycle.message
     assert one(probs, "duplicate node 'a'").line == 10
@@ -111,7 +124,9 @@ def test_dag_problems(tmp_path):
 
 
 def test_sql_is_parsed_at_validation(tmp_path):
-    probs = problems(tmp_path, """
+    probs = problems(
+        tmp_path,
+        """
         project: Demo
         connections: {raw: {type: local}}
         story: {connection: raw}
@@ -144,7 +159,8 @@ def test_sql_is_parsed_at_validation(tmp_path):
                   steps:
                     - "WITH x AS (SELECT * FROM orders) SELECT * FROM x"
                     - "SELECT * FROM this"
-        """)
+        """,
+    )
     syntax = one(probs, "SQL syntax error in node 'bad_syntax'")
     assert syntax.line == 12
     ref = one(probs, "references 'ordres'")
@@ -173,27 +189,37 @@ def test_duplicate_yaml_keys_are_errors(tmp_path):
 
 def test_env_substitution_and_missing_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("DATA_DIR", "./data")
-    text = BASE.replace("base_path: ./data", 'base_path: "${DATA_DIR}"') + "# ${NOT_SET_IN_COMMENT}\n"
+    text = (
+        BASE.replace("base_path: ./data", 'base_path: "${DATA_DIR}"') + "# ${NOT_SET_IN_COMMENT}\n"
+    )
     cfg = load_project(write(tmp_path / "project.yaml", text)).config
     assert cfg.connections["raw"].base_path == "./data"
     text = BASE.replace("base_path: ./data", 'base_path: "${MISSING_VAR_X}"')
     miss = one(problems(tmp_path, text), "MISSING_VAR_X")
     assert miss.line == 3 and "export MISSING_VAR_X" in miss.hint
     text = BASE.replace("base_path: ./data", 'base_path: "${MISSING_VAR_X:-./fallback}"')
-    assert load_project(write(tmp_path / "project.yaml", text)).config.connections["raw"].base_path == "./fallback"
+    assert (
+        load_project(write(tmp_path / "project.yaml", text)).config.connections["raw"].base_path
+        == "./fallback"
+    )
 
 
 def test_environments_override_and_unknown_environment(tmp_path):
-    text = BASE + """
+    text = (
+        BASE
+        + """
 environments:
   prod:
     logging: {level: warning, structured: true}
     story: {max_sample_rows: 0}
 """
+    )
     path = write(tmp_path / "project.yaml", text)
     base = load_project(path).config
     prod = load_project(path, env="prod").config
-    assert base.logging.level == "INFO" and prod.logging.level == "WARNING" and prod.logging.structured
+    assert (
+        base.logging.level == "INFO" and prod.logging.level == "WARNING" and prod.logging.structured
+    )
     assert prod.story.max_sample_rows == 0 and prod.story.connection == "raw"  # deep merge
     with pytest.raises(ConfigError, match="unknown environment 'prd'") as info:
         load_project(path, env="prd")
@@ -207,14 +233,17 @@ def test_environment_errors_point_at_the_override_line(tmp_path):
 
 
 def test_literal_account_key_is_rejected_but_env_reference_is_fine(tmp_path, monkeypatch):
-    conn = ("  lake: {type: azure_adls, account: acme, container: c, auth_mode: direct_key, "
-            "account_key: %s}\n")
+    conn = (
+        "  lake: {type: azure_adls, account: acme, container: c, auth_mode: direct_key, "
+        "account_key: %s}\n"
+    )
     text = BASE.replace("story:", conn % "c2VjcmV0LWtleS12YWx1ZQ==" + "story:")
     p = one(problems(tmp_path, text), "literal account key")
     assert p.line == 4 and "${ENV_VAR}" in p.hint
     monkeypatch.setenv("LAKE_KEY", "c2VjcmV0LWtleS12YWx1ZQ==")
-    cfg = load_project(write(tmp_path / "project.yaml", BASE.replace(
-        "story:", conn % '"${LAKE_KEY}"' + "story:"))).config
+    cfg = load_project(
+        write(tmp_path / "project.yaml", BASE.replace("story:", conn % '"${LAKE_KEY}"' + "story:"))
+    ).config
     assert "c2VjcmV0" not in repr(cfg) and "c2VjcmV0" not in str(cfg.connections["lake"])
 
 
@@ -225,7 +254,9 @@ def test_adls_connection_fields_are_checked_eagerly(tmp_path):
 
 
 def test_imports_register_functions_and_unknown_functions_are_reported(tmp_path):
-    write(tmp_path / "lib" / "steps.py", """
+    write(
+        tmp_path / "lib" / "steps.py",
+        """
         from odibi_dbx import transform
 
         @transform
@@ -233,9 +264,12 @@ def test_imports_register_functions_and_unknown_functions_are_reported(tmp_path)
             df = context.get("orders")
             df["amount"] = df["amount"] * factor
             return df
-    """)
+    """,
+    )
     text = BASE.replace("pipelines:", "imports: [lib/steps.py]\npipelines:").replace(
-        '- "SELECT * FROM orders WHERE amount > 0"', "- {function: double_amout, params: {factor: 3}}")
+        '- "SELECT * FROM orders WHERE amount > 0"',
+        "- {function: double_amout, params: {factor: 3}}",
+    )
     p = one(problems(tmp_path, text), "unknown function 'double_amout'")
     assert "did you mean 'double_amount'" in p.hint
     text = text.replace("double_amout", "double_amount")
@@ -263,8 +297,10 @@ def test_pandas_engine_rejects_catalog_tables_at_validation(tmp_path):
 
 
 def test_non_portable_sql_is_rejected_at_validation_with_advice(tmp_path):
-    text = BASE.replace('"SELECT * FROM orders WHERE amount > 0"',
-                        '"SELECT approx_count_distinct(customer_id) AS n FROM orders"')
+    text = BASE.replace(
+        '"SELECT * FROM orders WHERE amount > 0"',
+        '"SELECT approx_count_distinct(customer_id) AS n FROM orders"',
+    )
     p = one(problems(tmp_path, text), "pandas engine")
     assert p.line == 14 and "approx_count_distinct" in p.message and "count(DISTINCT" in p.hint
     load_project(write(tmp_path / "project.yaml", text), engine="spark")  # Spark runs it as is
@@ -272,6 +308,8 @@ def test_non_portable_sql_is_rejected_at_validation_with_advice(tmp_path):
 
 def test_type_dependent_sql_waits_for_the_input_types(tmp_path):
     # round() of an expression depends on its type: checked when the node runs, not refused here
-    text = BASE.replace('"SELECT * FROM orders WHERE amount > 0"',
-                        '"SELECT round(amount * 1.5, 1) AS r FROM orders"')
+    text = BASE.replace(
+        '"SELECT * FROM orders WHERE amount > 0"',
+        '"SELECT round(amount * 1.5, 1) AS r FROM orders"',
+    )
     load_project(write(tmp_path / "project.yaml", text))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -68,22 +66,30 @@ class Recorder(RunListener):
 
 
 def test_independent_nodes_run_concurrently_and_dependents_wait(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
       - {name: a, depends_on: [orders], transform: {steps: [{function: slow, params: {name: a}}]}}
       - {name: b, depends_on: [orders], transform: {steps: [{function: slow, params: {name: b}}]}}
       - {name: c, depends_on: [a, b], transform: {steps: ["SELECT count(*) AS n FROM a JOIN b USING (order_id)"]}}
-""")
+""",
+    )
     rec = Recorder()
     result = p.run(listeners=[rec])
     assert result.ok, [n.error for n in result.nodes]
     import sys
 
-    seen = {(n, kind): (t, tid) for n, kind, t, tid in sys.modules[p.loaded.functions.modules[0]].SEEN}
+    seen = {
+        (n, kind): (t, tid) for n, kind, t, tid in sys.modules[p.loaded.functions.modules[0]].SEEN
+    }
     # a and b overlapped in time, on different threads
-    assert seen[("a", "start")][0] < seen[("b", "end")][0] and seen[("b", "start")][0] < seen[("a", "end")][0]
+    assert (
+        seen[("a", "start")][0] < seen[("b", "end")][0]
+        and seen[("b", "start")][0] < seen[("a", "end")][0]
+    )
     assert seen[("a", "start")][1] != seen[("b", "start")][1]
     order = [e for e in rec.events if e[1] == "c" or e[0] != "start"]
     assert order.index(("start", "c")) > order.index(("success", "a"))
@@ -104,8 +110,13 @@ def test_failed_node_skips_dependents_not_siblings(project_dir, cli):
     p = make(project_dir, text)
     result = p.run()
     status = {n.name: n.status for n in result.nodes}
-    assert status == {"orders": "success", "bad": "failed", "after_bad": "skipped",
-                      "good": "success", "save_good": "success"}
+    assert status == {
+        "orders": "success",
+        "bad": "failed",
+        "after_bad": "skipped",
+        "good": "success",
+        "save_good": "success",
+    }
     assert not result.ok
     bad = result.node("bad")
     assert "bad input in boom" in bad.error.message and "ValueError" in bad.error.traceback
@@ -130,12 +141,15 @@ class FlakyEngine(PandasEngine):
 
 
 def test_transient_read_errors_are_retried_and_sql_errors_are_not(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
       - {name: bad_sql, depends_on: [orders], transform: {steps: ["SELECT no_such_column FROM orders"]}}
-""")
+""",
+    )
     FlakyEngine.calls = 0
     p._engine = FlakyEngine(timezone="UTC", connections=p.connections)
     retries = []
@@ -153,11 +167,14 @@ def test_transient_read_errors_are_retried_and_sql_errors_are_not(project_dir):
 
 
 def test_retry_gives_up_after_max_attempts(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
-""")
+""",
+    )
     FlakyEngine.calls = 0
     FlakyEngine.failures = 10
     try:
@@ -170,18 +187,23 @@ def test_retry_gives_up_after_max_attempts(project_dir):
 
 
 def test_missing_input_file_fails_with_path_and_hint_without_retrying(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: nope.csv}}
-""")
+""",
+    )
     node = p.run().node("orders")
     assert node.status == "failed" and node.attempts == 1
     assert "nope.csv" in node.error.message and "base_path" in node.error.hint
 
 
 def test_validation_runs_before_write_and_a_failure_writes_nothing(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
@@ -190,14 +212,18 @@ def test_validation_runs_before_write_and_a_failure_writes_nothing(project_dir):
         transform: {steps: ["SELECT *, CASE WHEN amount < 0 THEN NULL ELSE amount END AS pos FROM orders"]}
         validation: {not_empty: true, no_nulls: [order_id, pos], unique: [customer_id], schema: {order_id: bigint, pos: double}}
         write: {connection: out, path: checked.parquet}
-""")
+""",
+    )
     node = p.run().node("checked")
     assert node.status == "failed" and node.error.stage == "validation"
     checks = {c.check: (c.passed, c.detail) for c in node.validation}
     assert checks["not_empty"] == (True, "4 rows")
     assert checks["no_nulls:order_id"][0] and checks["no_nulls:pos"] == (False, "1 null values")
     assert checks["unique:customer_id"] == (False, "1 duplicate rows")
-    assert checks["schema:order_id"] == (False, "type int, expected bigint")  # CSV inference as on Spark
+    assert checks["schema:order_id"] == (
+        False,
+        "type int, expected bigint",
+    )  # CSV inference as on Spark
     assert checks["schema:pos"][0]
     assert "nothing was written" in node.error.detail
     assert not (project_dir / "out" / "checked.parquet").exists()
@@ -226,7 +252,9 @@ def test_failed_write_leaves_previous_output(project_dir):
 
 
 def test_write_only_node_writes_its_dependency_and_formats_round_trip(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: write
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
@@ -240,7 +268,8 @@ def test_write_only_node_writes_its_dependency_and_formats_round_trip(project_di
       - {name: j, read: {connection: out, path: o_json, format: json}}
       - {name: q, read: {connection: out, path: o.parquet}}
       - {name: d, read: {connection: out, path: o_delta, format: delta}}
-""")
+""",
+    )
     result = p.run()
     assert result.ok, [n.error for n in result.nodes if n.error]
     expected = p.output("orders")
@@ -255,9 +284,14 @@ def test_write_only_node_writes_its_dependency_and_formats_round_trip(project_di
 
 
 def test_delta_append_and_merge(project_dir):
-    write(project_dir / "data" / "updates.csv", "order_id,customer_id,amount,order_ts\n"
-          "2,11,99.0,2025-01-02 11:30:00\n9,13,1.0,2025-03-01 00:00:00\n")
-    p = make(project_dir, """
+    write(
+        project_dir / "data" / "updates.csv",
+        "order_id,customer_id,amount,order_ts\n"
+        "2,11,99.0,2025-01-02 11:30:00\n9,13,1.0,2025-03-01 00:00:00\n",
+    )
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
@@ -270,7 +304,8 @@ def test_delta_append_and_merge(project_dir):
     nodes:
       - {name: updates2, read: {connection: raw, path: updates.csv}}
       - {name: append, depends_on: [updates2], write: {connection: out, path: t, format: delta, mode: append}}
-""")
+""",
+    )
     from deltalake import DeltaTable
 
     assert p.run(["p", "upsert"]).ok
@@ -286,7 +321,9 @@ def test_delta_append_and_merge(project_dir):
 
 
 def test_function_steps_get_arrow_backed_pandas_and_this(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
@@ -296,7 +333,8 @@ def test_function_steps_get_arrow_backed_pandas_and_this(project_dir):
           steps:
             - {function: dtypes}
             - "SELECT order_id, dtype_of_id, order_ts FROM this WHERE amount > 0"
-""")
+""",
+    )
     result = p.run()
     assert result.ok, result.node("f").error
     out = p.output("f")
@@ -307,18 +345,24 @@ def test_function_steps_get_arrow_backed_pandas_and_this(project_dir):
 
 
 def test_session_time_zone_is_explicit(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
       - name: local
         depends_on: [orders]
         transform: {steps: ["SELECT order_id, date_format(order_ts, 'yyyy-MM-dd HH:mm') AS s, hour(order_ts) AS h FROM orders"]}
-""".replace("project: Runner test", "project: Runner test"))
+""".replace("project: Runner test", "project: Runner test"),
+    )
     assert p.run().ok
     assert p.output("local")["s"].tolist()[0] == "2025-01-01 10:00"
-    text = (project_dir / "project.yaml").read_text().replace("project: Runner test",
-                                                              "project: Runner test\ntimezone: Asia/Kolkata")
+    text = (
+        (project_dir / "project.yaml")
+        .read_text()
+        .replace("project: Runner test", "project: Runner test\ntimezone: Asia/Kolkata")
+    )
     write(project_dir / "project.yaml", text)
     p2 = Project.load(project_dir / "project.yaml")
     assert p2.run().ok
@@ -329,28 +373,36 @@ def test_session_time_zone_is_explicit(project_dir):
 
 
 def test_run_one_node_runs_its_upstream_only(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
       - {name: pos, depends_on: [orders], transform: {steps: ["SELECT * FROM orders WHERE amount > 0"]}}
       - {name: other, depends_on: [orders], transform: {steps: [{function: boom}]}}
-""")
+""",
+    )
     result = p.run_node("pos")
     assert [n.name for n in result.nodes] == ["orders", "pos"] and result.ok
     assert len(p.output("pos")) == 3
 
 
 def test_outputs_are_released_when_no_longer_needed(project_dir):
-    p = make(project_dir, """
+    p = make(
+        project_dir,
+        """
   - pipeline: p
     nodes:
       - {name: orders, read: {connection: raw, path: orders.csv}}
       - {name: a, depends_on: [orders], transform: {steps: ["SELECT * FROM orders"]}}
       - {name: b, depends_on: [a], transform: {steps: ["SELECT * FROM a"]}}
-""")
+""",
+    )
     p.keep_outputs = False
     assert p.run().ok
     tables = p.engine.con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
-    views = p.engine.con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0]
+    views = p.engine.con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE NOT internal"
+    ).fetchone()[0]
     assert tables == 0 and views == 0

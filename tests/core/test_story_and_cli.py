@@ -69,15 +69,21 @@ def test_run_writes_a_complete_story(project_dir, cli):
     res = cli("run", str(path))
     assert res.returncode == 0, res.stderr
     doc, html = latest_story(project_dir)
-    assert doc["status"] == "success" and doc["project"] == "Story test" and doc["engine"] == "pandas"
+    assert (
+        doc["status"] == "success" and doc["project"] == "Story test" and doc["engine"] == "pandas"
+    )
     assert doc["pipelines"] == ["silver", "gold"] and doc["summary"]["success"] == 5
     clean = next(n for n in doc["nodes"] if n["name"] == "clean")
     assert clean["rows_in"] == 4 and clean["rows_out"] == 3 and len(clean["sample"]) == 2
     assert {"name": "order_ts", "type": "timestamp"} in clean["columns"]
     assert clean["steps"][0]["text"] == "SELECT * FROM orders WHERE amount > 0"
     assert clean["steps"][0]["executed"]  # the DuckDB SQL actually run
-    assert clean["steps"][1] == {**clean["steps"][1], "kind": "function", "text": "scale",
-                                 "params": {"factor": 10}}
+    assert clean["steps"][1] == {
+        **clean["steps"][1],
+        "kind": "function",
+        "text": "scale",
+        "params": {"factor": 10},
+    }
     assert [c["check"] for c in clean["validation"]] == ["not_empty", "no_nulls:order_id"]
     save = next(n for n in doc["nodes"] if n["name"] == "save")
     assert save["write"]["rows"] == 3 and save["write"]["target"].endswith("clean.parquet")
@@ -91,7 +97,9 @@ def test_run_writes_a_complete_story(project_dir, cli):
 
 
 def test_failed_run_still_writes_story_and_cli_prints_short_message(project_dir, cli):
-    text = PROJECT.replace("SELECT * FROM orders WHERE amount > 0", "SELECT * FROM orders WHERE amount > nope")
+    text = PROJECT.replace(
+        "SELECT * FROM orders WHERE amount > 0", "SELECT * FROM orders WHERE amount > nope"
+    )
     path = setup_project(project_dir, text)
     res = cli("run", str(path))
     assert res.returncode == 1
@@ -113,8 +121,12 @@ def test_validate_exit_codes(project_dir, cli):
     path = setup_project(project_dir)
     ok = cli("validate", str(path))
     assert ok.returncode == 0 and "OK" in ok.stdout
-    bad = setup_project(project_dir, PROJECT.replace("depends_on: [orders]", "depends_on: [ordres]")
-                        .replace("max_sample_rows: 2", "max_sample_row: 2"))
+    bad = setup_project(
+        project_dir,
+        PROJECT.replace("depends_on: [orders]", "depends_on: [ordres]").replace(
+            "max_sample_rows: 2", "max_sample_row: 2"
+        ),
+    )
     res = cli("validate", str(bad))
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "project.yaml:5" in res.stderr and "did you mean 'max_sample_rows'" in res.stderr
@@ -135,7 +147,9 @@ def test_pipeline_selection_env_and_story_commands(project_dir, cli):
     listed = cli("story", "list", str(path))
     assert listed.returncode == 0 and doc["run_id"] in listed.stdout
     shown = cli("story", "show", str(path))
-    assert shown.returncode == 0 and doc["run_id"] in shown.stdout and "silver.clean" in shown.stdout
+    assert (
+        shown.returncode == 0 and doc["run_id"] in shown.stdout and "silver.clean" in shown.stdout
+    )
     as_json = cli("story", "show", str(path), doc["run_id"], "--json")
     assert json.loads(as_json.stdout)["run_id"] == doc["run_id"]
 
@@ -157,15 +171,18 @@ def test_relative_paths_resolve_against_the_project_folder(project_dir, tmp_path
 
 
 def test_module_entry_points():
-    out = subprocess.run([sys.executable, "-m", "odibi_dbx", "--version"], capture_output=True,
-                         text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "odibi_dbx", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0 and out.stdout.startswith("odibi-dbx ")
     script = Path(sys.executable).with_name("odibi-dbx")
     assert script.exists(), "console script odibi-dbx is installed"
 
 
 def test_import_is_light():
-    code = ("import sys, odibi_dbx; heavy = [m for m in ('pyspark', 'azure', 'databricks', 'duckdb', "
-            "'pandas', 'pyarrow', 'deltalake', 'pydantic', 'sqlglot') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, odibi_dbx; heavy = [m for m in ('pyspark', 'azure', 'databricks', 'duckdb', "
+        "'pandas', 'pyarrow', 'deltalake', 'pydantic', 'sqlglot') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

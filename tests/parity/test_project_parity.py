@@ -12,12 +12,26 @@ from tests.parity.parity_compare import differences, read_output, schema_of
 pytestmark = pytest.mark.spark
 PROJECTS = Path(__file__).parent / "projects"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-FILES = {"sql_features": PROJECTS / "sql_features" / "project.yaml",
-         "sales": EXAMPLES / "sales" / "project.yaml"}  # the demo: same gold on Spark
+FILES = {
+    "sql_features": PROJECTS / "sql_features" / "project.yaml",
+    "sales": EXAMPLES / "sales" / "project.yaml",
+}  # the demo: same gold on Spark
 
 OUTPUTS = {
-    "sql_features": ["filters_case", "dates", "ts_text", "strings", "windows", "aggregates",
-                     "joins", "pivot", "nested", "inferred_csv", "inferred_json", "delta_t"],
+    "sql_features": [
+        "filters_case",
+        "dates",
+        "ts_text",
+        "strings",
+        "windows",
+        "aggregates",
+        "joins",
+        "pivot",
+        "nested",
+        "inferred_csv",
+        "inferred_json",
+        "delta_t",
+    ],
     "sales": ["silver/orders", "gold/revenue_by_region_month"],
 }
 # known differences, each with its cause (xfail, never skipped)
@@ -50,11 +64,18 @@ def outputs(spark, tmp_path_factory):
     return done
 
 
-@pytest.mark.parametrize(("project", "output"), [
-    pytest.param(p, o, marks=[pytest.mark.xfail(reason=KNOWN[(p, o)], strict=True)]
-                 if (p, o) in KNOWN else [])
-    for p, outs in OUTPUTS.items() for o in outs
-])
+@pytest.mark.parametrize(
+    ("project", "output"),
+    [
+        pytest.param(
+            p,
+            o,
+            marks=[pytest.mark.xfail(reason=KNOWN[(p, o)], strict=True)] if (p, o) in KNOWN else [],
+        )
+        for p, outs in OUTPUTS.items()
+        for o in outs
+    ],
+)
 def test_same_output(outputs, project, output):
     a = read_output(outputs[(project, "pandas")] / output)
     b = read_output(outputs[(project, "spark")] / output)
@@ -68,5 +89,10 @@ def test_delta_sequence(outputs):
     1 inserted), the same on both engines."""
     t = read_output(outputs[("sql_features", "spark")] / "delta_t").to_pylist()
     got = {r["order_id"]: (r["amount"], r["status"]) for r in t}
-    assert got == {1: (120.5, "paid"), 2: (150.0, "merged"), 3: (8.25, "cancelled"),
-                   4: (2500.0, "merged"), 6: (421.0, "merged")}
+    assert got == {
+        1: (120.5, "paid"),
+        2: (150.0, "merged"),
+        3: (8.25, "cancelled"),
+        4: (2500.0, "merged"),
+        6: (421.0, "merged"),
+    }

@@ -53,8 +53,10 @@ def spark_session():
     conf["spark.driver.extraJavaOptions"] = f"{base['spark.driver.extraJavaOptions']} {_JIT}"
     session = S.local_session("UTC", master="local[2]", extra=conf)
     if not S.has_delta(session):
-        _skip_or_fail("a Spark session without Delta was started earlier in this pytest run "
-                      "(run the Spark tests first, or alone: make test-spark)")
+        _skip_or_fail(
+            "a Spark session without Delta was started earlier in this pytest run "
+            "(run the Spark tests first, or alone: make test-spark)"
+        )
     for key, value in TEST_CONF.items():
         session.conf.set(key, value)
     yield session

@@ -39,8 +39,12 @@ def _rows(engine, frame) -> list[tuple]:
 def _write(engine, frame, conn, path, mode, keys=()):
     from odibi_dbx.engines.base import WriteSpec
 
-    return engine.write(frame, WriteSpec(node="w", connection=conn, format="delta", mode=mode,
-                                         path=path, merge_keys=tuple(keys)))
+    return engine.write(
+        frame,
+        WriteSpec(
+            node="w", connection=conn, format="delta", mode=mode, path=path, merge_keys=tuple(keys)
+        ),
+    )
 
 
 def _read(engine, conn, path):
@@ -53,11 +57,22 @@ def test_pandas_written_read_by_spark_and_back(engines, spark):
     import pandas as pd
 
     pe, se, conn = engines
-    base = pd.DataFrame({"id": [1, 2, 3], "v": ["a", "b", "c"],
-                         "ts": pd.to_datetime(["2025-01-01 10:00"] * 3).tz_localize("UTC")})
+    base = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "v": ["a", "b", "c"],
+            "ts": pd.to_datetime(["2025-01-01 10:00"] * 3).tz_localize("UTC"),
+        }
+    )
     _write(pe, pe.from_user(base), conn, "t", "overwrite")
-    _write(pe, pe.from_user(pd.DataFrame({"id": [2, 4], "v": ["B", "d"], "ts": base.ts[:2]})),
-           conn, "t", "merge", ["id"])
+    _write(
+        pe,
+        pe.from_user(pd.DataFrame({"id": [2, 4], "v": ["B", "d"], "ts": base.ts[:2]})),
+        conn,
+        "t",
+        "merge",
+        ["id"],
+    )
     got = _rows(se, _read(se, conn, "t"))
     assert [(r[0], r[1]) for r in got] == [(1, "a"), (2, "B"), (3, "c"), (4, "d")]
     # Spark merges into the delta-rs table; delta-rs reads Spark's commit
@@ -71,8 +86,10 @@ def test_pandas_written_read_by_spark_and_back(engines, spark):
 
 def test_spark_written_read_by_pandas(engines, spark):
     pe, se, conn = engines
-    df = spark.sql("SELECT id, CAST(id * 1.5 AS DECIMAL(10,2)) AS amt, "
-                   "to_timestamp('2025-03-30 01:30:00') AS ts FROM range(5)")
+    df = spark.sql(
+        "SELECT id, CAST(id * 1.5 AS DECIMAL(10,2)) AS amt, "
+        "to_timestamp('2025-03-30 01:30:00') AS ts FROM range(5)"
+    )
     _write(se, se.from_user(df), conn, "s", "overwrite")
     got = _rows(pe, _read(pe, conn, "s"))
     assert [(r[0], str(r[1])) for r in got] == [(i, f"{i * 1.5:.2f}") for i in range(5)]
@@ -83,9 +100,11 @@ def test_deletion_vectors_and_column_mapping(engines, spark, tmp_path):
     (through DataFusion), as delta_features.py promises."""
     pe, _, conn = engines
     path = str(tmp_path / "dv")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES ("
-              "'delta.enableDeletionVectors' = 'true', 'delta.columnMapping.mode' = 'name', "
-              "'delta.minReaderVersion' = '3', 'delta.minWriterVersion' = '7')")
+    spark.sql(
+        f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES ("
+        "'delta.enableDeletionVectors' = 'true', 'delta.columnMapping.mode' = 'name', "
+        "'delta.minReaderVersion' = '3', 'delta.minWriterVersion' = '7')"
+    )
     spark.sql(f"INSERT INTO delta.`{path}` SELECT id, CONCAT('n', id) FROM range(10)")
     spark.sql(f"DELETE FROM delta.`{path}` WHERE id IN (0, 5)")
     spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN name TO label")
@@ -100,16 +119,20 @@ def test_features_delta_rs_cannot_handle_are_refused(engines, spark, tmp_path):
 
     pe, _, conn = engines
     path = str(tmp_path / "rt")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
-              "TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
+    spark.sql(
+        f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
+        "TBLPROPERTIES ('delta.enableRowTracking' = 'true')"
+    )
     spark.sql(f"INSERT INTO delta.`{path}` VALUES (1), (2)")
     assert [r[0] for r in _rows(pe, _read(pe, conn, "rt"))] == [1, 2]  # readable
     frame = pe.from_user(__import__("pandas").DataFrame({"id": [3]}))
     with pytest.raises(NodeError, match=r"rowTracking.*Spark engine"):
         _write(pe, frame, conn, "rt", "append")
     path = str(tmp_path / "tw")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id INT) USING delta "
-              "TBLPROPERTIES ('delta.enableTypeWidening' = 'true')")
+    spark.sql(
+        f"CREATE TABLE delta.`{path}` (id INT) USING delta "
+        "TBLPROPERTIES ('delta.enableTypeWidening' = 'true')"
+    )
     spark.sql(f"INSERT INTO delta.`{path}` VALUES (1)")
     with pytest.raises(NodeError, match=r"typeWidening.*cannot read.*--engine spark"):
         _read(pe, conn, "tw")

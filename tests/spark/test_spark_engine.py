@@ -24,7 +24,8 @@ SCHEMA = "order_id BIGINT, customer_id BIGINT, amount DOUBLE, order_ts TIMESTAMP
 def project(tmp: Path, nodes: str, more: str = "") -> Path:
     (tmp / "data").mkdir(exist_ok=True)
     (tmp / "data" / "orders.csv").write_text(ORDERS)
-    text = textwrap.dedent("""\
+    text = (
+        textwrap.dedent("""\
         project: spark-tests
         engine: spark
         connections:
@@ -35,7 +36,10 @@ def project(tmp: Path, nodes: str, more: str = "") -> Path:
         pipelines:
           - pipeline: p
             nodes:
-        """) + textwrap.indent(textwrap.dedent(nodes), " " * 6) + textwrap.indent(more, "  ")
+        """)
+        + textwrap.indent(textwrap.dedent(nodes), " " * 6)
+        + textwrap.indent(more, "  ")
+    )
     path = tmp / "project.yaml"
     path.write_text(text)
     return path
@@ -43,29 +47,37 @@ def project(tmp: Path, nodes: str, more: str = "") -> Path:
 
 # -- no Spark needed ---------------------------------------------------------------------------
 
+
 def test_import_without_pyspark():
-    code = ("import sys; sys.modules['pyspark'] = None; sys.modules['delta'] = None\n"
-            "import odibi_dbx; from odibi_dbx.engines import engine_class\n"
-            "cls = engine_class('spark'); assert cls.name == 'spark'\n"
-            "assert cls.capabilities.frames == 'spark' and cls.capabilities.catalog_tables\n"
-            "from odibi_dbx.errors import MissingExtraError\n"
-            "try:\n    cls().start()\nexcept MissingExtraError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['pyspark'] = None; sys.modules['delta'] = None\n"
+        "import odibi_dbx; from odibi_dbx.engines import engine_class\n"
+        "cls = engine_class('spark'); assert cls.name == 'spark'\n"
+        "assert cls.capabilities.frames == 'spark' and cls.capabilities.catalog_tables\n"
+        "from odibi_dbx.errors import MissingExtraError\n"
+        "try:\n    cls().start()\nexcept MissingExtraError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install \"odibi-dbx[spark]\"" in out.stdout
+    assert 'pip install "odibi-dbx[spark]"' in out.stdout
 
 
 def test_view_names_keep_the_query_text():
-    q = ("WITH x AS (SELECT * FROM Orders o WHERE o.a > 1)\n"
-         "SELECT x.*, this.b FROM x JOIN this ON x.id = this.id")
+    q = (
+        "WITH x AS (SELECT * FROM Orders o WHERE o.a > 1)\n"
+        "SELECT x.*, this.b FROM x JOIN this ON x.id = this.id"
+    )
     out = with_view_names(q, {"orders": 1, "this": 2}, lambda k: f"v_{k}")
-    assert out == ("WITH x AS (SELECT * FROM `v_orders` o WHERE o.a > 1)\n"
-                   "SELECT x.*, this.b FROM x JOIN `v_this` AS `this` ON x.id = this.id")
+    assert out == (
+        "WITH x AS (SELECT * FROM `v_orders` o WHERE o.a > 1)\n"
+        "SELECT x.*, this.b FROM x JOIN `v_this` AS `this` ON x.id = this.id"
+    )
     # CTE names shadowing a node name are left alone
     q2 = "WITH orders AS (SELECT 1 AS a) SELECT * FROM orders"
     assert with_view_names(q2, {"orders": 1}, lambda k: "v") == q2
 
 
 # -- with Spark --------------------------------------------------------------------------------
+
 
 def test_forbidden_conf_is_explained(spark):
     from odibi_dbx.connections.base import Connection
@@ -123,8 +135,9 @@ def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
     from odibi_dbx.errors import NodeError
 
-    conn = LocalConnection("out", LocalConnectionConfig(type="local", base_path=str(tmp_path)),
-                           tmp_path)
+    conn = LocalConnection(
+        "out", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+    )
     eng = SparkEngine(spark=spark)
     eng.start()
     for fmt in ("parquet", "csv", "json"):
@@ -133,8 +146,11 @@ def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
         bad = spark.range(5).selectExpr("IF(id = 4, raise_error('boom'), id) AS id")
         with pytest.raises(NodeError, match="previous output was left"):
             eng.write(SparkFrame(bad), spec)
-        kept = ds.dataset(tmp_path / f"t_{fmt}", format=fmt if fmt != "json" else "json",
-                          exclude_invalid_files=True).to_table()
+        kept = ds.dataset(
+            tmp_path / f"t_{fmt}",
+            format=fmt if fmt != "json" else "json",
+            exclude_invalid_files=True,
+        ).to_table()
         assert kept.num_rows == 3, fmt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t_csv", "t_json", "t_parquet"]
     eng.stop()
@@ -161,7 +177,9 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
     PySpark write runs; read and transform nodes run none. Rows and sample still reach the story."""
     from odibi_dbx import Project
 
-    path = project(tmp_path, f"""\
+    path = project(
+        tmp_path,
+        f"""\
         - name: orders
           read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
         - name: clean
@@ -174,7 +192,8 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
         - name: save
           depends_on: [clean]
           write: {{connection: out, path: clean, format: parquet, mode: overwrite}}
-        """, more=textwrap.dedent(f"""\
+        """,
+        more=textwrap.dedent(f"""\
           - pipeline: q
             nodes:
               - name: orders2
@@ -182,14 +201,19 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
               - name: save_delta
                 depends_on: [orders2]
                 write: {{connection: out, path: orders_delta, format: delta, mode: overwrite}}
-          """))
+          """),
+    )
     expected = {}
     for fmt, name in (("parquet", "save"), ("delta", "save_delta")):
         src = str(tmp_path / "data" / "orders.csv")
         df = spark.read.schema(SCHEMA).option("header", True).csv(src)
         if fmt == "parquet":
-            df = (df.where("amount > 0").selectExpr("customer_id", "amount * 2 AS amount2")
-                  .groupBy("customer_id").agg({"*": "count", "amount2": "sum"}))
+            df = (
+                df.where("amount > 0")
+                .selectExpr("customer_id", "amount * 2 AS amount2")
+                .groupBy("customer_id")
+                .agg({"*": "count", "amount2": "sum"})
+            )
         job_counter.take()
         df.write.format(fmt).mode("overwrite").save(str(tmp_path / f"baseline_{fmt}"))
         expected[name] = job_counter.take()
@@ -197,8 +221,13 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
     with Project.load(path, engine="spark") as p:
         res = p.run(listeners=[jobs])
     assert res.ok, [n.error_message for n in res.nodes]
-    assert jobs.jobs == {"orders": 0, "clean": 0, "save": expected["save"], "orders2": 0,
-                         "save_delta": expected["save_delta"]}
+    assert jobs.jobs == {
+        "orders": 0,
+        "clean": 0,
+        "save": expected["save"],
+        "orders2": 0,
+        "save_delta": expected["save_delta"],
+    }
     save = res.node("save")
     assert save.rows_out == 3 and len(save.sample) == 3
     assert set(save.sample[0]) == {"customer_id", "n", "total"}
@@ -210,7 +239,9 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
 def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
     from odibi_dbx import Project
 
-    path = project(tmp_path, f"""\
+    path = project(
+        tmp_path,
+        f"""\
         - name: orders
           read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
           validation: {{not_empty: true, no_nulls: [order_id], unique: [order_id]}}
@@ -222,7 +253,8 @@ def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
           depends_on: [orders]
           transform: {{steps: ["SELECT * FROM orders WHERE amount <= 0"]}}
           write: {{connection: out, path: b, format: json}}
-        """)
+        """,
+    )
     with Project.load(path, engine="spark", keep_outputs=False) as p:
         res = p.run()
         assert res.ok, [n.error_message for n in res.nodes]
@@ -234,20 +266,27 @@ def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
 
 
 def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
-    from odibi_dbx.connections.local import LocalConnection
     from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.connections.local import LocalConnection
     from odibi_dbx.engines.base import ReadSpec, WriteSpec
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 
-    conn = LocalConnection("c", LocalConnectionConfig(type="local", base_path=str(tmp_path)),
-                           tmp_path)
+    conn = LocalConnection(
+        "c", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+    )
     eng = SparkEngine(spark=spark)
     eng.start()
     spark.sql("DROP TABLE IF EXISTS default.odibi_t")
 
     def write(sql: str, mode: str):
-        spec = WriteSpec(node="w", connection=conn, format="delta", mode=mode,
-                         table="default.odibi_t", merge_keys=("id",))
+        spec = WriteSpec(
+            node="w",
+            connection=conn,
+            format="delta",
+            mode=mode,
+            table="default.odibi_t",
+            merge_keys=("id",),
+        )
         return eng.write(SparkFrame(spark.sql(sql)), spec)
 
     assert write("SELECT id, 'a' AS v FROM range(3)", "overwrite").rows == 3
