@@ -42,21 +42,40 @@ pipelines:
 
 
 def run_notebook(path: Path, env: dict[str, str], cwd: Path, timeout: int = 300):
-    """Execute a notebook with nbclient in a kernel whose environment is exactly `env`.
-    Returns (notebook, error or None); outputs are kept either way."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    """Execute a copy of a notebook with nbmake (`pytest --nbmake --overwrite`) in a kernel whose
+    environment is exactly `env`. Returns (executed notebook, error text or None)."""
+    import shutil
+    import subprocess
+    import sys
 
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    import nbformat
+
+    path = Path(path)
+    copy = Path(cwd) / f"executed_{path.name}"
+    shutil.copy(path, copy)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbmake",
+            "--overwrite",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--nbmake-timeout={timeout}",
+            "--rootdir",
+            str(cwd),
+            str(copy),
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 120,
     )
-    try:
-        client.execute(env=env)
-    except CellExecutionError as exc:
-        return nb, exc
-    return nb, None
+    nb = nbformat.read(copy, as_version=4)
+    return nb, (None if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-2000:])
 
 
 def notebook_text(nb) -> str:

@@ -1,4 +1,4 @@
-"""The setup notebook and the job notebook, executed in a real kernel (nbclient, as nbmake does)
+"""The setup notebook and the job notebook, executed by nbmake in a real kernel
 outside Databricks: parameters come from ODIBI_<NAME> env vars instead of widgets."""
 
 from __future__ import annotations
