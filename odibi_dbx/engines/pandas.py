@@ -25,7 +25,8 @@ from odibi_dbx.engines.base import (
     WriteResult,
     WriteSpec,
 )
-from odibi_dbx.engines.types import normalize_spark_type, spark_type_name
+from odibi_dbx.engines.checks import check_results, unique_key
+from odibi_dbx.engines.types import spark_type_name
 
 UNKNOWN_TYPE = "unknown operand type"  # NotPortableError.construct for type-dependent SQL
 
@@ -217,67 +218,26 @@ class PandasEngine(Engine):
         return Summary(rows=frame.rows, columns=cols, sample=sample)
 
     def check(self, frame: DuckFrame, validation: Any) -> list[CheckResult]:
-        con = self.con
-        results: list[CheckResult] = []
-        cols = {c[0]: c[1] for c in con.execute(f"DESCRIBE {frame.name}").fetchall()}
-        exprs, labels = [], []
-        for col in validation.no_nulls:
-            if col in cols:
-                exprs.append(f"count(*) - count({q(col)})")
-                labels.append(("no_nulls", col))
-        if validation.unique:
-            key = ", ".join(q(c) for c in validation.unique if c in cols)
-            if key and len(validation.unique) == len([c for c in validation.unique if c in cols]):
-                exprs.append(f"count(*) - count(DISTINCT ({key}))")
-                labels.append(("unique", ",".join(validation.unique)))
-        values = (
-            con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone() if exprs else ()
+        """Every check in one aggregate query over the node's output."""
+        cols = self._columns(frame)
+        nulls = [c for c in validation.no_nulls if c in cols]
+        key = unique_key(validation, cols)
+        exprs = ["count(*)"] + [f"count(*) - count({q(c)})" for c in nulls]
+        if key:
+            exprs.append(f"count(*) - count(DISTINCT ({', '.join(q(c) for c in key)}))")
+        values = self.con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone()
+        rows, counts = int(values[0]), values[1 : 1 + len(nulls)]
+        return check_results(
+            validation,
+            {k: spark_type_name(v) for k, v in cols.items()},
+            rows,
+            dict(zip(nulls, counts, strict=True)),
+            values[-1] if key else None,
         )
-        found = dict(zip(labels, values, strict=True))
-        rows = frame.rows
-        if rows is None:
-            rows = con.execute(f"SELECT count(*) FROM {frame.name}").fetchone()[0]
-        if validation.not_empty:
-            results.append(CheckResult("not_empty", rows > 0, f"{rows} rows"))
-        for col in validation.no_nulls:
-            if col not in cols:
-                results.append(CheckResult(f"no_nulls:{col}", False, f"no column '{col}'"))
-            else:
-                n = found[("no_nulls", col)]
-                results.append(CheckResult(f"no_nulls:{col}", n == 0, f"{n} null values"))
-        if validation.unique:
-            label = ",".join(validation.unique)
-            missing = [c for c in validation.unique if c not in cols]
-            if missing:
-                results.append(CheckResult(f"unique:{label}", False, f"no column {missing}"))
-            else:
-                n = found[("unique", label)]
-                results.append(CheckResult(f"unique:{label}", n == 0, f"{n} duplicate rows"))
-        if validation.schema_ is not None:
-            results += schema_checks(
-                {k: spark_type_name(v) for k, v in cols.items()}, validation.schema_
-            )
-        return results
 
     def release(self, frame: DuckFrame) -> None:
         if frame.table and self._con is not None:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
-
-
-def schema_checks(
-    actual: dict[str, str], expected: dict[str, str] | list[str]
-) -> list[CheckResult]:
-    """Compare a frame's columns (Spark type names) with `validation.schema`."""
-    out = []
-    wanted = expected if isinstance(expected, dict) else {c: None for c in expected}
-    for col, typ in wanted.items():
-        if col not in actual:
-            out.append(CheckResult(f"schema:{col}", False, "column missing"))
-        elif typ is not None and normalize_spark_type(typ) != normalize_spark_type(actual[col]):
-            out.append(CheckResult(f"schema:{col}", False, f"type {actual[col]}, expected {typ}"))
-        else:
-            out.append(CheckResult(f"schema:{col}", True, actual[col]))
-    return out
 
 
 def _nullable_dtype(arrow_type: Any) -> Any:

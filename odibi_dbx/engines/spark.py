@@ -28,6 +28,7 @@ from odibi_dbx.engines.base import (
     WriteResult,
     WriteSpec,
 )
+from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
 log = logging.getLogger("odibi_dbx.engine.spark")
@@ -281,40 +282,25 @@ class SparkEngine(Engine):
         and later nodes do not compute it again."""
         from pyspark.sql import functions as F
 
-        from odibi_dbx.engines.pandas import schema_checks
-
         if not frame.cached:
             self._persist(frame)
         df = frame.df
         types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+        nulls = [c for c in validation.no_nulls if c in types]
+        key = unique_key(validation, types)
         aggs = [F.count(F.lit(1)).alias("rows")]
-        for i, col in enumerate(validation.no_nulls):
-            if col in types:
-                aggs.append(F.sum(F.col(f"`{col}`").isNull().cast("long")).alias(f"n{i}"))
-        key = [c for c in validation.unique if c in types]
-        unique_ok = bool(key) and len(key) == len(validation.unique)
-        if unique_ok:
+        aggs += [
+            F.sum(F.col(f"`{c}`").isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(nulls)
+        ]
+        if key:
             aggs.append(F.count_distinct(F.struct(*[F.col(f"`{c}`") for c in key])).alias("d"))
         got = df.agg(*aggs).first().asDict()
         rows = int(got["rows"])
         frame.rows = rows
-        results: list[CheckResult] = []
-        if validation.not_empty:
-            results.append(CheckResult("not_empty", rows > 0, f"{rows} rows"))
-        for i, col in enumerate(validation.no_nulls):
-            if col not in types:
-                results.append(CheckResult(f"no_nulls:{col}", False, f"no column '{col}'"))
-            else:
-                n = int(got[f"n{i}"] or 0)
-                results.append(CheckResult(f"no_nulls:{col}", n == 0, f"{n} null values"))
-        if validation.unique:
-            label = ",".join(validation.unique)
-            missing = [c for c in validation.unique if c not in types]
-            if missing:
-                results.append(CheckResult(f"unique:{label}", False, f"no column {missing}"))
-            else:
-                n = rows - int(got["d"])
-                results.append(CheckResult(f"unique:{label}", n == 0, f"{n} duplicate rows"))
-        if validation.schema_ is not None:
-            results += schema_checks(types, validation.schema_)
-        return results
+        return check_results(
+            validation,
+            types,
+            rows,
+            {c: int(got[f"n{i}"] or 0) for i, c in enumerate(nulls)},
+            rows - int(got["d"]) if key else None,
+        )
