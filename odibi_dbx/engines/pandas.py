@@ -7,6 +7,7 @@ row counts known when created), so SQL steps never round-trip through pandas.
 from __future__ import annotations
 
 import itertools
+import os
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -59,6 +60,8 @@ class PandasEngine(Engine):
         self._ids = itertools.count(1)
         self._local = threading.local()
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._folders: set[str] = set()  # the only folders DuckDB may touch once sealed
+        self._sealed = False
 
     # -- validation time --
     @classmethod
@@ -85,6 +88,11 @@ class PandasEngine(Engine):
         if self._threads:
             con.execute(f"SET threads = {int(self._threads)}")
         self._con = con
+        self._sealed = False
+        self._folders = {self._tmp.name}
+        for conn in self.connections.values():
+            if getattr(conn, "is_local", False) and getattr(conn, "root", None):
+                self._folders.add(str(conn.root))
 
     def stop(self) -> None:
         if self._con is not None:
@@ -106,12 +114,42 @@ class PandasEngine(Engine):
             self._local.cur, self._local.owner = cur, self._con
         return cur
 
+    def allow_folder(self, path: str) -> None:
+        """Let DuckDB read/write under `path` (the engine's own I/O); refused once sealed."""
+        folder = os.path.realpath(path)
+        if self._sealed and not any(_under(folder, f) for f in self._folders):
+            raise PermissionError(
+                f"{path} is outside the folders this run's connections cover "
+                f"({', '.join(sorted(self._folders))}): the Pandas engine turns file access off "
+                "once SQL steps run; give the file a connection in the project"
+            )
+        self._folders.add(folder)
+
+    def _seal(self) -> None:
+        """Turn DuckDB's external access off (one-way) before user SQL runs.
+
+        Only the run's own folders stay reachable (connection roots, files read so far, the
+        temp folder), so the engine's reads and writes keep working while user SQL cannot reach
+        any other file, extension or database (COPY/ATTACH/INSTALL fail too).
+        """
+        if self._sealed:
+            return
+        if self._con is None:
+            self.start()
+        folders = ", ".join(_lit(f.rstrip("/") + "/") for f in sorted(self._folders))
+        self._con.execute(f"SET allowed_directories = [{folders}]")
+        self._con.execute("SET enable_external_access = false")
+        self._sealed = True
+
     def _new_name(self, prefix: str) -> str:
         return q(f"{prefix}_{next(self._ids)}")
 
     # -- I/O --
     def _read(self, spec: ReadSpec) -> DuckFrame:
         name = self._new_name("read")
+        if spec.connection.is_local and spec.format != "delta":  # delta-rs reads Delta
+            uri = spec.connection.uri(spec.path or "")
+            self.allow_folder(uri if os.path.isdir(uri) else os.path.dirname(uri) or ".")
         if spec.format == "delta":  # a one-shot Arrow stream: copy it in once
             rows = pandas_io.read_delta_into(self, spec, name)
             return self._tz_aware(DuckFrame(name, rows=rows, table=True))
@@ -119,6 +157,8 @@ class PandasEngine(Engine):
         return self._tz_aware(DuckFrame(name, temp=[("view", name)]))
 
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
+        if spec.connection.is_local and spec.format != "delta":
+            self.allow_folder(os.path.dirname(spec.connection.uri(spec.path or "")) or ".")
         return pandas_io.write(self, frame, spec)
 
     def _columns(self, frame: DuckFrame) -> dict[str, str]:
@@ -150,6 +190,7 @@ class PandasEngine(Engine):
             schema={k.lower(): self._columns(v) for k, v in views.items()},
         )
         name = self._new_name("step")
+        self._seal()
         self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not v.table for t in v.temp]
         return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated
@@ -238,6 +279,14 @@ class PandasEngine(Engine):
     def release(self, frame: DuckFrame) -> None:
         if frame.table and self._con is not None:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _nullable_dtype(arrow_type: Any) -> Any:

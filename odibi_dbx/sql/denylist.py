@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.sandbox import sandbox_problems
 from odibi_dbx.sql.types import FLOATING, INTEGRAL, STRINGS, annotate, type_of
 
 T = exp.DataType.Type
@@ -116,7 +117,7 @@ def portability_problems(
     if schema:
         tree = tree.copy()
         annotate(tree, schema)
-    found: list[NotPortableError] = []
+    found: list[NotPortableError] = sandbox_problems(tree)
     for node in tree.walk():
         for check in _CHECKS:
             p = check(node)

@@ -1,0 +1,77 @@
+"""A SQL step reads only tables by name: no table functions, no file paths, no file functions.
+
+DuckDB reads files from table functions (`read_csv('/etc/passwd')`, `read_text`, `glob`) and
+from quoted paths in FROM (`FROM '/data/x.parquet'`); Spark reads `csv.\\`/path\\``. None of
+these may reach a step: sources are the nodes and declared tables it may see. The Pandas
+engine also turns DuckDB's external access off while user SQL runs (engines/pandas.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from odibi_dbx.sql.errors import NotPortableError
+
+# Spark's `format.\`path\`` data sources
+_FILE_SOURCES = {"csv", "json", "parquet", "orc", "avro", "text", "binaryfile", "delta", "xml"}
+_PATH_LIKE = re.compile(
+    r"[/\\:*?]|\.(csv|tsv|txt|json|jsonl|ndjson|parquet|orc|avro|db|duckdb|gz|zst)$", re.I
+)
+# generators Spark allows in FROM; translated by the rules (or refused there)
+_GENERATORS = (exp.Explode, exp.Posexplode, exp.Inline, exp.Unnest)
+# DuckDB scalar functions that touch files, settings or the catalog outside the step's sources
+_SYSTEM_FUNCTIONS = re.compile(
+    r"^(read_\w+|glob|getenv|current_setting|duckdb_\w+|pragma_\w+|parquet_\w+|sniff_csv|"
+    r"query|query_table|iceberg_\w+|delta_scan|sqlite_\w+|postgres_\w+|mysql_\w+|which_secret|"
+    r"load_\w+|install_\w+|enable_\w+|disable_\w+|checkpoint|force_checkpoint|attach|detach)$",
+    re.I,
+)
+ADVICE = (
+    "a SQL step reads only the nodes it depends on and the tables its pipeline declares: add "
+    "the file as a read node (read: connection/path/format) and select from that node by name."
+)
+
+
+def sandbox_problems(tree: exp.Expression) -> list[NotPortableError]:
+    """Every table function, file path or file-reading function the query uses."""
+    found = []
+    for node in tree.walk():
+        what = _offending(node)
+        if what:
+            msg = f"Not allowed in a SQL step: {what}."
+            found.append(NotPortableError("file access", msg, ADVICE))
+    return found
+
+
+def _offending(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Table):
+        this = node.this
+        if isinstance(this, exp.Identifier):
+            db = node.args.get("db")
+            if db is not None and db.name.lower() in _FILE_SOURCES:
+                return f"a file read in FROM ({node.sql('databricks')})"
+            if _PATH_LIKE.search(this.name) or isinstance(this, exp.Literal):
+                return f"a file path in FROM ({node.sql('databricks')})"
+            return None
+        if this is None or isinstance(this, _GENERATORS):
+            return None
+        return f"the table function {_name(this)}() in FROM"
+    if isinstance(node.parent, exp.Table):
+        return None  # reported as the table function above
+    if isinstance(node, (exp.ReadCSV, exp.ReadParquet)):
+        return f"the file function {_name(node)}()"
+    if isinstance(node, exp.Anonymous) and _SYSTEM_FUNCTIONS.match(node.name):
+        return f"the function {node.name}()"
+    if isinstance(node, (exp.Copy, exp.Attach, exp.Detach, exp.Pragma, exp.Command, exp.Set)):
+        return f"a {node.key.upper()} statement"
+    return None
+
+
+def _name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return node.name
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return node.key
