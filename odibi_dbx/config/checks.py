@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from odibi_dbx.config.models import is_env_reference
+from odibi_dbx.config.models import env_default, is_env_reference
 from odibi_dbx.config.source import Source
 from odibi_dbx.errors import Problem, did_you_mean
 from odibi_dbx.transforms import Functions
@@ -67,18 +67,25 @@ def _secret_literals(src: Source) -> list[Problem]:
     raw = src.raw if isinstance(src.raw, dict) else {}
     conns = raw.get("connections")
     for name, conn in (conns or {}).items() if isinstance(conns, dict) else []:
-        if (
-            isinstance(conn, dict)
-            and "account_key" in conn
-            and not is_env_reference(conn["account_key"])
-        ):
-            out.append(
-                src.problem(
-                    ("connections", name, "account_key"),
-                    "a literal account key in YAML is not allowed (config files get committed)",
-                    "write account_key: ${ENV_VAR} or use auth_mode: key_vault",
-                )
+        if not isinstance(conn, dict) or "account_key" not in conn:
+            continue
+        value = conn["account_key"]
+        if not is_env_reference(value):
+            message = "a literal account key in YAML is not allowed (config files get committed)"
+        elif env_default(value):
+            message = (
+                "the default in ${VAR:-...} of account_key is a literal key "
+                "(config files get committed)"
             )
+        else:
+            continue
+        out.append(
+            src.problem(
+                ("connections", name, "account_key"),
+                message,
+                "write account_key: ${ENV_VAR} (no default) or use auth_mode: key_vault",
+            )
+        )
     return out
 
 
@@ -152,6 +159,7 @@ def _pipeline(
                 )
             )
             continue
+        out += _reserved_name(src, path + ("name",), name)
         d = node.get("depends_on") or []
         deps[name] = [x for x in d if isinstance(x, str)] if isinstance(d, list) else []
         where[name] = path
@@ -183,6 +191,20 @@ def _pipeline(
                 src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions
             )
     return out
+
+
+def _reserved_name(src: Source, path: tuple, name: str) -> list[Problem]:
+    from odibi_dbx.sql.keywords import is_reserved
+
+    if not is_reserved(name):
+        return []
+    return [
+        src.problem(
+            path,
+            f"node name '{name}' is a reserved SQL keyword",
+            f"node names become SQL view names; rename it, e.g. '{name.lower()}_data'",
+        )
+    ]
 
 
 def _node(

@@ -41,11 +41,12 @@ def load_project(
     file = Path(path).expanduser().resolve()
     shown = _shown(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except FileNotFoundError:
         raise ConfigError([Problem(f"project file not found: {file}")]) from None
     except OSError as exc:
         raise ConfigError([Problem(f"cannot read project file {file}: {exc}")]) from None
+    text = _decode(data, shown)
     src = load_yaml(text, shown)
     if src.problems and src.data is None:
         raise ConfigError(src.problems, shown)
@@ -89,6 +90,27 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             seen.add(key)
             out.append(p)
     return out
+
+
+def _decode(data: bytes, shown: str) -> str:
+    """The file as UTF-8 text; other bytes are a problem at their line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            [
+                Problem(
+                    f"byte 0x{data[exc.start]:02x} at column {col} is not UTF-8",
+                    shown,
+                    line,
+                    hint="save the file as UTF-8 (editors: 'Save with encoding'; "
+                    "iconv -f latin1 -t utf-8 in.yaml > out.yaml)",
+                )
+            ],
+            shown,
+        ) from None
 
 
 def _shown(file: Path) -> str:

@@ -289,3 +289,9 @@ class ProjectConfig(Model):
 def is_env_reference(raw: Any) -> bool:
     """True when a raw YAML value is exactly one ${VAR} reference (how secrets must be given)."""
     return isinstance(raw, str) and bool(_ENV_REF.match(raw.strip()))
+
+
+def env_default(raw: str) -> str:
+    """The default of a `${VAR:-default}` reference ('' when it has none)."""
+    m = _ENV_REF.match(raw.strip())
+    return (m.group(1) or "")[2:] if m else ""

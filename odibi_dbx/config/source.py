@@ -30,6 +30,7 @@ class Source:
     lines: dict[Path_, int] = field(default_factory=dict)
     raw: Any = None  # the data before ${VAR} substitution (to tell references from literals)
     problems: list[Problem] = field(default_factory=list)
+    plain: set[Path_] = field(default_factory=set)  # unquoted scalars holding ${VAR}: retyped
 
     def line(self, path: Path_) -> int | None:
         """Line of the key path, or of its nearest ancestor that has one."""
@@ -44,56 +45,139 @@ class Source:
         return Problem(message, self.file, self.line(path), format_path(path, self.data), hint)
 
 
+MAX_DEPTH = 64  # nesting deeper than this is no project file (and would exhaust the stack)
+_SYNTAX_HINT = (
+    "check the indentation and quoting on this line and the one before; quote values that "
+    "contain ': ', ' #', or start with {, [, *, &, !, %, @ or `"
+)
+
+
 def load_yaml(text: str, file: str) -> Source:
     """Parse YAML text; a syntax error becomes one Problem with its line."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        msg = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
-        ctx = getattr(exc, "context", None)
-        if ctx:
-            msg += f" ({ctx})"
-        hint = None
-        lines = text.splitlines()
-        if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
-            hint = 'inside {...} quote values that use ${VAR}, e.g. base_path: "${VAR}"'
-        return Source(
-            file, None, problems=[Problem(msg, file, mark.line + 1 if mark else None, hint=hint)]
-        )
+        return Source(file, None, problems=[_syntax_problem(exc, text, file)])
+    except RecursionError:
+        return Source(file, None, problems=[_too_deep(text, file)])
     src = Source(file, None)
     if node is None:
         src.problems.append(Problem("the file is empty", file, 1))
         return src
-    src.data = _build(node, (), src)
+    try:
+        src.data = _Builder(src).build(node, ())
+    except _TooBig as exc:
+        src.data = None
+        src.problems.append(exc.problem)
+        return src
     src.raw = src.data
     return src
 
 
-def _build(node: yaml.Node, path: Path_, src: Source) -> Any:
-    src.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        loader = yaml.SafeLoader("")
-        loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            if key in out:
-                src.problems.append(
-                    Problem(
-                        f"duplicate key '{key}'",
-                        src.file,
-                        key_node.start_mark.line + 1,
-                        format_path(path + (key,), None),
-                        "a key may appear once per mapping; the later one would win silently",
-                    )
+def _syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    msg = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+    ctx = getattr(exc, "context", None)
+    if ctx:
+        msg += f" ({ctx})"
+    hint = _SYNTAX_HINT
+    lines = text.splitlines()
+    if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
+        hint = 'inside {...} quote values that use ${VAR}, e.g. base_path: "${VAR}"'
+    return Problem(msg, file, mark.line + 1 if mark else None, hint=hint)
+
+
+def _too_deep(text: str, file: str) -> Problem:
+    """Where the nesting first passes MAX_DEPTH (parser events are produced without recursion)."""
+    depth, line = 0, None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    break
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return _depth_problem(file, line)
+
+
+def _depth_problem(file: str, line: int | None) -> Problem:
+    return Problem(
+        f"the YAML nests deeper than {MAX_DEPTH} levels",
+        file,
+        line,
+        hint="a project file is a few levels deep; look for runaway [ or { brackets here",
+    )
+
+
+class _TooBig(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+class _Builder:
+    """Plain data from the composed YAML graph, recording lines. Aliases are expanded on every
+    use, so their total expansion is bounded: a few aliases nesting each other (an "alias
+    bomb") would otherwise build billions of values."""
+
+    SLACK = 10_000  # expanded values allowed beyond twice the document's own
+
+    def __init__(self, src: Source):
+        self.src = src
+        self.loader = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.visits = 0
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        src = self.src
+        self.visits += 1
+        self.seen.add(id(node))
+        if self.visits > 2 * len(self.seen) + self.SLACK:
+            raise _TooBig(
+                Problem(
+                    "YAML aliases (*name) expand to far more data than the file holds",
+                    src.file,
+                    node.start_mark.line + 1,
+                    hint="an alias that refers to other aliases multiplies its size; "
+                    "write the values out or use fewer levels of aliases",
                 )
-            src.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, path + (key,), src)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, path + (i,), src) for i, v in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)
+            )
+        if len(path) > MAX_DEPTH:
+            raise _TooBig(_depth_problem(src.file, node.start_mark.line + 1))
+        src.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node)
+                if key in out:
+                    src.problems.append(
+                        Problem(
+                            f"duplicate key '{key}'",
+                            src.file,
+                            key_node.start_mark.line + 1,
+                            format_path(path + (key,), None),
+                            "a key may appear once per mapping; the later one would win silently",
+                        )
+                    )
+                src.lines[path + (key,)] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, path + (i,)) for i, v in enumerate(node.value)]
+        if node.style is None and "${" in node.value:
+            src.plain.add(path)
+        return self.loader.construct_object(node)
+
+
+def yaml_typed(text: str) -> Any:
+    """`text` typed as YAML types an unquoted scalar (0.2 -> float, true -> bool, x -> str)."""
+    loader = yaml.SafeLoader("")
+    tag = loader.resolve(yaml.ScalarNode, text, (True, False))
+    return loader.construct_object(yaml.ScalarNode(tag, text))
 
 
 def substitute_env(src: Source, env: Mapping[str, str] | None = None) -> None:
@@ -122,7 +206,8 @@ def substitute_env(src: Source, env: Mapping[str, str] | None = None) -> None:
                 )
                 return m.group(0)
 
-            return _VAR.sub(one, value)
+            out = _VAR.sub(one, value)
+            return yaml_typed(out) if path in src.plain and out != value else out
         return value
 
     src.raw = src.data

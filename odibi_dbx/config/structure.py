@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -84,7 +85,16 @@ def _problem(src: Source, err: dict, path: tuple) -> Problem:
     elif kind.endswith(("_type", "_parsing")) and not _sensitive(path):
         shown = repr(err.get("input"))
         msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    if hint is None and _not_finite(err.get("input")):
+        hint = (
+            "YAML reads .inf / .nan as infinity / not-a-number; give a finite number, "
+            "or quote the value ('.nan') if you meant text"
+        )
     return Problem(msg, src.file, src.line(path), _fmt(src, path), hint)
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def _sensitive(path: tuple) -> bool:
