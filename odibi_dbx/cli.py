@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from odibi_dbx.errors import ConfigError, OdibiError
+from odibi_dbx.errors import ConfigError, OdibiError, did_you_mean
 from odibi_dbx.redact import redact
 
 
@@ -49,11 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes")
 
-    s = sub.add_parser("story", help="list stories or show one")
-    s.add_argument("action", choices=["list", "show"])
+    s = sub.add_parser("story", help="list stories, show one, or diff two runs")
+    s.add_argument("action", choices=["list", "show", "diff"])
     common(s)
-    s.add_argument("run_id", nargs="?", default="latest", help="run id (default: latest)")
-    s.add_argument("--json", action="store_true", help="print the story JSON")
+    s.add_argument(
+        "run_ids",
+        nargs="*",
+        metavar="RUN_ID",
+        help="show: a run id (default: latest); diff: RUN_A RUN_B (default: the last two runs)",
+    )
+    s.add_argument("--json", action="store_true", help="print JSON")
 
     from odibi_dbx.setup.cli import add_setup_parser
 
@@ -183,9 +188,12 @@ def _story(project, args: argparse.Namespace) -> int:
                 f"{s['success']}/{s['nodes']} ok  {', '.join(doc['pipelines'])}"
             )
         return 0
-    run_id = runs[-1] if args.run_id == "latest" and runs else args.run_id
+    if args.action == "diff":
+        return _story_diff(store, runs, args)
+    wanted = args.run_ids[0] if args.run_ids else "latest"
+    run_id = runs[-1] if wanted == "latest" and runs else wanted
     if run_id == "latest" or run_id not in runs:
-        raise OdibiError(f"no story '{args.run_id}' under {store.root}")
+        raise OdibiError(f"no story '{wanted}' under {store.root}")
     doc = store.read(run_id)
     if args.json:
         print(json.dumps(doc, indent=2))
@@ -201,4 +209,25 @@ def _story(project, args: argparse.Namespace) -> int:
             f"{n['seconds']:.3f}s{extra}"
         )
     print(f"html: {store.html_path(run_id)}")
+    return 0
+
+
+def _story_diff(store, runs: list[str], args: argparse.Namespace) -> int:
+    import json
+
+    from odibi_dbx.story.diff import diff_runs, diff_text
+
+    ids = args.run_ids or runs[-2:]
+    if len(ids) != 2:
+        raise OdibiError(
+            f"story diff needs two runs (RUN_A RUN_B); {len(runs)} stories under {store.root}"
+        )
+    for r in ids:
+        if r not in runs:
+            raise OdibiError(
+                f"no story '{r}' under {store.root} ({did_you_mean(r, runs) or 'see: story list'})"
+            )
+    a, b = store.read(ids[0]), store.read(ids[1])
+    rows = diff_runs(a, b)
+    print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else diff_text(a, b, rows))
     return 0

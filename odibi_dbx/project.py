@@ -22,7 +22,7 @@ from odibi_dbx.errors import OdibiError, RunFailed, did_you_mean
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.pipeline.logs import LoggingListener, configure_logging
 from odibi_dbx.pipeline.runner import Runner
-from odibi_dbx.story import StoryListener, StoryStore
+from odibi_dbx.story import StoryListener, StoryStore, history
 
 
 class Project:
@@ -114,8 +114,11 @@ class Project:
             for frame in self._runner.outputs.values():  # outputs of the previous run
                 engine.release(frame)
         all_listeners: list[RunListener] = []
+        store, baseline = self.story_store(), {}
+        if self.config.story.auto_generate or self._gates():
+            baseline = history.baselines(store)  # what vs_previous compares with
         if self.config.story.auto_generate:
-            all_listeners.append(StoryListener(self.story_store()))
+            all_listeners.append(StoryListener(store, baseline, self.config.story.keep_last))
         all_listeners.append(LoggingListener(self.config.logging))
         all_listeners += list(listeners)
         self._runner = Runner(
@@ -125,12 +128,20 @@ class Project:
             all_listeners,
             keep_outputs=self.keep_outputs,
             runtime=runtime.run_context(),
+            baseline=baseline,
         )
         result = self._runner.run(pipelines, nodes, run_id=run_id)
         self.last_result = result
         if raise_on_failure and not result.ok:
             raise RunFailed(result)
         return result
+
+    def _gates(self) -> bool:
+        return any(
+            n.validation is not None and n.validation.vs_previous is not None
+            for p in self.config.pipelines
+            for n in p.nodes
+        )
 
     def run_pipeline(self, name: str, **kwargs: Any) -> RunResult:
         return self.run([name], **kwargs)
@@ -181,6 +192,37 @@ class Project:
         from odibi_dbx.story import render_html
 
         return display_html(render_html(self.story(run_id)))
+
+    def story_diff(self, run_a: str | None = None, run_b: str | None = None) -> Any:
+        """What changed between two runs (default: the last two), one row per changed node,
+        as a pandas DataFrame (the rows `odibi-dbx story diff --json` prints)."""
+        import pandas as pd
+
+        from odibi_dbx.story.diff import diff_runs
+
+        store = self.story_store()
+        runs = store.runs()
+        ids = [run_a, run_b] if run_a and run_b else runs[-2:]
+        if len(ids) != 2 or any(r not in runs for r in ids):
+            raise OdibiError(
+                f"story_diff needs two stored runs; have {len(runs)} under {store.root}"
+            )
+        rows = diff_runs(store.read(ids[0]), store.read(ids[1]))
+        flat = [
+            {
+                "node": r["node"],
+                "status": f"{r['status']['before']} → {r['status']['after']}",
+                "rows_out_before": r["rows_out"]["before"],
+                "rows_out_after": r["rows_out"]["after"],
+                "rows_out_change": r["rows_out"]["change"],
+                "seconds_before": r["seconds"]["before"],
+                "seconds_after": r["seconds"]["after"],
+                "schema": r["schema"],
+                "profile": r["profile"] or r["note"],
+            }
+            for r in rows
+        ]
+        return pd.DataFrame(flat, columns=list(flat[0]) if flat else ["node"])
 
     def __repr__(self) -> str:
         return (

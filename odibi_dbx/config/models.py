@@ -84,6 +84,8 @@ class StoryConfig(Model):
     path: str = "stories/"
     max_sample_rows: int = Field(10, ge=0, le=100)
     auto_generate: bool = True
+    profile_columns: int = Field(50, ge=0, le=1000)  # columns profiled (nulls, min, max) per node
+    keep_last: int = Field(100, ge=1)  # stories kept; older ones are removed after a run
 
 
 class RetryConfig(Model):
@@ -222,12 +224,21 @@ class TransformConfig(Model):
         return [_coerce_sql(s) for s in v] if isinstance(v, list) else v
 
 
+class VsPreviousConfig(Model):
+    """Gates against the node's last successful run (rows out, null fractions, schema)."""
+
+    max_row_drop: float | None = Field(None, ge=0, le=1)  # fraction of the previous rows out
+    max_null_increase: float | None = Field(None, ge=0, le=1)  # rise of a column's null fraction
+    schema_: Literal["stable"] | None = Field(None, alias="schema")  # same column names and types
+
+
 class ValidationConfig(Model):
     not_empty: bool = False
     no_nulls: list[str] = Field(default_factory=list)
     unique: list[str] = Field(default_factory=list)
     # column -> Spark type name (e.g. bigint, string, decimal(10,2)); or a list of required columns
     schema_: dict[str, str] | list[str] | None = Field(None, alias="schema")
+    vs_previous: VsPreviousConfig | None = None
 
 
 class NodeConfig(Model):

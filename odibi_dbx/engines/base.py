@@ -64,6 +64,7 @@ class Summary:
     rows: int | None
     columns: list[tuple[str, str]]  # (name, Spark type name)
     sample: list[dict[str, Any]]
+    profile: dict[str, dict[str, Any]] | None = None  # column -> nulls, null_fraction, min, max
 
 
 @dataclass
@@ -162,7 +163,13 @@ class Engine(ABC):
         """Make the node's output reusable by `consumers` later steps without recomputing it."""
 
     @abstractmethod
-    def summarize(self, frame: Any, sample_rows: int) -> Summary: ...
+    def summarize(self, frame: Any, sample_rows: int, profile_columns: int = 0) -> Summary:
+        """Rows, schema, sample and the profile of the first `profile_columns` columns, from
+        passes the node makes anyway (None where the engine only learns them at the write)."""
+
+    def failing_rows(self, frame: Any, validation: ValidationConfig, limit: int) -> list[dict]:
+        """Up to `limit` rows that break `no_nulls` or `unique` (asked only when a check failed)."""
+        return []
 
     @abstractmethod
     def check(self, frame: Any, validation: ValidationConfig) -> list[CheckResult]: ...

@@ -27,6 +27,7 @@ from odibi_dbx.engines.base import (
     WriteSpec,
 )
 from odibi_dbx.engines.checks import check_results, unique_key
+from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 
 UNKNOWN_TYPE = "unknown operand type"  # NotPortableError.construct for type-dependent SQL
@@ -244,19 +245,38 @@ class PandasEngine(Engine):
             else:
                 self.con.unregister(name.strip('"'))
 
-    def summarize(self, frame: DuckFrame, sample_rows: int) -> Summary:
+    def summarize(self, frame: DuckFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
         con = self.con
-        cols = [
-            (c[0], spark_type_name(c[1])) for c in con.execute(f"DESCRIBE {frame.name}").fetchall()
-        ]
-        sample: list[dict[str, Any]] = []
-        if sample_rows > 0:
-            rel = con.sql(f"SELECT * FROM {frame.name} LIMIT {int(sample_rows)}")
-            names = rel.columns
-            sample = [
-                dict(zip(names, row, strict=True)) for row in rel.fetchall()
-            ]  # no pyarrow import
-        return Summary(rows=frame.rows, columns=cols, sample=sample)
+        cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
+        profile = None
+        plan = profiled(cols, profile_columns)
+        if plan:  # the profile and the row count: one aggregate query over the node's output
+            exprs = ["count(*)"]
+            for c, ordered in plan:
+                exprs += [f"count({q(c)})"] + ([f"min({q(c)})", f"max({q(c)})"] if ordered else [])
+            values = con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchall()[0]
+            frame.rows = int(values[0])
+            profile = profile_from(frame.rows, plan, values[1:])
+        return Summary(frame.rows, cols, self._head(frame.name, sample_rows), profile)
+
+    def _head(self, relation: str, limit: int) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        cur = self.con.execute(f"SELECT * FROM {relation} LIMIT {int(limit)}")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]  # no pyarrow import
+
+    def failing_rows(self, frame: DuckFrame, validation: Any, limit: int) -> list[dict[str, Any]]:
+        cols = self._columns(frame)
+        where = [f"{q(c)} IS NULL" for c in validation.no_nulls if c in cols]
+        key = unique_key(validation, cols)
+        if key:
+            part = ", ".join(q(c) for c in key)
+            where.append(f"count(*) OVER (PARTITION BY {part}) > 1")
+        if not where:
+            return []
+        query = f"SELECT * FROM {frame.name} QUALIFY {' OR '.join(where)}"
+        return self._head(f"({query})", limit)
 
     def check(self, frame: DuckFrame, validation: Any) -> list[CheckResult]:
         """Every check in one aggregate query over the node's output."""

@@ -29,6 +29,7 @@ from odibi_dbx.engines.base import (
     WriteSpec,
 )
 from odibi_dbx.engines.checks import check_results, unique_key
+from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
 log = logging.getLogger("odibi_dbx.engine.spark")
@@ -43,6 +44,8 @@ class SparkFrame:
     rows: int | None = None  # known once written (observed) or validated
     sample: list[dict[str, Any]] = field(default_factory=list)
     sample_rows: int = 10
+    profile_columns: int = 0
+    profile: dict[str, dict[str, Any]] | None = None
     consumers: int = 0
     cached: bool = False
     # lazy frames run their upstream plans when written: a cached upstream stays cached until
@@ -138,14 +141,15 @@ class SparkEngine(Engine):
             self._persist(frame)  # later nodes read it too: the write fills the cache
         return spark_io.write(self, frame, spec)
 
-    def observed(self, df: Any) -> tuple[Any, Any]:
-        """`df` with a row count and a sample collected by whatever job runs it, and a
-        function that stores both on a frame (call it after that job succeeded)."""
+    def observed(self, df: Any, profile_columns: int = 0) -> tuple[Any, Any]:
+        """`df` with a row count, column profiles and a sample collected by whatever job runs
+        it, and a function that stores them on a frame (call it after that job succeeded)."""
         from pyspark.sql import Observation
         from pyspark.sql import functions as F
 
         obs = Observation(f"odibi_{next(self._ids)}")
-        metrics = [F.count(F.lit(1)).alias("rows")]
+        plan = profiled(_columns(df), profile_columns)
+        metrics = [F.count(F.lit(1)).alias("rows"), *_profile_aggs(plan)]
         n = 100  # at most 100 sample rows per partition; the story keeps max_sample_rows
         try:
             cols = [F.col(f"`{c.replace('`', '``')}`") for c in df.columns]
@@ -168,6 +172,8 @@ class SparkEngine(Engine):
                 time.sleep(0.01)
             got = obs.get
             frame.rows = int(got["rows"]) if got.get("rows") is not None else None
+            if plan and frame.rows is not None:
+                frame.profile = profile_from(frame.rows, plan, [got[f"p{i}"] for i in _slots(plan)])
             if got.get("sample"):
                 frame.sample = json.loads(got["sample"])[: frame.sample_rows]
             return frame.rows
@@ -271,11 +277,34 @@ class SparkEngine(Engine):
             frame.cached = False
             self._cached.pop(id(frame), None)
 
-    def summarize(self, frame: SparkFrame, sample_rows: int) -> Summary:
-        """No Spark job: the schema is known, rows and sample come with the write."""
-        frame.sample_rows = sample_rows
-        cols = [(f.name, f.dataType.simpleString()) for f in frame.df.schema.fields]
-        return Summary(rows=frame.rows, columns=cols, sample=frame.sample[:sample_rows])
+    def summarize(self, frame: SparkFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
+        """No Spark job: the schema is known; rows, profile and sample come with the write
+        (or with the validation job, when the node has one)."""
+        frame.sample_rows, frame.profile_columns = sample_rows, profile_columns
+        return Summary(frame.rows, _columns(frame.df), frame.sample[:sample_rows], frame.profile)
+
+    def failing_rows(self, frame: SparkFrame, validation: Any, limit: int) -> list[dict[str, Any]]:
+        """One small job, only for a node whose validation failed (nothing is written then)."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        df = frame.df
+        names = set(df.columns)
+        cond = [F.col(_ident(c)).isNull() for c in validation.no_nulls if c in names]
+        key = unique_key(validation, dict.fromkeys(names, ""))
+        if key:
+            w = Window.partitionBy(*[F.col(_ident(c)) for c in key])
+            df = df.withColumn("__odibi_n", F.count(F.lit(1)).over(w))
+            cond.append(F.col("__odibi_n") > 1)
+        if not cond or limit <= 0:
+            return []
+        either = cond[0]
+        for c in cond[1:]:
+            either = either | c
+        rows = df.filter(either).limit(limit).collect()
+        return [
+            {k: v for k, v in r.asDict(recursive=True).items() if k != "__odibi_n"} for r in rows
+        ]
 
     def check(self, frame: SparkFrame, validation: Any) -> list[CheckResult]:
         """One aggregation job for every check; the output is persisted first, so the write
@@ -288,7 +317,8 @@ class SparkEngine(Engine):
         types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
         nulls = [c for c in validation.no_nulls if c in types]
         key = unique_key(validation, types)
-        aggs = [F.count(F.lit(1)).alias("rows")]
+        plan = profiled(_columns(df), frame.profile_columns)
+        aggs = [F.count(F.lit(1)).alias("rows"), *_profile_aggs(plan)]
         aggs += [
             F.sum(F.col(f"`{c}`").isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(nulls)
         ]
@@ -297,6 +327,8 @@ class SparkEngine(Engine):
         got = df.agg(*aggs).first().asDict()
         rows = int(got["rows"])
         frame.rows = rows
+        if plan:  # the profile rides on the validation job
+            frame.profile = profile_from(rows, plan, [got[f"p{i}"] for i in _slots(plan)])
         return check_results(
             validation,
             types,
@@ -304,3 +336,26 @@ class SparkEngine(Engine):
             {c: int(got[f"n{i}"] or 0) for i, c in enumerate(nulls)},
             rows - int(got["d"]) if key else None,
         )
+
+
+def _ident(name: str) -> str:
+    return f"`{name.replace('`', '``')}`"
+
+
+def _columns(df: Any) -> list[tuple[str, str]]:
+    return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
+
+
+def _slots(plan: list[tuple[str, bool]]) -> range:
+    return range(sum(3 if ordered else 1 for _, ordered in plan))
+
+
+def _profile_aggs(plan: list[tuple[str, bool]]) -> list[Any]:
+    """Per profiled column: non-null count, then min and max where they apply (p0, p1, ...)."""
+    from pyspark.sql import functions as F
+
+    out = []
+    for name, ordered in plan:
+        col = F.col(_ident(name))
+        out += [F.count(col)] + ([F.min(col), F.max(col)] if ordered else [])
+    return [agg.alias(f"p{i}") for i, agg in enumerate(out)]

@@ -54,7 +54,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
             df = cast_to_schema(df, schema, spec.target)
             if spec.mode == "merge":
                 return _merge(engine, df, spec)
-    observed, done = engine.observed(df)
+    observed, done = engine.observed(df, frame.profile_columns)
     writer = observed.write.format(spec.format).options(**_write_opts(spec))
     if spec.partition_by:
         writer = writer.partitionBy(*spec.partition_by)

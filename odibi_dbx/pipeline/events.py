@@ -54,6 +54,9 @@ class NodeResult:
     rows_out: int | None = None
     columns: list[tuple[str, str]] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
+    profile: dict[str, dict[str, Any]] | None = None  # column -> nulls, null_fraction, min, max
+    upstream: list[str] = field(default_factory=list)  # "pipeline.node" of the nodes it needs
+    failing_rows: list[dict[str, Any]] = field(default_factory=list)  # when validation failed
     read: dict[str, Any] | None = None
     steps: list[StepRecord] = field(default_factory=list)
     validation: list[CheckResult] = field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets as _random
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from typing import Any
@@ -16,6 +16,7 @@ from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, Sq
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
 from odibi_dbx.errors import NodeError, OdibiError, ValidationFailed, did_you_mean, first_line
+from odibi_dbx.pipeline.baseline import gate_results, node_key
 from odibi_dbx.pipeline.context import Context
 from odibi_dbx.pipeline.events import (
     ErrorInfo,
@@ -30,8 +31,9 @@ from odibi_dbx.retry import call_with_retry
 
 
 def new_run_id() -> str:
+    """Sorts by start time (to the millisecond: stories and diffs rely on the order)."""
     now = datetime.now(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + _random.token_hex(3)
+    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z-" + _random.token_hex(3)
 
 
 class Runner:
@@ -44,6 +46,7 @@ class Runner:
         *,
         keep_outputs: bool = False,
         runtime: dict[str, Any] | None = None,
+        baseline: Mapping[str, dict[str, Any]] | None = None,
     ):
         self.project = project
         self.config = project.config
@@ -52,6 +55,7 @@ class Runner:
         self.listeners = list(listeners)
         self.keep_outputs = keep_outputs  # notebooks keep every node's output for inspection
         self.runtime = runtime or {}
+        self.baseline = baseline or {}  # "pipeline.node" -> the node in its last successful run
         self.outputs: dict[tuple[str, str], Any] = {}
 
     # -- events --
@@ -126,7 +130,12 @@ class Runner:
         deps = {n.name: [d for d in n.depends_on if d in by_name] for n in nodes}
         uses = {n.name: _uses(n, deps) for n in nodes}
         remaining = {name: sum(name in u for u in uses.values()) for name in by_name}
-        results = {n.name: NodeResult(pipe.pipeline, n.name) for n in nodes}
+        results = {
+            n.name: NodeResult(
+                pipe.pipeline, n.name, upstream=[node_key(pipe.pipeline, d) for d in n.depends_on]
+            )
+            for n in nodes
+        }
         frames: dict[str, Any] = {}
         refs: dict[int, int] = {}  # id(frame) -> uses still to come (write-only nodes share)
         self._emit("pipeline_started", info, pipe.pipeline, list(by_name))
@@ -303,19 +312,16 @@ class Runner:
         frame = eng.finish(
             frame, key=f"{pipe.pipeline}.{node.name}", consumers=consumers, cache=node.cache
         )
+        story = self.config.story
+        summary = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
         if node.validation:
             res.validation = eng.check(frame, node.validation)
-            failed = [c for c in res.validation if not c.passed]
-            if failed:
-                raise ValidationFailed(
-                    "validation failed: " + "; ".join(f"{c.check} ({c.detail})" for c in failed),
-                    node=node.name,
-                    stage="validation",
-                    detail="nothing was written" if node.write else None,
-                    hint="fix the data or the upstream logic; the story shows a sample",
-                )
-        summary = eng.summarize(frame, self.config.story.max_sample_rows)
+            if summary.rows is None:  # engines that count with the validation job (Spark)
+                summary = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
         res.columns, res.sample, res.rows_out = summary.columns, summary.sample, summary.rows
+        res.profile = summary.profile
+        if node.validation:
+            self._validate(node, frame, res)
         if node.write:
             w = node.write
             wspec = WriteSpec(
@@ -342,12 +348,39 @@ class Runner:
                 **out.metrics,
             }
             if res.rows_out is None:  # engines that count with the write's own job (Spark)
-                late = eng.summarize(frame, self.config.story.max_sample_rows)
+                late = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
                 res.rows_out = out.rows if late.rows is None else late.rows
                 res.sample = late.sample or res.sample
+                res.profile = late.profile
         if node.read and not node.transform and res.rows_in is None:
             res.rows_in = res.rows_out
         return frame
+
+    def _validate(self, node: NodeConfig, frame: Any, res: NodeResult) -> None:
+        """Gates against the last successful run, then fail the node (before it writes) when
+        any check failed, keeping a few failing rows for the story."""
+        v = node.validation
+        assert v is not None
+        if v.vs_previous is not None:
+            current = {
+                "rows_out": res.rows_out,
+                "columns": [{"name": c, "type": t} for c, t in res.columns],
+                "profile": res.profile or {},
+            }
+            prev = self.baseline.get(node_key(res.pipeline, res.name))
+            res.validation += gate_results(v.vs_previous, prev, current)
+        failed = [c for c in res.validation if not c.passed]
+        if not failed:
+            return
+        if any(not c.check.startswith("vs_previous") for c in failed):
+            res.failing_rows = self.engine.failing_rows(frame, v, self.config.story.max_sample_rows)
+        raise ValidationFailed(
+            "validation failed: " + "; ".join(f"{c.check} ({c.detail})" for c in failed),
+            node=node.name,
+            stage="validation",
+            detail="nothing was written" if node.write else None,
+            hint="fix the data or the upstream logic; the story shows a sample",
+        )
 
     def _call_function(
         self, node: str, i: int, step: FunctionStep, views: dict[str, Any], current: Any

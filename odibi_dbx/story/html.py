@@ -1,12 +1,17 @@
-"""Render a story document as one self-contained HTML page (inline CSS, no scripts, no fetches)."""
+"""Render a story document as one self-contained HTML page (inline CSS and SVG, no scripts, no
+fetches): overview, graph, timeline, then one section per node built by the NODE_SECTIONS
+functions (add a section by adding a function there)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
-_CSS = """
+from odibi_dbx.pipeline.baseline import has_changes
+
+CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
 header{background:#1d2a3a;color:#fff;padding:18px 28px}
 header h1{margin:0 0 4px;font-size:20px} header .meta{opacity:.85;font-size:13px}
@@ -25,6 +30,10 @@ pre{background:#f4f5f7;padding:8px 10px;border-radius:4px;overflow:auto;font-siz
 .err{border-left:4px solid #c62828;padding:6px 12px;background:#fff5f5;margin:8px 0}
 .hint{color:#555;font-style:italic}
 h3{font-size:14px;margin:12px 0 4px} .muted{color:#666}
+h2{font-size:16px;margin:18px 0 6px}
+.scroll{overflow:auto;background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:6px}
+td.chg,span.chg{background:#fff1dc;font-weight:600} .down{color:#b71c1c} .up{color:#1b5e20}
+table.kv{width:auto} table.kv th{width:auto}
 """
 
 
@@ -40,33 +49,64 @@ def _num(v: Any) -> str:
     return f"{v:,}" if isinstance(v, int) else _e(v)
 
 
-def _badge(status: str) -> str:
+def badge(status: str) -> str:
     return f'<span class="badge {escape(status)}">{escape(status)}</span>'
 
 
-def _node(n: dict[str, Any]) -> str:
-    parts = [
-        f'<details class="node"{" open" if n["status"] == "failed" else ""}>'
-        f"<summary>{_badge(n['status'])} {escape(n['pipeline'])} / {escape(n['name'])}"
-        f' <span class="muted">— {n["seconds"]:.3f}s, rows in {_num(n["rows_in"])}, '
-        f"out {_num(n['rows_out'])}</span></summary>"
-    ]
-    if n.get("skipped_because"):
-        parts.append(f'<p class="muted">skipped: {escape(n["skipped_because"])}</p>')
+def _rows_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    cols = columns or list(dict.fromkeys(k for r in rows for k in r))
+    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows
+    )
+    return f"<div style='overflow:auto'><table><tr>{head}</tr>{body}</table></div>"
+
+
+def _kv(d: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th>{escape(str(k))}</th><td class='num'>{_num(v)}</td></tr>" for k, v in d.items()
+    )
+    return f"<table class='kv'>{rows}</table>"
+
+
+def _delta(c: dict[str, Any] | None, pct: bool = True) -> str:
+    """'1,000 → 800 (-200, -20%)' with the change coloured; '' when nothing to compare."""
+    if not c or c.get("before") is None:
+        return ""
+    if not c["changed"]:
+        return f"<span class='muted'>same as before ({_num(c['before'])})</span>"
+    text = f"{_num(c['before'])} → {_num(c['after'])}"
+    if c.get("change") is not None:
+        sign = "+" if c["change"] > 0 else ""
+        extra = f", {sign}{c['pct']}%" if pct and c.get("pct") is not None else ""
+        cls = "up" if c["change"] > 0 else "down"
+        text += f" <span class='{cls}'>({sign}{_num(c['change'])}{extra})</span>"
+    return f"<span class='chg'>{text}</span>"
+
+
+def _error(n: dict[str, Any]) -> str:
+    out = (
+        f'<p class="muted">skipped: {escape(n["skipped_because"])}</p>'
+        if n.get("skipped_because")
+        else ""
+    )
     err = n.get("error")
-    if err:
-        parts.append(
-            f'<div class="err"><b>{escape(err["stage"])}</b>: {escape(err["message"])}'
-            + (f"<br>{escape(err['detail'])}" if err.get("detail") else "")
-            + (
-                f'<br><span class="hint">hint: {escape(err["hint"])}</span>'
-                if err.get("hint")
-                else ""
-            )
-            + f"<details><summary>traceback</summary><pre>{escape(err['traceback'])}</pre></details></div>"
-        )
-    if n.get("read"):
-        parts.append(f"<h3>Read</h3><pre>{_e(n['read'])}</pre>")
+    if not err:
+        return out
+    return out + (
+        f'<div class="err"><b>{escape(err["stage"])}</b>: {escape(err["message"])}'
+        + (f"<br>{escape(err['detail'])}" if err.get("detail") else "")
+        + (f'<br><span class="hint">hint: {escape(err["hint"])}</span>' if err.get("hint") else "")
+        + f"<details><summary>traceback</summary><pre>{escape(err['traceback'])}</pre></details></div>"
+    )
+
+
+def _read(n: dict[str, Any]) -> str:
+    return f"<h3>Read</h3>{_kv(n['read'])}" if n.get("read") else ""
+
+
+def _steps(n: dict[str, Any]) -> str:
+    parts = []
     for i, s in enumerate(n.get("steps", []), 1):
         if s["kind"] == "sql":
             parts.append(
@@ -84,63 +124,184 @@ def _node(n: dict[str, Any]) -> str:
                 f"<span class='muted'>({s['seconds']:.3f}s)</span></h3>"
                 f"<pre>params: {_e(s.get('params') or {})}</pre>"
             )
-    if n.get("validation"):
-        rows = "".join(
-            f"<tr><td>{escape(c['check'])}</td><td>{_badge('success' if c['passed'] else 'failed')}"
-            f"</td><td>{escape(c['detail'])}</td></tr>"
-            for c in n["validation"]
-        )
-        parts.append(
-            f"<h3>Validation</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}</table>"
-        )
-    if n.get("write"):
-        parts.append(f"<h3>Write</h3><pre>{_e(n['write'])}</pre>")
-    if n.get("columns"):
-        rows = "".join(
-            f"<tr><td>{escape(c['name'])}</td><td>{escape(c['type'])}</td></tr>"
-            for c in n["columns"]
-        )
-        parts.append(f"<h3>Schema</h3><table><tr><th>column</th><th>type</th></tr>{rows}</table>")
-    if n.get("sample"):
-        cols = [c["name"] for c in n.get("columns", [])] or list(n["sample"][0])
-        head = "".join(f"<th>{escape(c)}</th>" for c in cols)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>"
-            for r in n["sample"]
-        )
-        parts.append(
-            f"<h3>Sample ({len(n['sample'])} rows)</h3><div style='overflow:auto'>"
-            f"<table><tr>{head}</tr>{body}</table></div>"
-        )
-    parts.append("</details>")
     return "".join(parts)
 
 
+def _validation(n: dict[str, Any]) -> str:
+    if not n.get("validation"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c['check'])}</td><td>{badge('success' if c['passed'] else 'failed')}"
+        f"</td><td>{escape(c['detail'])}</td></tr>"
+        for c in n["validation"]
+    )
+    return f"<h3>Validation</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}</table>"
+
+
+def _failing_rows(n: dict[str, Any]) -> str:
+    rows = n.get("failing_rows")
+    if not rows:
+        return ""
+    cols = [c["name"] for c in n.get("columns", [])] or None
+    return f"<h3>Failing rows ({len(rows)} shown)</h3>" + _rows_table(rows, cols)
+
+
+def _changes(n: dict[str, Any]) -> str:
+    cmp = n.get("vs_previous")
+    if n["status"] == "skipped":
+        return ""
+    if not cmp:
+        return (
+            "<h3>Compared with the previous run</h3><p class='muted'>no previous successful run</p>"
+        )
+    s = cmp["schema"]
+    schema = []
+    if s["added"]:
+        schema.append(f"added {', '.join(s['added'])}")
+    if s["removed"]:
+        schema.append(f"removed {', '.join(s['removed'])}")
+    schema += [f"{t['column']}: {t['before']} → {t['after']}" for t in s["type_changed"]]
+    rows = (
+        f"<tr><th>rows in</th><td>{_delta(cmp['rows_in']) or '—'}</td></tr>"
+        f"<tr><th>rows out</th><td>{_delta(cmp['rows_out']) or '—'}</td></tr>"
+        f"<tr><th>schema</th><td>{escape('; '.join(schema)) if schema else '<span class=muted>same</span>'}"
+        f"</td></tr>"
+    )
+    cls = "chg" if schema else ""
+    return (
+        f"<h3>Compared with run {escape(str(cmp['previous_run']))}</h3>"
+        f"<table class='kv {cls}'>{rows}</table>"
+    )
+
+
+def _columns(n: dict[str, Any]) -> str:
+    if not n.get("columns"):
+        return ""
+    prof = n.get("profile") or {}
+    cmp = (n.get("vs_previous") or {}).get("columns", {})
+    added = set((n.get("vs_previous") or {}).get("schema", {}).get("added", []))
+    rows = []
+    for c in n["columns"]:
+        name, p, d = c["name"], prof.get(c["name"]), cmp.get(c["name"], {})
+        cells = [
+            f"<td>{escape(name)}{' <span class=chg>new</span>' if name in added else ''}</td>",
+            f"<td>{escape(c['type'])}</td>",
+        ]
+        if p is None:
+            cells.append("<td colspan=3 class='muted'>not profiled</td>")
+        else:
+            nf = d.get("null_fraction")
+            null_txt = f"{_num(p['nulls'])} ({100 * p['null_fraction']:.2f}%)"
+            if nf and nf["changed"] and nf.get("before") is not None:
+                null_txt += f" <span class='muted'>was {100 * nf['before']:.2f}%</span>"
+            cells.append(f"<td class='num{' chg' if nf and nf['changed'] else ''}'>{null_txt}</td>")
+            for k in ("min", "max"):
+                ch = d.get(k)
+                txt = _e(p.get(k)) if k in p else "<span class='muted'>—</span>"
+                if ch and ch["changed"]:
+                    txt += f" <span class='muted'>was {_e(ch['before'])}</span>"
+                cells.append(f"<td class='{'chg' if ch and ch['changed'] else ''}'>{txt}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        "<h3>Columns</h3><table><tr><th>column</th><th>type</th><th>nulls</th><th>min</th>"
+        f"<th>max</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def _write(n: dict[str, Any]) -> str:
+    return f"<h3>Write</h3>{_kv(n['write'])}" if n.get("write") else ""
+
+
+def _sample(n: dict[str, Any]) -> str:
+    if not n.get("sample"):
+        return ""
+    cols = [c["name"] for c in n.get("columns", [])] or None
+    return f"<h3>Sample ({len(n['sample'])} rows)</h3>" + _rows_table(n["sample"], cols)
+
+
+NODE_SECTIONS: list[Callable[[dict[str, Any]], str]] = [
+    _error,
+    _read,
+    _steps,
+    _validation,
+    _failing_rows,
+    _changes,
+    _columns,
+    _write,
+    _sample,
+]
+
+
+def _node(n: dict[str, Any]) -> str:
+    key = f"{n['pipeline']}.{n['name']}"
+    out = _delta((n.get("vs_previous") or {}).get("rows_out"))
+    return (
+        f'<details class="node" id="node-{escape(key)}"{" open" if n["status"] == "failed" else ""}>'
+        f"<summary>{badge(n['status'])} {escape(n['pipeline'])} / {escape(n['name'])}"
+        f' <span class="muted">— {n["seconds"]:.3f}s, rows in {_num(n["rows_in"])}, '
+        f"out {_num(n['rows_out'])}</span> {out if has_changes(n.get('vs_previous')) else ''}</summary>"
+        + "".join(section(n) for section in NODE_SECTIONS)
+        + "</details>"
+    )
+
+
+def graph_nodes(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The graph's nodes and edges from a story document."""
+    nodes = [
+        {
+            "key": f"{n['pipeline']}.{n['name']}",
+            "name": n["name"],
+            "pipeline": n["pipeline"],
+            "status": n["status"],
+            "seconds": n["seconds"],
+            "changed": has_changes(n.get("vs_previous")),
+        }
+        for n in doc["nodes"]
+    ]
+    edges = [
+        (u, f"{n['pipeline']}.{n['name']}") for n in doc["nodes"] for u in n.get("upstream", [])
+    ]
+    return nodes, edges
+
+
 def render_html(doc: dict[str, Any]) -> str:
+    from odibi_dbx.story.graph import graph_svg
+    from odibi_dbx.story.timeline import timeline_svg
+
     s = doc["summary"]
     overview = "".join(
-        f"<tr><td>{escape(n['pipeline'])}</td><td>{escape(n['name'])}</td><td>{_badge(n['status'])}</td>"
+        f"<tr><td>{escape(n['pipeline'])}</td><td><a href='#node-{escape(n['pipeline'])}."
+        f"{escape(n['name'])}'>{escape(n['name'])}</a></td><td>{badge(n['status'])}</td>"
         f"<td class='num'>{n['seconds']:.3f}</td><td class='num'>{_num(n['rows_in'])}</td>"
-        f"<td class='num'>{_num(n['rows_out'])}</td></tr>"
+        f"<td class='num'>{_num(n['rows_out'])}</td>"
+        f"<td>{_delta((n.get('vs_previous') or {}).get('rows_out'))}</td></tr>"
         for n in doc["nodes"]
     )
     runtime = "".join(
         f"<tr><th>{escape(str(k))}</th><td>{_e(v)}</td></tr>"
         for k, v in (doc.get("runtime") or {}).items()
     )
+    by_start = sorted(
+        doc["nodes"], key=lambda n: (n.get("started") is None, n.get("started") or "")
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(doc["project"])} — run {escape(doc["run_id"])}</title>
-<style>{_CSS}</style></head><body>
-<header><h1>{escape(doc["project"])} {_badge(doc["status"])}</h1>
+<style>{CSS}</style></head><body>
+<header><h1>{escape(doc["project"])} {badge(doc["status"])}</h1>
 <div class="meta">run {escape(doc["run_id"])} · engine {escape(doc["engine"])} · environment
 {escape(str(doc.get("environment") or "base"))} · pipelines {escape(", ".join(doc["pipelines"]))} ·
 {escape(doc["started"] or "")} · {doc["seconds"]:.2f}s · {s["success"]} succeeded, {s["failed"]} failed,
-{s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")}</div></header>
+{s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")} ·
+<a style="color:#fff" href="index.html">all runs</a></div></header>
 <main>
-<table><tr><th>pipeline</th><th>node</th><th>status</th><th>seconds</th><th>rows in</th><th>rows out</th></tr>
+<table><tr><th>pipeline</th><th>node</th><th>status</th><th>seconds</th><th>rows in</th><th>rows out</th>
+<th>rows out vs previous run</th></tr>
 {overview}</table>
+<h2>Graph</h2><div class="scroll">{graph_svg(*graph_nodes(doc))}</div>
+<h2>Timeline</h2><div class="scroll">{timeline_svg(by_start, doc.get("started"))}</div>
+<h2>Nodes</h2>
 {"".join(_node(n) for n in doc["nodes"])}
 <details><summary class="muted">run details</summary><table>
 <tr><th>config</th><td>{escape(doc.get("config_file") or "")}</td></tr>

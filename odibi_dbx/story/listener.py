@@ -1,11 +1,16 @@
-"""The story builder: a run listener that writes the story when the run ends (failed or not)."""
+"""The story builder: a run listener that writes the story, the history and `index.html` when
+the run ends (failed or not)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from odibi_dbx.pipeline.events import RunListener, RunResult
+from odibi_dbx.story import history
 from odibi_dbx.story.html import render_html
+from odibi_dbx.story.index import render_index
 from odibi_dbx.story.model import story_doc
 from odibi_dbx.story.store import StoryStore
 
@@ -13,16 +18,26 @@ log = logging.getLogger("odibi_dbx.story")
 
 
 class StoryListener(RunListener):
-    def __init__(self, store: StoryStore):
+    def __init__(
+        self,
+        store: StoryStore,
+        baseline: Mapping[str, dict[str, Any]] | None = None,
+        keep_last: int = 100,
+    ):
         self.store = store
+        self.baseline = baseline  # as read before the run (the runner's gates saw the same)
+        self.keep_last = keep_last
         self.last_doc: dict | None = None
 
     def run_finished(self, result: RunResult) -> None:
-        doc = story_doc(result)
-        self.last_doc = doc
         try:
+            base = self.baseline if self.baseline is not None else history.baselines(self.store)
+            doc = story_doc(result, base)
+            self.last_doc = doc
             result.story_path, result.story_html_path = self.store.write(
                 result.run_id, doc, render_html(doc)
             )
+            entries = history.record(self.store, doc, self.keep_last)
+            self.store.put_text("index.html", render_index(doc["project"], entries))
         except Exception as exc:  # a story that cannot be written must not hide the run's result
             log.error("could not write the story to %s: %s", self.store.root, exc)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from odibi_dbx.pipeline.baseline import compare, node_key
 from odibi_dbx.pipeline.events import NodeResult, RunResult
 from odibi_dbx.redact import redact_obj
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: profile, upstream, failing_rows, vs_previous
 
 
 def json_safe(value: Any) -> Any:
@@ -56,8 +58,11 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
         "seconds": round(n.seconds, 4),
         "rows_in": n.rows_in,
         "rows_out": n.rows_out,
+        "upstream": list(n.upstream),
         "columns": [{"name": c, "type": t} for c, t in n.columns],
+        "profile": json_safe(n.profile) if n.profile is not None else None,
         "sample": json_safe(n.sample),
+        "failing_rows": json_safe(n.failing_rows),
         "read": json_safe(n.read),
         "steps": [
             {
@@ -88,11 +93,18 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
     }
 
 
-def story_doc(result: RunResult) -> dict[str, Any]:
+def story_doc(
+    result: RunResult, baseline: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The run as JSON; `baseline` ("pipeline.node" -> the node in its last successful run)
+    gives each node its `vs_previous` comparison."""
     from odibi_dbx import __version__
 
     run = result.run
     nodes = [node_doc(n) for n in result.nodes]
+    for n in nodes:
+        prev = (baseline or {}).get(node_key(n["pipeline"], n["name"]))
+        n["vs_previous"] = compare(prev, n) if n["status"] != "skipped" else None
     counts = {s: sum(n["status"] == s for n in nodes) for s in ("success", "failed", "skipped")}
     ended = result.ended or dt.datetime.now(dt.timezone.utc)
     doc = {

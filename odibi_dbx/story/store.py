@@ -1,4 +1,7 @@
-"""Where stories are kept: `story.connection` + `story.path`, one JSON and one HTML per run."""
+"""Where stories are kept: `story.connection` + `story.path`, one JSON and one HTML per run,
+plus `index.html` and two small files the next run reads instead of every old story:
+`_index.json` (one line of facts per run) and `_baselines.json` (each node as it was in its
+last successful run)."""
 
 from __future__ import annotations
 
@@ -44,6 +47,33 @@ class StoryStore:
         self._put(html_path, html)
         return json_path, html_path
 
+    def put_text(self, name: str, text: str) -> str:
+        path = self._join(name)
+        self._put(path, text)
+        return path
+
+    def get_json(self, name: str) -> Any:
+        """A side file as JSON; None when it is missing or unreadable (it is rebuilt)."""
+        path = self._join(name)
+        try:
+            if self._local:
+                return json.loads(Path(path).read_text(encoding="utf-8"))
+            with self._fs.open(path, "r", encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def remove(self, run_id: str) -> None:
+        """Delete one run's story (JSON and HTML)."""
+        for path in (self._join(f"{run_id}.json"), self._join(f"{run_id}.html")):
+            try:
+                if self._local:
+                    Path(path).unlink()
+                else:
+                    self._fs.rm(path)
+            except FileNotFoundError:
+                pass
+
     def runs(self) -> list[str]:
         """Run ids, oldest first (run ids sort by time)."""
         try:
@@ -54,7 +84,7 @@ class StoryStore:
             )
         except FileNotFoundError:
             return []
-        return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith("."))
+        return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith((".", "_")))
 
     def read(self, run_id: str) -> dict[str, Any]:
         path = self._join(f"{run_id}.json")

@@ -58,7 +58,9 @@ def setup_project(project_dir: Path, text: str = PROJECT) -> Path:
 
 
 def latest_story(project_dir: Path) -> tuple[dict, str]:
-    stories = sorted((project_dir / "out" / "stories").glob("*.json"))
+    stories = sorted(
+        p for p in (project_dir / "out" / "stories").glob("*.json") if p.name[0] != "_"
+    )
     doc = json.loads(stories[-1].read_text())
     html = stories[-1].with_suffix(".html").read_text()
     return doc, html
