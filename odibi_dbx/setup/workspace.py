@@ -93,21 +93,37 @@ def _scopes(s: Section, w: Any, vault_hosts: set[str]) -> None:
     )
 
 
+CREDENTIALS_API = "/api/2.1/unity-catalog/credentials"
+
+
+def list_service_credentials(w: Any) -> list[dict[str, Any]]:
+    """Unity Catalog service credentials, through the REST route itself: the typed
+    `w.credentials.list_credentials()` is missing from the databricks-sdk of DBR 15.4 (0.20)
+    and 16.4 (0.30), while `api_client.do` works on every version the runtimes ship."""
+    out: list[dict[str, Any]] = []
+    query: dict[str, Any] = {"purpose": "SERVICE"}
+    while True:
+        page = w.api_client.do("GET", CREDENTIALS_API, query=query) or {}
+        out += [c for c in page.get("credentials", []) if c.get("purpose", "SERVICE") == "SERVICE"]
+        token = page.get("next_page_token")
+        if not token:
+            return out
+        query = {**query, "page_token": token}
+
+
 def _service_credentials(s: Section, w: Any) -> None:
     try:
-        creds = list(w.credentials.list_credentials())
+        service = list_service_credentials(w)
     except Exception as exc:  # older workspaces or no Unity Catalog
         s.add("service credentials", INFO, f"not listed ({_short(exc)})")
         return
-    service = [c for c in creds if str(getattr(c.purpose, "value", c.purpose)) == "SERVICE"]
     if not service:
         s.add("service credentials", INFO, "none in Unity Catalog")
         return
     for c in service:
-        mi = c.azure_managed_identity
-        who = getattr(mi, "access_connector_id", None) if mi else None
+        who = (c.get("azure_managed_identity") or {}).get("access_connector_id")
         s.add(
-            f"service credential '{c.name}'",
+            f"service credential '{c.get('name')}'",
             INFO,
             f"access connector {who}" if who else "",
         )

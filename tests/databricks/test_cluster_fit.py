@@ -1,9 +1,14 @@
-"""The wheel fits a Databricks cluster: on DBR 15.4 LTS's Python packages (Python 3.11,
-pandas 1.5.3, numpy 1.23.5, pyarrow 14.0.1) installing it changes none of pyspark, pandas, numpy
-or pyarrow, and a csv/parquet project runs there on the Pandas engine with the same results as
-in the dev venv.
+"""The wheel fits a Databricks cluster.
 
-The DBR venv is cached in .venv-dbr154/ (git-ignored): only the first run downloads packages.
+- For each supported runtime's package set (DBR 15.4, 16.4, 17.3 LTS; serverless environments
+  v2-v4), pip resolves the wheel with its `[azure,delta]` extras (what the bundle's jobs add)
+  next to the runtime's pandas, numpy and pyarrow held at their versions (`pip install --dry-run
+  --report` for the runtime's Python, binary wheels only): a wheel that needed another version
+  would fail to resolve. pydantic stays where the runtime has 2.x; on 15.4 / serverless v2
+  (pydantic 1.10.6) it is upgraded to 2.x, as the README says.
+- On DBR 15.4 LTS's packages (a real Python 3.11 venv, cached in .venv-dbr154/, git-ignored)
+  installing the wheel changes none of pyspark, pandas, numpy or pyarrow, and a csv/parquet
+  project runs there on the Pandas engine with the same results as in the dev venv.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -40,8 +46,9 @@ def dbr_venv() -> Path:
         py311 = shutil.which("python3.11")
         if py311 is None:
             pytest.skip("python3.11 is not on PATH (DBR 15.4 LTS runs Python 3.11)")
-        shutil.rmtree(VENV, ignore_errors=True)
-        _run([py311, "-m", "venv", str(VENV)])
+        real = VENV.resolve()  # a worktree's .venv-dbr154 may be a link to a shared folder
+        shutil.rmtree(real, ignore_errors=True)
+        _run([py311, "-m", "venv", str(real)])
         _run([str(PY), "-m", "pip", "install", "-q", *(f"{k}=={v}" for k, v in DBR_154.items())])
         stamp.write_text(spec)
     return VENV
@@ -66,6 +73,72 @@ def wheel(tmp_path_factory) -> Path:
     )
     (whl,) = out.glob("odibi_dbx-*.whl")
     return whl
+
+
+# the packages each runtime ships that the wheel or its extras could move (notes: databricks-runtimes)
+_SET_154 = {"pandas": "1.5.3", "numpy": "1.23.5", "pyarrow": "14.0.1"}
+_SET_164 = {"pandas": "1.5.3", "numpy": "1.26.4", "pyarrow": "15.0.2", "pydantic": "2.8.2"}
+_SET_173 = {
+    "pandas": "2.2.3",
+    "numpy": "2.1.3",
+    "pyarrow": "19.0.1",
+    "pydantic": "2.10.6",
+    "azure-identity": "1.20.0",
+}
+# (Python whose wheels are resolved, the runtime's packages). 16.4 and serverless v3 run Python
+# 3.12, but PyPI has no CPython 3.12 wheel of pandas 1.5.3 (Databricks builds its own): their set
+# is resolved for 3.11, the same pure-Python wheel and the same pins.
+RUNTIMES = {
+    "DBR 15.4 LTS": ("3.11", _SET_154),
+    "serverless v2": ("3.11", _SET_154),
+    "DBR 16.4 LTS": ("3.11", _SET_164),
+    "serverless v3": ("3.11", _SET_164),
+    "DBR 17.3 LTS": ("3.12", _SET_173),
+    "serverless v4": ("3.12", _SET_173),
+}
+_PLATFORMS = [f"manylinux_2_{v}_x86_64" for v in (35, 34, 31, 28, 27, 24, 17)] + [
+    "manylinux2014_x86_64"
+]
+
+
+def _resolve(wheel: Path, python: str, pins: dict[str, str], out: Path) -> dict[str, str] | str:
+    """The packages pip would install (name -> version), or pip's error."""
+    report = out / f"report-{python}-{abs(hash(tuple(pins.items())))}.json"
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed"]
+    cmd += ["--report", str(report), "--only-binary=:all:", "--python-version", python]
+    cmd += [a for p in _PLATFORMS for a in ("--platform", p)]
+    cmd += ["--implementation", "cp", "--target", str(out / "never-written")]
+    cmd += [f"{wheel}[azure,delta]", *(f"{k}=={v}" for k, v in pins.items())]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        return p.stderr[-3000:]
+    return {
+        i["metadata"]["name"].lower(): i["metadata"]["version"]
+        for i in json.loads(report.read_text())["install"]
+    }
+
+
+@pytest.fixture(scope="module")
+def resolutions(wheel, tmp_path_factory) -> dict[str, dict[str, str] | str]:
+    out = tmp_path_factory.mktemp("resolve")
+    distinct = {(py, tuple(pins.items())) for py, pins in RUNTIMES.values()}
+    with ThreadPoolExecutor(len(distinct)) as pool:
+        futures = {k: pool.submit(_resolve, wheel, k[0], dict(k[1]), out) for k in distinct}
+    return {
+        name: futures[(py, tuple(pins.items()))].result() for name, (py, pins) in RUNTIMES.items()
+    }
+
+
+@pytest.mark.parametrize("runtime", list(RUNTIMES))
+def test_wheel_and_extras_resolve_on_the_runtime_packages(runtime, resolutions):
+    planned = resolutions[runtime]
+    assert isinstance(planned, dict), f"{runtime}: the wheel does not fit its packages:\n{planned}"
+    _, pins = RUNTIMES[runtime]
+    assert {k: planned[k] for k in pins} == pins  # held: never moved
+    assert planned["odibi-dbx"] and planned["duckdb"].startswith("2.")
+    # pydantic 1.10.6 on 15.4 / serverless v2: upgraded to 2.x (documented in the README)
+    assert planned["pydantic"].split(".")[0] == "2"
+    assert "pyspark" not in planned  # the runtime's own Spark is never replaced
 
 
 def _versions() -> dict[str, str]:
