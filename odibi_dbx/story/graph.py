@@ -6,45 +6,74 @@ or a plan with cross-pipeline edges) draws the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 STATUS_FILL = {"success": "#d7f5df", "failed": "#fbdada", "skipped": "#eceef1"}
 STATUS_STROKE = {"success": "#2e7d32", "failed": "#c62828", "skipped": "#9e9e9e"}
-W, H, GAP_X, GAP_Y, PAD = 168, 36, 56, 12, 12
-_MAX_LABEL = 22
+W, H, GAP_X, GAP_Y, PAD = 150, 36, 44, 10, 12
+DUMMY_H = 8  # the slot a long edge takes in each column it passes
+_MAX_LABEL = 20
 
 
-def layers(keys: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[list[str]]:
-    """Longest-path layering, then a few barycentre sweeps to reduce crossings."""
+def layers(
+    keys: Sequence[str],
+    edges: Sequence[tuple[str, str]],
+    groups: Mapping[str, str] | None = None,
+) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]]:
+    """Columns of node keys, left to right: longest-path layering; an edge spanning several
+    columns passes through a placeholder ("~n") in each column between, so it runs in its own
+    lane instead of under other nodes; a few barycentre sweeps then order each column to keep
+    edges short and uncrossed, keeping each group (pipeline) in its own band. Returns the
+    columns and, per edge, the placeholders it passes."""
+    band = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
+    group = {k: band.get((groups or {}).get(k, ""), 0) for k in keys}
     ups: dict[str, list[str]] = {k: [] for k in keys}
-    downs: dict[str, list[str]] = {k: [] for k in keys}
     for a, b in edges:
-        if a in ups and b in ups and a != b:
+        if a in ups and b in ups and a != b and a not in ups[b]:
             ups[b].append(a)
-            downs[a].append(b)
     level: dict[str, int] = {}
-
-    def depth(k: str, seen: frozenset[str] = frozenset()) -> int:
-        if k not in level:
-            level[k] = 1 + max((depth(u, seen | {k}) for u in ups[k] if u not in seen), default=-1)
-        return level[k]
-
-    for k in keys:
-        depth(k)
+    for k in keys:  # iterative longest path (cycles cannot happen in a plan; guard anyway)
+        stack, seen = [k], set()
+        while stack:
+            cur = stack[-1]
+            todo = [u for u in ups[cur] if u not in level and u not in seen]
+            if todo:
+                seen.add(cur)
+                stack += todo
+                continue
+            stack.pop()
+            level[cur] = 1 + max((level.get(u, 0) for u in ups[cur]), default=-1)
+    near_up: dict[str, list[str]] = {k: list(v) for k, v in ups.items()}
+    near_down: dict[str, list[str]] = {k: [] for k in keys}
+    via: dict[tuple[str, str], list[str]] = {}
+    for b in keys:
+        for a in ups[b]:
+            chain, prev = [], a
+            for lv in range(level[a] + 1, level[b]):
+                d = f"~{len(level)}"
+                level[d], group[d] = lv, group[a]
+                near_up[d], near_down[d] = [prev], []
+                near_down[prev].append(d)
+                chain.append(d)
+                prev = d
+            if chain:
+                near_up[b] = [chain[-1] if u == a else u for u in near_up[b]]
+            near_down[prev].append(b)
+            via[(a, b)] = chain
     cols: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for k in keys:  # input order breaks ties: pipelines stay together
+    for k in level:  # input order breaks ties: pipelines stay together
         cols[level[k]].append(k)
-    for sweep in range(4):
-        order = range(1, len(cols)) if sweep % 2 == 0 else range(len(cols) - 2, -1, -1)
-        for i in order:
-            near = ups if sweep % 2 == 0 else downs
+    for sweep in range(6):
+        down = sweep % 2 == 0
+        near = near_up if down else near_down
+        for i in range(1, len(cols)) if down else range(len(cols) - 2, -1, -1):
             pos = {k: j for col in cols for j, k in enumerate(col)}
             cols[i].sort(
                 key=lambda k: sum(pos[n] for n in near[k]) / len(near[k]) if near[k] else pos[k]
             )
-    return cols
+    return cols, via
 
 
 def _label(text: str) -> str:
@@ -57,32 +86,47 @@ def graph_svg(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]])
     if not nodes:
         return ""
     by_key = {n["key"]: n for n in nodes}
-    cols = layers([n["key"] for n in nodes], edges)
+    cols, via = layers([n["key"] for n in nodes], edges, {n["key"]: n["pipeline"] for n in nodes})
     xy: dict[str, tuple[int, int]] = {}
     for i, col in enumerate(cols):
-        for j, k in enumerate(col):
-            xy[k] = (PAD + i * (W + GAP_X), PAD + j * (H + GAP_Y))
+        y = PAD
+        for k in col:
+            xy[k] = (PAD + i * (W + GAP_X), y)
+            y += (DUMMY_H if k.startswith("~") else H) + GAP_Y
     width = PAD * 2 + len(cols) * (W + GAP_X) - GAP_X
-    height = PAD * 2 + max(len(c) for c in cols) * (H + GAP_Y) - GAP_Y
+    height = PAD + max(y + (DUMMY_H if k.startswith("~") else H) for k, (_, y) in xy.items())
     out = [
         f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="pipeline graph">'
         '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0L8,4L0,8z" fill="#7a8594"/></marker></defs>'
     ]
+
+    def mid(k: str) -> int:
+        return xy[k][1] + (DUMMY_H if k.startswith("~") else H) // 2
+
     for a, b in edges:
-        if a not in xy or b not in xy:
+        if (a, b) not in via:
             continue
-        (x1, y1), (x2, y2) = xy[a], xy[b]
-        x1, y1, y2 = x1 + W, y1 + H // 2, y2 + H // 2
-        mid = (x1 + x2) / 2
+        x, y = xy[a][0] + W, mid(a)
+        d = [f"M{x},{y}"]
+        for k in [*via[(a, b)], b]:
+            nx, ny = xy[k][0], mid(k)
+            half = (x + nx) / 2
+            d.append(f"C{half},{y} {half},{ny} {nx},{ny}")
+            x, y = nx, ny
+            if k.startswith("~"):  # straight through the placeholder's column
+                x += W
+                d.append(f"L{x},{y}")
         cross = by_key[a]["pipeline"] != by_key[b]["pipeline"]
         style = ' class="edge cross" stroke-dasharray="5 4"' if cross else ' class="edge"'
         out.append(
-            f'<path{style} d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" '
-            'stroke="#7a8594" stroke-width="1.3" marker-end="url(#arrow)"/>'
+            f'<path{style} d="{" ".join(d)}" fill="none" stroke="#7a8594" stroke-width="1.3" '
+            'marker-end="url(#arrow)"/>'
         )
     for k, (x, y) in xy.items():
+        if k.startswith("~"):
+            continue
         n = by_key[k]
         st = n["status"]
         tip = f"{n['pipeline']}.{n['name']} — {st}"

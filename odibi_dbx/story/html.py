@@ -296,11 +296,12 @@ def render_html(doc: dict[str, Any]) -> str:
 {s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")} ·
 <a style="color:#fff" href="index.html">all runs</a></div></header>
 <main>
+<h2>Graph</h2><div class="scroll">{graph_svg(*graph_nodes(doc))}</div>
+<h2>Timeline</h2><div class="scroll">{timeline_svg(by_start, doc.get("started"))}</div>
+<h2>Overview</h2>
 <table><tr><th>pipeline</th><th>node</th><th>status</th><th>seconds</th><th>rows in</th><th>rows out</th>
 <th>rows out vs previous run</th></tr>
 {overview}</table>
-<h2>Graph</h2><div class="scroll">{graph_svg(*graph_nodes(doc))}</div>
-<h2>Timeline</h2><div class="scroll">{timeline_svg(by_start, doc.get("started"))}</div>
 <h2>Nodes</h2>
 {"".join(_node(n) for n in doc["nodes"])}
 <details><summary class="muted">run details</summary><table>
