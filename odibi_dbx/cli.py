@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print JSON")
 
+    i = sub.add_parser("init", help="create a new project that runs at once")
+    i.add_argument("directory", help="the folder to create (must be empty unless --force)")
+    i.add_argument(
+        "--engine", choices=["pandas", "spark"], default="pandas", help="the project's engine"
+    )
+    i.add_argument(
+        "--force", action="store_true", help="write into a non-empty folder (same names replaced)"
+    )
+
     from odibi_dbx.setup.cli import add_setup_parser
 
     add_setup_parser(sub)
@@ -101,6 +110,15 @@ def _err(text: str) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        from odibi_dbx.scaffold.init import init_project
+
+        print("\n".join(init_project(args.directory, engine=args.engine, force=args.force)))
+        print(
+            f"\nnext:  cd {args.directory} && odibi-dbx validate project.yaml && "
+            "odibi-dbx run project.yaml   (README.md: notebooks, bundle)"
+        )
+        return 0
     if args.command == "setup":
         from odibi_dbx.setup.cli import run_setup
 

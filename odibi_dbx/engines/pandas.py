@@ -286,7 +286,8 @@ class PandasEngine(Engine):
         exprs = ["count(*)"] + [f"count(*) - count({q(c)})" for c in nulls]
         if key:
             exprs.append(f"count(*) - count(DISTINCT ({', '.join(q(c) for c in key)}))")
-        values = self.con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchone()
+        # fetchall: after fetchone DuckDB 2 holds the result open and refuses the next query
+        values = self.con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchall()[0]
         rows, counts = int(values[0]), values[1 : 1 + len(nulls)]
         return check_results(
             validation,

@@ -207,3 +207,11 @@ def test_pandas_engine_runs_on_dbr154(dbr_venv, wheel, tmp_path):
     a, b = gold(results["dbr154"]), gold(results["dev"])
     assert len(a) == 11
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_installed_wheel_inits_a_project_with_its_notebooks(dbr_venv, wheel, tmp_path):
+    """The notebooks `init` copies are inside the wheel, not only in a source checkout."""
+    _run([str(PY), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)])
+    _run([str(VENV / "bin" / "odibi-dbx"), "init", "shop"], cwd=tmp_path)
+    for rel in ("notebooks/run_pipeline.ipynb", "setup/databricks_setup.ipynb"):
+        assert (tmp_path / "shop" / rel).read_text() == (ROOT / rel).read_text(), rel
