@@ -159,9 +159,16 @@ def _run(project, args: argparse.Namespace) -> int:
     failed = [n for n in result.nodes if n.status == "failed"]
     skipped = [n for n in result.nodes if n.status == "skipped"]
     ok = len(result.nodes) - len(failed) - len(skipped)
+    checked = [n.quality for n in result.nodes if n.quality and "rows" in n.quality]
+    removed = (
+        f"; {sum(q['dropped'] for q in checked):,} rows dropped, "
+        f"{sum(q['quarantined'] for q in checked):,} quarantined"
+        if checked
+        else ""
+    )
     print(
         f"\nrun {result.run_id}: {result.status} — {ok} succeeded, {len(failed)} failed, "
-        f"{len(skipped)} skipped"
+        f"{len(skipped)} skipped{removed}"
     )
     for n in failed:
         e = n.error

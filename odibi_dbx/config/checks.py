@@ -104,6 +104,14 @@ def _connection_refs(src: Source, data: dict, names: list[str]) -> list[Problem]
         for part in ("read", "write"):
             if isinstance(node.get(part), dict):
                 check(path + (part, "connection"), node[part].get("connection"))
+        quarantine = (
+            (node.get("validation") or {}) if isinstance(node.get("validation"), dict) else {}
+        )
+        if isinstance(quarantine.get("quarantine"), dict):
+            check(
+                path + ("validation", "quarantine", "connection"),
+                quarantine["quarantine"].get("connection"),
+            )
     return out
 
 
@@ -240,6 +248,7 @@ def _node(
                     "use path: with a format on the pandas engine, or run with --engine spark",
                 )
             )
+    out += _rules(src, path, node, engine)
     if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
         return out
     visible = ancestors(name, deps)  # terminates on cycles too
@@ -264,6 +273,27 @@ def _node(
                     src.problem(
                         spath + ("function",), f"unknown function '{fn}' in node '{name}'", hint
                     )
+                )
+    return out
+
+
+def _rules(src: Source, path: tuple, node: dict, engine) -> list[Problem]:
+    """Row rules (validation.rules) are checked like SQL steps; see odibi_dbx.quality."""
+    validation = node.get("validation")
+    rules = validation.get("rules") if isinstance(validation, dict) else None
+    if not isinstance(rules, list):
+        return []
+    from odibi_dbx.quality.expressions import known_columns, rule_problems
+
+    known = known_columns(node)
+    out = []
+    for ri, rule in _items(rules):
+        expr = rule.get("expr")
+        if isinstance(expr, str) and expr.strip():
+            label = f"rule '{rule.get('name')}' of node '{node['name']}'"
+            for msg, hint in rule_problems(expr, engine, known):
+                out.append(
+                    src.problem(path + ("validation", "rules", ri, "expr"), f"{label}: {msg}", hint)
                 )
     return out
 

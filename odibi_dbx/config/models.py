@@ -232,6 +232,33 @@ class VsPreviousConfig(Model):
     schema_: Literal["stable"] | None = Field(None, alias="schema")  # same column names and types
 
 
+class RuleConfig(Model):
+    """A row rule: a Spark SQL boolean expression; a row passes only when it is TRUE."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    expr: str = Field(min_length=1)
+    on_fail: Literal["fail", "warn", "drop", "quarantine"] = "fail"
+
+
+class QuarantineConfig(Model):
+    """Where rows failing a `quarantine` rule are appended (Delta recommended)."""
+
+    connection: str
+    path: str | None = None
+    table: str | None = None
+    format: Literal["csv", "parquet", "json", "delta"] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _target(self) -> QuarantineConfig:
+        _check_target(self.path, self.table, self.format)
+        return self
+
+    @property
+    def resolved_format(self) -> str:
+        return self.format or infer_format(self.path) or "delta"
+
+
 class ValidationConfig(Model):
     not_empty: bool = False
     no_nulls: list[str] = Field(default_factory=list)
@@ -239,6 +266,30 @@ class ValidationConfig(Model):
     # column -> Spark type name (e.g. bigint, string, decimal(10,2)); or a list of required columns
     schema_: dict[str, str] | list[str] | None = Field(None, alias="schema")
     vs_previous: VsPreviousConfig | None = None
+    rules: list[RuleConfig] = Field(default_factory=list)
+    # rows failing any drop/quarantine rule, as a fraction of the rows checked (1.0: no limit)
+    max_failed_fraction: float = Field(1.0, ge=0, le=1)
+    quarantine: QuarantineConfig | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> ValidationConfig:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"duplicate rule name '{rule.name}': rule names are unique")
+            seen.add(rule.name)
+        if self.quarantine is None and any(r.on_fail == "quarantine" for r in self.rules):
+            names = [r.name for r in self.rules if r.on_fail == "quarantine"]
+            raise ValueError(
+                f"rule(s) {', '.join(names)} have on_fail: quarantine but there is no "
+                "quarantine: target; add quarantine: {connection: ..., path: ..., format: delta}"
+            )
+        return self
+
+    @property
+    def has_checks(self) -> bool:
+        """Whether any of the column checks (not_empty, no_nulls, unique, schema) is set."""
+        return bool(self.not_empty or self.no_nulls or self.unique or self.schema_ is not None)
 
 
 class NodeConfig(Model):

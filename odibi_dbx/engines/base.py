@@ -69,9 +69,25 @@ class Summary:
 
 @dataclass
 class CheckResult:
+    """One `validation:` outcome: a column check (not_empty, no_nulls, unique, schema), a row
+    rule, or max_failed_fraction. Row rules carry their counts and a sample of failing rows."""
+
     check: str
     passed: bool
     detail: str = ""
+    on_fail: str = "fail"  # what a failure does: fail | warn | drop | quarantine
+    expr: str | None = None  # row rules: the Spark SQL expression
+    rows: int | None = None  # rows the rule was evaluated on
+    failed: int | None = None  # rows for which it was not TRUE
+    # the failing rows by what became of them (a row failing several rules counts for each)
+    kept: int | None = None
+    dropped: int | None = None
+    quarantined: int | None = None
+    sample: list[dict[str, Any]] = field(default_factory=list)  # failing rows, <= max_sample_rows
+
+    @property
+    def fails_node(self) -> bool:
+        return not self.passed and self.on_fail == "fail"
 
 
 @dataclass

@@ -60,6 +60,7 @@ class NodeResult:
     read: dict[str, Any] | None = None
     steps: list[StepRecord] = field(default_factory=list)
     validation: list[CheckResult] = field(default_factory=list)
+    quality: dict[str, Any] | None = None  # row rules: rows, kept, dropped, quarantined, target
     write: dict[str, Any] | None = None
     attempts: int = 0
     skipped_because: str | None = None

@@ -313,15 +313,22 @@ class Runner:
             frame, key=f"{pipe.pipeline}.{node.name}", consumers=consumers, cache=node.cache
         )
         story = self.config.story
+        gate = None
+        if node.validation and node.validation.rules:  # may fail the node: nothing written
+            frame, gate = self._rules(info, pipe.pipeline, node, frame, inputs, res)
         summary = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
         if node.validation:
-            res.validation = eng.check(frame, node.validation)
-            if summary.rows is None:  # engines that count with the validation job (Spark)
+            checks = node.validation if gate is None else gate.remaining_checks()
+            if checks is not None:
+                res.validation += eng.check(frame, checks)
+            if summary.rows is None and checks is not None:  # counted by the validation job (Spark)
                 summary = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
         res.columns, res.sample, res.rows_out = summary.columns, summary.sample, summary.rows
         res.profile = summary.profile
         if node.validation:
             self._validate(node, frame, res)
+        if gate is not None:
+            gate.write_quarantine()  # appended before the node's own write
         if node.write:
             w = node.write
             wspec = WriteSpec(
@@ -347,6 +354,8 @@ class Runner:
                 "rows": out.rows,
                 **out.metrics,
             }
+            if gate is not None:
+                gate.after_write()
             if res.rows_out is None:  # engines that count with the write's own job (Spark)
                 late = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
                 res.rows_out = out.rows if late.rows is None else late.rows
@@ -369,7 +378,7 @@ class Runner:
             }
             prev = self.baseline.get(node_key(res.pipeline, res.name))
             res.validation += gate_results(v.vs_previous, prev, current)
-        failed = [c for c in res.validation if not c.passed]
+        failed = [c for c in res.validation if c.fails_node]
         if not failed:
             return
         if any(not c.check.startswith("vs_previous") for c in failed):
@@ -381,6 +390,41 @@ class Runner:
             detail="nothing was written" if node.write else None,
             hint="fix the data or the upstream logic; the story shows a sample",
         )
+
+    def _rules(
+        self,
+        info: RunInfo,
+        pipeline: str,
+        node: NodeConfig,
+        frame: Any,
+        inputs: dict[str, Any],
+        res: NodeResult,
+    ) -> tuple[Any, Any]:
+        """Row rules (odibi_dbx.quality), with the column checks in the same pass: the kept
+        rows become the node's output; the quarantine is written once every gate passed."""
+        from odibi_dbx import quality
+
+        def report(gate: quality.Gate) -> None:
+            res.validation, res.quality = list(gate.results), dict(gate.counts) or None
+
+        def write(f: Any, spec: WriteSpec) -> Any:
+            return self._retrying(
+                info, pipeline, node.name, res, lambda: self.engine.write(f, spec)
+            )
+
+        gate = quality.apply(
+            self.engine,
+            frame,
+            node,
+            run_id=info.run_id,
+            connections=self.connections,
+            sample_rows=self.config.story.max_sample_rows,
+            write=write,
+            report=report,
+        )
+        if gate.frame is not frame and not any(frame is v for v in inputs.values()):
+            self.engine.release(frame)  # the node's own pre-rules output: nothing reads it now
+        return gate.frame, gate
 
     def _call_function(
         self, node: str, i: int, step: FunctionStep, views: dict[str, Any], current: Any

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from odibi_dbx.pipeline.baseline import has_changes
+from odibi_dbx.story.quality_html import rules_section
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
@@ -128,12 +129,13 @@ def _steps(n: dict[str, Any]) -> str:
 
 
 def _validation(n: dict[str, Any]) -> str:
-    if not n.get("validation"):
+    checks = [c for c in n.get("validation") or [] if "expr" not in c]  # rules: rules_section
+    if not checks:
         return ""
     rows = "".join(
         f"<tr><td>{escape(c['check'])}</td><td>{badge('success' if c['passed'] else 'failed')}"
         f"</td><td>{escape(c['detail'])}</td></tr>"
-        for c in n["validation"]
+        for c in checks
     )
     return f"<h3>Validation</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}</table>"
 
@@ -224,6 +226,7 @@ NODE_SECTIONS: list[Callable[[dict[str, Any]], str]] = [
     _read,
     _steps,
     _validation,
+    rules_section,
     _failing_rows,
     _changes,
     _columns,

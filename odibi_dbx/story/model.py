@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from odibi_dbx.engines.base import CheckResult
 from odibi_dbx.pipeline.baseline import compare, node_key
 from odibi_dbx.pipeline.events import NodeResult, RunResult
 from odibi_dbx.redact import redact_obj
@@ -74,9 +75,8 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
             }
             for s in n.steps
         ],
-        "validation": [
-            {"check": c.check, "passed": c.passed, "detail": c.detail} for c in n.validation
-        ],
+        "validation": [_check_doc(c) for c in n.validation],
+        "quality": json_safe(n.quality),
         "write": json_safe(n.write),
         "attempts": n.attempts,
         "skipped_because": n.skipped_because,
@@ -91,6 +91,24 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
             "traceback": n.error.traceback,
         },
     }
+
+
+def _check_doc(c: CheckResult) -> dict[str, Any]:
+    doc: dict[str, Any] = {"check": c.check, "passed": c.passed, "detail": c.detail}
+    if c.expr is not None:  # a row rule: its action, counts and failing rows
+        doc.update(
+            on_fail=c.on_fail,
+            expr=c.expr,
+            rows=c.rows,
+            failed=c.failed,
+            kept=c.kept,
+            dropped=c.dropped,
+            quarantined=c.quarantined,
+            sample=json_safe(c.sample),
+        )
+    elif c.failed is not None:  # max_failed_fraction
+        doc.update(rows=c.rows, failed=c.failed)
+    return doc
 
 
 def story_doc(

@@ -1,0 +1,194 @@
+"""Rules on the Spark engine, with no extra scan per rule.
+
+The flags are columns of one projection over the node's output. Their counts and samples are
+aggregates computed by a job that runs anyway:
+- when something must be known before writing (`fail` rules, max_failed_fraction < 1, column
+  checks, or a node that writes nothing), one aggregation job over the persisted flagged rows:
+  the same job the column checks always cost; the writes then read the cache;
+- else by the quarantine write (observed metrics before its filter: every row passes through);
+- else (warn/drop rules only) by the node's own write.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from odibi_dbx.engines.checks import unique_key
+from odibi_dbx.quality import rules as R
+from odibi_dbx.quality.expressions import check_columns, rule_error
+
+
+def _c(name: str) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.col(f"`{name.replace('`', '``')}`")
+
+
+class SparkRules:
+    def __init__(self, engine: Any, frame: Any, validation: Any, node: str, sample_rows: int):
+        self.engine, self.source, self.v, self.node = engine, frame, validation, node
+        self.sample_rows = sample_rows
+        self.cols = list(frame.df.columns)
+        self._obs: Any = None
+        self._types = {f.name: f.dataType.simpleString() for f in frame.df.schema.fields}
+        self.flagged = self._flag()
+
+    def columns(self) -> dict[str, str]:
+        return self._types
+
+    def _flag(self) -> Any:
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import BooleanType, NullType
+
+        rules, df = self.v.rules, self.source.df
+        check_columns(rules, self.cols, self.node)
+        flags = []
+        for i, r in enumerate(rules):
+            try:  # analysed now, no job: errors and non-boolean rules name the rule
+                typ = df.select(F.expr(r.expr)).schema.fields[0].dataType
+            except Exception as exc:
+                raise rule_error(r, exc, self.node) from exc
+            if not isinstance(typ, (BooleanType, NullType)):
+                raise rule_error(
+                    r, TypeError(f"it gives {typ.simpleString()}, not a boolean"), self.node
+                )
+            flags.append((~F.coalesce(F.expr(r.expr), F.lit(False))).alias(R.flag(i)))
+        quar = _any(R.indexes(rules, "quarantine"))
+        drop = _any(R.indexes(rules, "drop")) & ~quar
+        k = max(1, min(self.sample_rows, 100))
+        bucket = F.pmod(F.monotonically_increasing_id(), F.lit(k)).alias(R.BUCKET)
+        out = df.select("*", *flags).select(
+            "*", quar.alias(R.QUARANTINED), drop.alias(R.DROPPED), bucket
+        )
+        return self.engine._link(type(self.source)(out), [self.source])
+
+    def measure_first(self, *, writes: bool, quarantine: bool) -> bool:
+        v = self.v
+        decides = bool(R.indexes(v.rules, "fail")) or v.max_failed_fraction < 1 or v.has_checks
+        if decides or not (writes or quarantine):
+            return True
+        if quarantine:  # the quarantine write computes the counts; the main write reads the cache
+            self.engine._persist(self.flagged)
+        return False
+
+    def _aggregates(self, with_checks: bool) -> list[Any]:
+        from pyspark.sql import functions as F
+
+        def n(cond: Any) -> Any:
+            return F.sum(cond.cast("long"))
+
+        q, d = _c(R.QUARANTINED), _c(R.DROPPED)
+        aggs = [F.count(F.lit(1)).alias("rows"), n(q).alias("q"), n(d).alias("d")]
+        for i in range(len(self.v.rules)):
+            f = _c(R.flag(i))
+            aggs += [n(f).alias(f"f{i}"), n(f & q).alias(f"fq{i}"), n(f & d).alias(f"fd{i}")]
+        if with_checks:
+            keep = ~q & ~d
+            nulls = [c for c in self.v.no_nulls if c in self._types]
+            aggs += [n(keep & _c(c).isNull()).alias(f"n{j}") for j, c in enumerate(nulls)]
+            key = unique_key(self.v, self._types)
+            if key:
+                aggs.append(n(keep).alias("kept"))
+                struct = F.struct(*[_c(c) for c in key])
+                aggs.append(F.count_distinct(F.when(keep, struct)).alias("distinct"))
+        if self.sample_rows > 0:  # one failing row per bucket and rule: bounded, any spread
+            row = F.to_json(F.struct(*[_c(c) for c in self.cols]), {"ignoreNullFields": "false"})
+            k = max(1, min(self.sample_rows, 100))
+            for i in range(len(self.v.rules)):
+                hit = _c(R.flag(i))
+                aggs += [
+                    F.first(F.when(hit & (_c(R.BUCKET) == j), row), ignorenulls=True).alias(
+                        f"s{i}_{j}"
+                    )
+                    for j in range(k)
+                ]
+        return aggs
+
+    def _measured(self, got: dict[str, Any]) -> R.Measured:
+        def g(key: str) -> int:
+            return int(got.get(key) or 0)
+
+        n = len(self.v.rules)
+        nulls = [c for c in self.v.no_nulls if c in self._types]
+        key = unique_key(self.v, self._types)
+        samples = []
+        for i in range(n):
+            found = [got[k] for k in sorted(got) if k.startswith(f"s{i}_") and got[k]]
+            samples.append([json.loads(s) for s in found][: self.sample_rows])
+        return R.Measured(
+            rows=g("rows"),
+            quarantined=g("q"),
+            dropped=g("d"),
+            failed=[g(f"f{i}") for i in range(n)],
+            failed_quarantined=[g(f"fq{i}") for i in range(n)],
+            failed_dropped=[g(f"fd{i}") for i in range(n)],
+            nulls={c: g(f"n{j}") for j, c in enumerate(nulls)},
+            duplicates=g("kept") - g("distinct") if key else None,
+            samples=samples,
+        )
+
+    def measure(self) -> R.Measured:
+        """One aggregation job; it fills the cache the writes then read."""
+        if not self.flagged.cached:
+            self.engine._persist(self.flagged)
+        row = self.flagged.df.agg(*self._aggregates(self.v.has_checks)).first()
+        return self._measured(row.asDict())
+
+    def _observe(self, df: Any) -> Any:
+        from pyspark.sql import Observation
+
+        self._obs = Observation(f"odibi_rules_{next(self.engine._ids)}")
+        return df.observe(self._obs, *self._aggregates(False))
+
+    def observed(self) -> R.Measured:
+        """The counts the write's job observed (waits a bounded time, as the engine does)."""
+        obs, deadline = self._obs, time.monotonic() + 10
+        jo = getattr(obs, "_jo", None)  # None on Spark Connect: its get returns at once
+        while jo is not None and not jo.future().isCompleted():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the rules' counts were not observed by the write's job")
+            time.sleep(0.01)
+        return self._measured(dict(obs.get))
+
+    def quarantined(
+        self, run_id: str, node: str, at: datetime, as_text: bool, *, observe: bool
+    ) -> Any:
+        from pyspark.sql import functions as F
+
+        df = self._observe(self.flagged.df) if observe else self.flagged.df
+        names = F.array(*[F.when(_c(R.flag(i)), F.lit(r.name)) for i, r in enumerate(self.v.rules)])
+        failed = F.filter(names, lambda x: x.isNotNull())  # declaration order
+        if as_text:  # csv holds no arrays: the names joined by commas
+            failed = F.concat_ws(",", failed)
+        out = df.where(_c(R.QUARANTINED)).select(
+            *[_c(c) for c in self.cols],
+            F.lit(run_id).alias("_run_id"),
+            F.lit(node).alias("_node"),
+            failed.alias("_failed_rules"),
+            F.lit(at).cast("timestamp").alias("_quarantined_at"),
+        )
+        return type(self.source)(out)
+
+    def forget(self, frame: Any) -> None:
+        """Nothing to free: the quarantine frame is a plan over the cached flagged rows."""
+
+    def kept(self, *, observe: bool) -> Any:
+        df = self._observe(self.flagged.df) if observe else self.flagged.df
+        out = df.where(~_c(R.QUARANTINED) & ~_c(R.DROPPED)).select(*[_c(c) for c in self.cols])
+        kept = self.engine._link(type(self.source)(out), [self.flagged])
+        kept.consumers = 0 if self.flagged.cached else self.source.consumers
+        return kept
+
+    def close(self) -> None:
+        self.engine.release(self.flagged)  # cached until the kept rows are released
+
+
+def _any(idx: list[int]) -> Any:
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    return reduce(lambda a, b: a | b, [_c(R.flag(i)) for i in idx], F.lit(False))
