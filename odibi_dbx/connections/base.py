@@ -5,6 +5,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+SECRET_OPTIONS = frozenset({"account_key", "connection_string", "sas_token", "client_secret"})
+
+
+class StorageOptions(dict):
+    """fsspec/adlfs options: a plain dict to pandas, with secret values masked in its repr."""
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in SECRET_OPTIONS else v) for k, v in self.items()}
+        return f"StorageOptions({shown!r})"
+
+    __str__ = __repr__
+
 
 class Connection(ABC):
     type: str
@@ -23,6 +35,12 @@ class Connection(ABC):
     def storage_options(self) -> dict[str, Any]:
         """fsspec/adlfs options for pandas-side I/O (empty for local files)."""
         return {}
+
+    def pandas_storage_options(self) -> StorageOptions:
+        """The options the Pandas engine passes to pandas/fsspec for this connection, merged
+        with the user's own (`options: {storage_options: ...}`, the user's win). Printable:
+        secret values show as ***."""
+        return StorageOptions(self.storage_options())
 
     def delta_storage_options(self) -> dict[str, str]:
         """delta-rs (object_store) options."""

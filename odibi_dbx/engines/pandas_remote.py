@@ -68,7 +68,7 @@ def split_options(spec: ReadSpec | WriteSpec) -> tuple[dict[str, Any], dict[str,
 
 def storage_options(connection: Any, user: Mapping[str, Any]) -> dict[str, Any]:
     """The connection's fsspec options with the user's merged over them (user wins)."""
-    return {**connection.storage_options(), **user}
+    return {**connection.pandas_storage_options(), **user}
 
 
 def delta_options(connection: Any, user: Mapping[str, Any]) -> dict[str, str] | None:
