@@ -54,3 +54,11 @@ def duck(spark_schemas):
     types = sql_harness.load_duckdb(con, spark_schemas)
     yield con, types
     con.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The golden-file counts (tests/sql/test_golden.py), whether the test passed or not."""
+    from tests.sql.golden_run import SUMMARY
+
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
