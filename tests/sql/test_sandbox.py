@@ -105,12 +105,12 @@ def test_engine_reads_and_writes_keep_working_after_sql_ran(project_dir):
         + """
       - {name: s, depends_on: [orders], transform: {steps: ["SELECT count(*) AS n FROM orders"]}}
       - {name: later, depends_on: [s], read: {connection: raw, path: more/later.csv}}
-      - {name: both, depends_on: [s, later], transform: {steps: ["SELECT n, x FROM s, later"]}}
-      - {name: save, depends_on: [both], write: {connection: out, path: gold/both.csv, format: csv}}
+      - {name: joined, depends_on: [s, later], transform: {steps: ["SELECT n, x FROM s, later"]}}
+      - {name: save, depends_on: [joined], write: {connection: out, path: gold/joined.csv, format: csv}}
 """
     )
     with Project.load(write(project_dir / "project.yaml", text)) as p:
         result = p.run()
         assert result.ok, [n.error for n in result.nodes]
-        assert sorted(p.output("both")["x"].tolist()) == [1, 2]
-    assert (project_dir / "out" / "gold" / "both.csv").exists()
+        assert sorted(p.output("joined")["x"].tolist()) == [1, 2]
+    assert (project_dir / "out" / "gold" / "joined.csv").exists()
