@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this node and what it needs upstream (repeatable)",
     )
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="incremental reads ignore their stored watermark and read everything",
+    )
     r.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes")
 
     s = sub.add_parser("story", help="list stories, show one, or diff two runs")
@@ -155,7 +160,12 @@ def _run(project, args: argparse.Namespace) -> int:
         log.addHandler(logging.NullHandler())
 
     with project, progress_listener() as progress:
-        result = project.run(args.pipelines, nodes=args.nodes, listeners=[progress])
+        result = project.run(
+            args.pipelines,
+            nodes=args.nodes,
+            listeners=[progress],
+            full_refresh=args.full_refresh,
+        )
     failed = [n for n in result.nodes if n.status == "failed"]
     skipped = [n for n in result.nodes if n.status == "skipped"]
     ok = len(result.nodes) - len(failed) - len(skipped)

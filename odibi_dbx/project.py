@@ -103,8 +103,10 @@ class Project:
         listeners: Iterable[RunListener] = (),
         raise_on_failure: bool = False,
         run_id: str | None = None,
+        full_refresh: bool = False,
     ) -> RunResult:
-        """Run pipelines (all by default, in the project's order). A story is written either way."""
+        """Run pipelines (all by default, in the project's order). A story is written either way.
+        `full_refresh`: incremental reads ignore their stored watermark and read everything."""
         if isinstance(pipelines, str):
             pipelines = [pipelines]
         from odibi_dbx import runtime
@@ -129,6 +131,7 @@ class Project:
             keep_outputs=self.keep_outputs,
             runtime=runtime.run_context(),
             baseline=baseline,
+            full_refresh=full_refresh,
         )
         result = self._runner.run(pipelines, nodes, run_id=run_id)
         self.last_result = result

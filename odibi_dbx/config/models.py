@@ -109,6 +109,34 @@ class LoggingConfig(Model):
 # --- nodes -------------------------------------------------------------------------------------
 
 
+class IncrementalConfig(Model):
+    """Read only what is new since the last successful run (see docs/incremental.md)."""
+
+    column: str | None = None  # rows with column > stored watermark - lookback
+    lookback: str | int | float | None = None  # "2 hours", "3 days"; a number for numeric columns
+    change_feed: bool = False  # Delta change data feed from the last processed version
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> IncrementalConfig:
+        if self.change_feed == bool(self.column):
+            raise ValueError(
+                "incremental needs either column: NAME (optionally lookback:) or change_feed: true"
+            )
+        if self.change_feed and self.lookback is not None:
+            raise ValueError("lookback is only used with column:, not with change_feed")
+        if isinstance(self.lookback, str):
+            from odibi_dbx.incremental.watermark import parse_lookback
+
+            parse_lookback(self.lookback)
+        return self
+
+
+class Scd2Config(Model):
+    track: list[str] = Field(min_length=1)  # a change in any of these starts a new version
+    valid_from: str  # the source column a new version's _valid_from is taken from
+    deletes: Literal["ignore", "close"] = "ignore"  # close: keys missing from a full snapshot
+
+
 class ReadConfig(Model):
     connection: str
     path: str | None = None
@@ -117,12 +145,19 @@ class ReadConfig(Model):
     options: dict[str, Any] = Field(default_factory=dict)
     schema_: str | None = Field(None, alias="schema")  # DDL, e.g. "id BIGINT, ts TIMESTAMP"
     version: int | None = Field(None, ge=0)  # Delta time travel
+    incremental: IncrementalConfig | None = None
 
     @model_validator(mode="after")
     def _target(self) -> ReadConfig:
         _check_target(self.path, self.table, self.format)
-        if self.version is not None and (self.format or "delta") != "delta":
+        fmt = self.format or infer_format(self.path) or "delta"
+        if self.version is not None and fmt != "delta":
             raise ValueError("version (time travel) is only for format: delta")
+        if self.incremental is not None:
+            if self.incremental.change_feed and fmt != "delta":
+                raise ValueError("incremental change_feed is only for format: delta")
+            if self.version is not None:
+                raise ValueError("give version (time travel) or incremental, not both")
         return self
 
 
@@ -131,23 +166,36 @@ class WriteConfig(Model):
     path: str | None = None
     table: str | None = None
     format: Literal["csv", "parquet", "json", "delta"] | None = None
-    mode: Literal["overwrite", "append", "merge"] = "overwrite"
+    mode: Literal["overwrite", "append", "merge", "scd2"] = "overwrite"
     merge_keys: list[str] | None = None
+    scd2: Scd2Config | None = None
+    schema_evolution: Literal["strict", "add_columns"] = "strict"
     partition_by: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _target(self) -> WriteConfig:
         _check_target(self.path, self.table, self.format)
-        if self.mode == "merge":
+        if self.mode in ("merge", "scd2"):
             if not self.merge_keys:
                 raise ValueError(
-                    "mode: merge needs merge_keys: [column, ...] (the columns that identify a row)"
+                    f"mode: {self.mode} needs merge_keys: [column, ...] "
+                    "(the columns that identify a row)"
                 )
             if self.path is not None and self.resolved_format != "delta":
-                raise ValueError("mode: merge is only for format: delta (or a catalog table)")
+                raise ValueError(
+                    f"mode: {self.mode} is only for format: delta (or a catalog table)"
+                )
         elif self.merge_keys:
-            raise ValueError(f"merge_keys is only used with mode: merge (mode is {self.mode})")
+            raise ValueError(
+                f"merge_keys is only used with mode: merge or scd2 (mode is {self.mode})"
+            )
+        if (self.mode == "scd2") != (self.scd2 is not None):
+            raise ValueError(
+                "mode: scd2 needs scd2: {track: [column, ...], valid_from: column}"
+                if self.mode == "scd2"
+                else f"scd2: is only used with mode: scd2 (mode is {self.mode})"
+            )
         return self
 
     @property

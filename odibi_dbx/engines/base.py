@@ -33,6 +33,8 @@ class ReadSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     schema: str | None = None  # Spark DDL
     version: int | None = None
+    # incremental: only rows whose column is past this watermark (engines may prune with it)
+    after: tuple[str, Any] | None = None
 
     @property
     def target(self) -> str:
@@ -51,6 +53,9 @@ class WriteSpec:
     partition_by: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     run_id: str = "run"
+    schema_evolution: str = "strict"  # strict | add_columns
+    scd2: Any = None  # Scd2Config for mode scd2
+    commit_metadata: str | None = None  # Delta: stored in the commit (incremental state)
 
     @property
     def target(self) -> str:

@@ -40,7 +40,7 @@ def _features(table: Any) -> tuple[set[str], set[str], int, int]:
     )
 
 
-def arrow_source(table: Any, uri: str) -> Any:
+def arrow_source(table: Any, uri: str, where: str | None = None, sql: str | None = None) -> Any:
     """An Arrow stream of the table's rows for DuckDB to scan once.
 
     Always through delta-rs's query engine (DataFusion): it applies deletion vectors and
@@ -54,7 +54,8 @@ def arrow_source(table: Any, uri: str) -> Any:
         )
     from deltalake import QueryBuilder
 
-    return QueryBuilder().register("t", table).execute("SELECT * FROM t")
+    sql = sql or "SELECT * FROM t" + (f" WHERE {where}" if where else "")
+    return QueryBuilder().register("t", table).execute(sql)
 
 
 def check_writable(table: Any, uri: str) -> None:
@@ -67,17 +68,27 @@ def check_writable(table: Any, uri: str) -> None:
         )
 
 
-def cast_to_table(reader: Any, table: Any) -> Any:
-    """Cast incoming batches to the table's schema (missing nullable columns become null)."""
+def cast_to_table(reader: Any, table: Any, add_columns: bool = False) -> Any:
+    """Cast incoming batches to the table's schema (missing nullable columns become null);
+    `add_columns`: new columns are kept, after the table's (the write adds them)."""
     import pyarrow as pa
 
-    target = pa.schema(table.schema().to_arrow())
+    return cast_to_schema(reader, pa.schema(table.schema().to_arrow()), add_columns)
+
+
+def cast_to_schema(reader: Any, target: Any, add_columns: bool = False) -> Any:
+    """`cast_to_table` for a given Arrow schema."""
+    import pyarrow as pa
+
     names = set(reader.schema.names)
     extra = [n for n in reader.schema.names if n not in set(target.names)]
-    if extra:
+    if extra and add_columns:
+        target = pa.schema([*target, *(reader.schema.field(n).with_nullable(True) for n in extra)])
+    elif extra:
         raise ValueError(
             f"columns {extra} are not in the Delta table's schema "
-            f"({', '.join(target.names)}); overwrite the table to change its schema"
+            f"({', '.join(target.names)}); set schema_evolution: add_columns to add them, "
+            "or overwrite the table to change its schema"
         )
 
     def gen():

@@ -188,7 +188,9 @@ def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
         delta = dl.DeltaTable(uri, version=spec.version, storage_options=opts)
     except dl.exceptions.TableNotFoundError:
         raise FileNotFoundError(f"no Delta table at {uri}") from None
-    stream = delta_features.arrow_source(delta, uri)
+    from odibi_dbx.incremental.pandas import delta_where
+
+    stream = delta_features.arrow_source(delta, uri, delta_where(engine, spec, delta))
     name = f"delta_{uuid.uuid4().hex[:12]}"
     engine.con.register(name, stream)
     try:
@@ -216,14 +218,27 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
         existing = None
     if existing is not None:
         delta_features.check_writable(existing, uri)
+    props = _commit_properties(dl, spec)
+    add_columns = spec.schema_evolution == "add_columns"
+    if spec.mode == "scd2":
+        from odibi_dbx.scd2 import pandas as scd2
+
+        return scd2.write(engine, frame, spec, existing, props)
     reader = _arrow_reader(engine, frame)
     if existing is not None and spec.mode in ("append", "merge"):
-        reader = delta_features.cast_to_table(reader, existing)
+        reader = delta_features.cast_to_table(reader, existing, add_columns)
     if spec.mode == "merge" and existing is not None:
         source = reader.read_all()
         pred = " AND ".join(f"t.{_ident(k)} = s.{_ident(k)}" for k in spec.merge_keys)
         metrics = (
-            existing.merge(source, predicate=pred, source_alias="s", target_alias="t")
+            existing.merge(
+                source,
+                predicate=pred,
+                source_alias="s",
+                target_alias="t",
+                merge_schema=add_columns,
+                commit_properties=props,
+            )
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
@@ -239,9 +254,23 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
         mode=mode,
         partition_by=list(spec.partition_by) or None,
         storage_options=opts,
-        schema_mode="overwrite" if mode == "overwrite" and existing else None,
+        schema_mode=_schema_mode(mode, existing is not None, add_columns),
+        commit_properties=props,
     )
     return WriteResult(uri, counter.rows, {"mode": mode})
+
+
+def _schema_mode(mode: str, exists: bool, add_columns: bool) -> str | None:
+    if mode == "overwrite" and exists:
+        return "overwrite"
+    return "merge" if mode == "append" and exists and add_columns else None
+
+
+def _commit_properties(dl: Any, spec: WriteSpec) -> Any:
+    """The commit's userMetadata (incremental state), as Delta on Spark writes it."""
+    if not spec.commit_metadata:
+        return None
+    return dl.CommitProperties(custom_metadata={"userMetadata": spec.commit_metadata})
 
 
 def _ident(name: str) -> str:

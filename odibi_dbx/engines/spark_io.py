@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
@@ -48,10 +49,14 @@ def read(engine: SparkEngine, spec: ReadSpec) -> Any:
 
 def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
     df = frame.df
+    if spec.mode == "scd2":
+        from odibi_dbx.scd2 import spark as scd2
+
+        return scd2.write(engine, frame, spec)
     if spec.format == "delta" and spec.mode in ("append", "merge"):
         schema = _delta_schema(engine, spec)
         if schema is not None:
-            df = cast_to_schema(df, schema, spec.target)
+            df = cast_to_schema(df, schema, spec.target, spec.schema_evolution == "add_columns")
             if spec.mode == "merge":
                 return _merge(engine, df, spec)
     observed, done = engine.observed(df, frame.profile_columns)
@@ -76,6 +81,10 @@ def _write_opts(spec: WriteSpec) -> dict[str, str]:
         opts["header"] = "true"
     if spec.format == "delta" and spec.mode == "overwrite" and "overwriteschema" not in lower:
         opts["overwriteSchema"] = "true"  # as the Pandas engine: overwrite replaces the schema
+    if spec.format == "delta" and spec.mode == "append" and spec.schema_evolution == "add_columns":
+        opts["mergeSchema"] = "true"
+    if spec.commit_metadata and (spec.format == "delta" or spec.table):
+        opts["userMetadata"] = spec.commit_metadata  # incremental state, in the same commit
     return opts
 
 
@@ -128,17 +137,19 @@ def _delta_schema(engine: SparkEngine, spec: WriteSpec) -> Any:
     return spark.read.format("delta").load(uri).schema
 
 
-def cast_to_schema(df: Any, schema: Any, target: str) -> Any:
-    """Columns in the table's order and types; missing nullable ones become NULL."""
+def cast_to_schema(df: Any, schema: Any, target: str, add_columns: bool = False) -> Any:
+    """Columns in the table's order and types; missing nullable ones become NULL;
+    `add_columns`: new columns are kept, after the table's (the write adds them)."""
     from pyspark.sql import functions as F
 
     have = set(df.columns)
     names = [f.name for f in schema.fields]
     extra = [c for c in df.columns if c not in set(names)]
-    if extra:
+    if extra and not add_columns:
         raise ValueError(
             f"columns {extra} are not in the Delta table's schema ({', '.join(names)}); "
-            "overwrite the table to change its schema"
+            "set schema_evolution: add_columns to add them, or overwrite the table to change "
+            "its schema"
         )
     cols = []
     for f in schema.fields:
@@ -148,21 +159,49 @@ def cast_to_schema(df: Any, schema: Any, target: str) -> Any:
             cols.append(F.lit(None).cast(f.dataType).alias(f.name))
         else:
             raise ValueError(f"column '{f.name}' is missing and not nullable ({target})")
-    return df.select(*cols)
+    return df.select(*cols, *[F.col(f"`{c}`") for c in extra])
+
+
+@contextmanager
+def commit_settings(engine: SparkEngine, spec: WriteSpec):
+    """Session settings a MERGE commit needs (its userMetadata; schema evolution where the
+    merge builder cannot say it), held under the engine's lock: they are session-wide."""
+    conf: dict[str, str] = {}
+    if spec.commit_metadata:
+        conf["spark.databricks.delta.commitInfo.userMetadata"] = spec.commit_metadata
+    if spec.schema_evolution == "add_columns":
+        conf["spark.databricks.delta.schema.autoMerge.enabled"] = "true"
+    if not conf:
+        yield
+        return
+    spark = engine.spark
+    with engine._lock:
+        saved = {k: spark.conf.get(k, None) for k in conf}
+        for k, v in conf.items():
+            spark.conf.set(k, v)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    spark.conf.unset(k)
+                else:
+                    spark.conf.set(k, v)
 
 
 def _merge(engine: SparkEngine, source: Any, spec: WriteSpec) -> WriteResult:
     if not spec.merge_keys:
         raise ValueError("mode merge needs merge_keys")
     cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
-    result = (
-        _delta_table(engine, spec)
-        .alias("t")
-        .merge(source.alias("s"), cond)
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    with commit_settings(engine, spec):
+        result = (
+            _delta_table(engine, spec)
+            .alias("t")
+            .merge(source.alias("s"), cond)
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
     metrics: dict[str, Any] = {"mode": "merge"}
     rows = None
     if result is not None:  # Delta 3+: one local row of metrics, no Spark job

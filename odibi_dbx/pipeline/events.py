@@ -58,6 +58,7 @@ class NodeResult:
     upstream: list[str] = field(default_factory=list)  # "pipeline.node" of the nodes it needs
     failing_rows: list[dict[str, Any]] = field(default_factory=list)  # when validation failed
     read: dict[str, Any] | None = None
+    incremental: dict[str, Any] | None = None  # watermark before/after, rows read
     steps: list[StepRecord] = field(default_factory=list)
     validation: list[CheckResult] = field(default_factory=list)
     quality: dict[str, Any] | None = None  # row rules: rows, kept, dropped, quarantined, target

@@ -7,6 +7,7 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +17,8 @@ from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, Sq
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
 from odibi_dbx.errors import NodeError, OdibiError, ValidationFailed, did_you_mean, first_line
+from odibi_dbx.incremental.run import IncrementalRun
+from odibi_dbx.incremental.state import commit_metadata
 from odibi_dbx.pipeline.baseline import gate_results, node_key
 from odibi_dbx.pipeline.context import Context
 from odibi_dbx.pipeline.events import (
@@ -27,7 +30,7 @@ from odibi_dbx.pipeline.events import (
     StepRecord,
 )
 from odibi_dbx.redact import redact
-from odibi_dbx.retry import call_with_retry
+from odibi_dbx.retry import call_with_retry, is_transient
 
 
 def new_run_id() -> str:
@@ -47,6 +50,7 @@ class Runner:
         keep_outputs: bool = False,
         runtime: dict[str, Any] | None = None,
         baseline: Mapping[str, dict[str, Any]] | None = None,
+        full_refresh: bool = False,
     ):
         self.project = project
         self.config = project.config
@@ -57,6 +61,8 @@ class Runner:
         self.runtime = runtime or {}
         self.baseline = baseline or {}  # "pipeline.node" -> the node in its last successful run
         self.outputs: dict[tuple[str, str], Any] = {}
+        self.full_refresh = full_refresh  # incremental reads ignore their stored state
+        self._incremental: IncrementalRun | None = None
 
     # -- events --
     def _emit(self, event: str, *args: Any) -> None:
@@ -97,6 +103,7 @@ class Runner:
             runtime=self.runtime,
         )
         result = RunResult(info)
+        self._incremental = IncrementalRun(self.engine, full_refresh=self.full_refresh)
         self._emit("run_started", info)
         try:
             for pipe in selected:
@@ -273,7 +280,14 @@ class Runner:
                 version=r.version,
             )
             res.read = {"connection": r.connection, "format": spec.format, "target": spec.target}
-            frame = self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.read(spec))
+
+            def read(s: ReadSpec) -> Any:
+                return self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.read(s))
+
+            if r.incremental:
+                frame = self._read_incremental(info, pipe, node, spec, res, read)
+            else:
+                frame = read(spec)
         if node.transform:
             views = dict(inputs)
             for i, step in enumerate(node.transform.steps):
@@ -331,21 +345,20 @@ class Runner:
             gate.write_quarantine()  # appended before the node's own write
         if node.write:
             w = node.write
-            wspec = WriteSpec(
-                node=node.name,
-                connection=self.connections[w.connection],
-                format=w.resolved_format,
-                mode=w.mode,
-                path=w.path,
-                table=w.table,
-                merge_keys=tuple(w.merge_keys or ()),
-                partition_by=tuple(w.partition_by),
-                options=w.options,
-                run_id=info.run_id,
+            wspec = self._write_spec(node, info.run_id)
+            assert self._incremental is not None
+            upstream = ancestors(node.name, {n.name: n.depends_on for n in pipe.nodes})
+            states = self._incremental.states_for(
+                f"{pipe.pipeline}.{n}" for n in {*upstream, node.name}
             )
+            if states:  # stored with this write (Delta: in its commit)
+                wspec = replace(wspec, commit_metadata=commit_metadata(states))
+                if self.full_refresh and wspec.mode == "append":
+                    wspec = replace(wspec, mode="overwrite")  # a full refresh rebuilds appends
             out = self._retrying(
                 info, pipe.pipeline, node.name, res, lambda: eng.write(frame, wspec)
             )
+            self._incremental.after_write(wspec, states)
             res.write = {
                 "connection": w.connection,
                 "format": wspec.format,
@@ -425,6 +438,58 @@ class Runner:
         if gate.frame is not frame and not any(frame is v for v in inputs.values()):
             self.engine.release(frame)  # the node's own pre-rules output: nothing reads it now
         return gate.frame, gate
+
+    def _write_spec(self, node: NodeConfig, run_id: str) -> WriteSpec:
+        w = node.write
+        assert w is not None
+        return WriteSpec(
+            node=node.name,
+            connection=self.connections[w.connection],
+            format=w.resolved_format,
+            mode=w.mode,
+            path=w.path,
+            table=w.table,
+            merge_keys=tuple(w.merge_keys or ()),
+            partition_by=tuple(w.partition_by),
+            options=w.options,
+            run_id=run_id,
+            schema_evolution=w.schema_evolution,
+            scd2=w.scd2,
+        )
+
+    def _read_incremental(
+        self,
+        info: RunInfo,
+        pipe: PipelineConfig,
+        node: NodeConfig,
+        spec: ReadSpec,
+        res: NodeResult,
+        read: Any,
+    ) -> Any:
+        """Read past the stored watermark; the writes downstream keep the new one."""
+        assert node.read and node.read.incremental and self._incremental is not None
+        deps = {n.name: n.depends_on for n in pipe.nodes}
+        targets = [
+            self._write_spec(n, info.run_id)
+            for n in pipe.nodes
+            if n.write and (n.name == node.name or node.name in ancestors(n.name, deps))
+        ]
+        try:
+            frame, report = self._incremental.read(
+                f"{pipe.pipeline}.{node.name}", spec, node.read.incremental, targets, read
+            )
+        except NodeError:
+            raise
+        except Exception as exc:
+            raise NodeError(
+                f"incremental read of {spec.target} failed: {first_line(exc)}",
+                node=node.name,
+                stage="read",
+                hint="see docs/incremental.md",
+                transient=is_transient(exc),
+            ) from exc
+        res.incremental = report.to_dict()
+        return frame
 
     def _call_function(
         self, node: str, i: int, step: FunctionStep, views: dict[str, Any], current: Any

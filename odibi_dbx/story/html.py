@@ -106,6 +106,20 @@ def _read(n: dict[str, Any]) -> str:
     return f"<h3>Read</h3>{_kv(n['read'])}" if n.get("read") else ""
 
 
+def _incremental(n: dict[str, Any]) -> str:
+    """Watermark (or change feed version) before and after, and the rows the batch held."""
+    inc = n.get("incremental")
+    if not inc:
+        return ""
+    what = f"column {inc['column']}" if inc.get("column") else "change data feed"
+    refresh = " (full refresh: stored state ignored)" if inc.get("full_refresh") else ""
+    return (
+        f"<h3>Incremental: {escape(what)}{refresh}</h3><pre>"
+        f"before: {_e(inc.get('before'))}\nafter:  {_e(inc.get('after'))}\n"
+        f"rows read: {_num(inc.get('rows_read'))}</pre>"
+    )
+
+
 def _steps(n: dict[str, Any]) -> str:
     parts = []
     for i, s in enumerate(n.get("steps", []), 1):
@@ -224,6 +238,7 @@ def _sample(n: dict[str, Any]) -> str:
 NODE_SECTIONS: list[Callable[[dict[str, Any]], str]] = [
     _error,
     _read,
+    _incremental,
     _steps,
     _validation,
     rules_section,

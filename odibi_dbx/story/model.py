@@ -65,6 +65,7 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
         "sample": json_safe(n.sample),
         "failing_rows": json_safe(n.failing_rows),
         "read": json_safe(n.read),
+        "incremental": json_safe(n.incremental),
         "steps": [
             {
                 "kind": s.kind,

@@ -1,0 +1,132 @@
+"""SCD type 2 on the Pandas engine: staged in DuckDB, one delta-rs MERGE."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from odibi_dbx.engines.base import WriteResult
+from odibi_dbx.scd2.plan import IS_CURRENT, SCD_COLUMNS, VALID_FROM, VALID_TO, Scd2Plan
+
+if TYPE_CHECKING:
+    from odibi_dbx.engines.base import WriteSpec
+    from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write(
+    engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, existing: Any, props: Any
+) -> WriteResult:
+    import pyarrow as pa
+
+    from odibi_dbx.engines import delta_features, pandas_io
+
+    con = engine.con
+    columns = list(engine._columns(frame))
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, columns)
+    _refuse_duplicate_keys(engine, frame, plan)
+    uri = spec.connection.uri(spec.path or "")
+    if existing is None:  # a new table: every row is the current version
+        vf = _q(plan.valid_from)
+        sql = (
+            f"SELECT *, {vf} AS {VALID_FROM}, CAST(NULL AS {engine._columns(frame)[plan.valid_from]})"
+            f" AS {VALID_TO}, true AS {IS_CURRENT} FROM {frame.name}"
+        )
+        reader = con.sql(sql).to_arrow_reader(1_000_000)
+        counter = pandas_io._Counting(reader)
+        pandas_io._deltalake().write_deltalake(
+            uri,
+            counter.reader(nullable=True),
+            mode="overwrite",
+            partition_by=list(spec.partition_by) or None,
+            storage_options=pandas_io._delta_options(spec),
+            commit_properties=props,
+        )
+        return WriteResult(uri, counter.rows, {"mode": "scd2", "num_inserted_rows": counter.rows})
+
+    # the batch in the table's data schema (new columns kept with add_columns)
+    table_schema = pa.schema(existing.schema().to_arrow())
+    data_schema = pa.schema([f for f in table_schema if f.name not in SCD_COLUMNS])
+    raw = con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
+    batch = delta_features.cast_to_schema(
+        pa.RecordBatchReader.from_batches(raw.schema, raw.to_batches()),
+        data_schema,
+        add_columns=spec.schema_evolution == "add_columns",
+    ).read_all()
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, batch.column_names)
+    current = delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
+    src, cur = f"scd2_src_{id(batch)}", f"scd2_cur_{id(batch)}"
+    con.register(src, batch)
+    con.register(cur, current)
+    try:
+        staged = con.sql(plan.staged_sql(src, cur, _q)).to_arrow_table()
+        closed_at = _closed_at(engine, src, plan) if spec.scd2.deletes == "close" else None
+    finally:
+        con.unregister(src)
+        con.unregister(cur)
+    vf_type = table_schema.field(VALID_FROM).type
+    merger = existing.merge(
+        staged,
+        predicate=plan.condition,
+        source_alias="s",
+        target_alias="t",
+        merge_schema=spec.schema_evolution == "add_columns",
+        commit_properties=props,
+    )
+    merger = merger.when_matched_update(plan.close_set(), predicate=plan.tracked_changed)
+    if plan.untracked_changed:
+        merger = merger.when_matched_update(plan.untracked_set(), predicate=plan.untracked_changed)
+    null_vt = f"arrow_cast(NULL, '{_arrow_name(vf_type)}')"
+    merger = merger.when_not_matched_insert(plan.insert_values(null_vt))
+    if closed_at is not None:
+        merger = merger.when_not_matched_by_source_update(
+            plan.delete_set(closed_at), predicate=plan.delete_condition()
+        )
+    metrics = merger.execute()
+    return WriteResult(uri, batch.num_rows, {"mode": "scd2", **dict(metrics)})
+
+
+def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:
+    keys = ", ".join(_q(k) for k in plan.keys)
+    dup = engine.con.execute(
+        f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+    ).fetchall()
+    if dup:
+        dup = dup[0]
+        raise ValueError(
+            f"scd2 source has {dup[-1]} rows for key {dict(zip(plan.keys, dup[:-1], strict=False))}; "
+            "one row per key is needed (keep the latest per key in a transform step)"
+        )
+
+
+def _closed_at(engine: PandasEngine, src: str, plan: Scd2Plan) -> str:
+    """Keys missing from a full snapshot are closed at the snapshot's latest valid_from."""
+    from odibi_dbx.engines.pandas import DuckFrame
+    from odibi_dbx.incremental.pandas import batch_stats
+    from odibi_dbx.incremental.watermark import datafusion_literal
+
+    _, top = batch_stats(engine, DuckFrame(_q(src)), plan.valid_from)
+    if top is None:
+        raise ValueError(
+            "scd2 deletes: close got an empty snapshot, which would close every key; "
+            "nothing was written"
+        )
+    return datafusion_literal(top)
+
+
+def _arrow_name(t: Any) -> str:
+    """DataFusion's arrow_cast name of an Arrow type."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t):
+        tz = f'Some("{t.tz}")' if t.tz else "None"
+        unit = {"s": "Second", "ms": "Millisecond", "us": "Microsecond", "ns": "Nanosecond"}[t.unit]
+        return f"Timestamp({unit}, {tz})"
+    if pa.types.is_date32(t):
+        return "Date32"
+    names = {"int64": "Int64", "int32": "Int32", "string": "Utf8", "large_string": "LargeUtf8"}
+    if str(t) in names:
+        return names[str(t)]
+    raise ValueError(f"scd2 valid_from of type {t} is not supported; use a timestamp or date")
