@@ -1,0 +1,120 @@
+"""SCD type 2 on the Spark engine: staged with Spark SQL, one `MERGE INTO` (SQL, so Spark
+Connect runs it too)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from odibi_dbx.engines.base import WriteResult
+from odibi_dbx.scd2.plan import IS_CURRENT, SCD_COLUMNS, VALID_FROM, VALID_TO, Scd2Plan
+
+if TYPE_CHECKING:
+    from odibi_dbx.engines.base import WriteSpec
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+
+_ids = itertools.count(1)
+
+
+def _bt(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from odibi_dbx.engines import spark_io
+    from odibi_dbx.engines.spark import SparkFrame
+
+    spark = engine.spark
+    df = frame.df
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns)
+    _refuse_duplicate_keys(df, plan)
+    schema = spark_io._delta_schema(engine, spec)
+    if schema is None:  # a new table: every row is the current version
+        vf_type = df.schema[plan.valid_from].dataType
+        first = (
+            df.withColumn(VALID_FROM, F.col(_bt(plan.valid_from)))
+            .withColumn(VALID_TO, F.lit(None).cast(vf_type))
+            .withColumn(IS_CURRENT, F.lit(True))
+        )
+        out = spark_io.write(engine, SparkFrame(first), replace(spec, mode="overwrite"))
+        return WriteResult(out.target, out.rows, {"mode": "scd2", "num_inserted_rows": out.rows})
+
+    data = T.StructType([f for f in schema.fields if f.name not in SCD_COLUMNS])
+    add_columns = spec.schema_evolution == "add_columns"
+    df = spark_io.cast_to_schema(df, data, spec.target, add_columns)
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns)
+    ref = spec.table or f"delta.{_bt(spec.connection.uri(spec.path or ''))}"
+    tag = next(_ids)
+    src, cur, staged = (f"odibi_scd2_{n}_{tag}" for n in ("src", "cur", "staged"))
+    df.createOrReplaceTempView(src)
+    try:
+        spark.sql(plan.current_sql(ref, _bt)).createOrReplaceTempView(cur)
+        spark.sql(plan.staged_sql(src, cur, _bt)).createOrReplaceTempView(staged)
+        closed_at = _closed_at(engine, df, plan) if spec.scd2.deletes == "close" else None
+        vf_type = schema[VALID_FROM].dataType.simpleString()
+        sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_type})", closed_at)
+        with spark_io.commit_settings(engine, spec):
+            result = spark.sql(sql).first()
+    finally:
+        for view in (staged, cur, src):
+            engine._drop_view(view)
+    metrics: dict[str, Any] = {"mode": "scd2"}
+    if result is not None:
+        metrics.update({k: int(v) for k, v in result.asDict().items() if v is not None})
+    rows = metrics.get("num_updated_rows", 0) + metrics.get("num_inserted_rows", 0)
+    return WriteResult(spec.target, rows, metrics)
+
+
+def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str, closed_at: str | None) -> str:
+    def assign(pairs: dict[str, str]) -> str:
+        return ", ".join(f"{k} = {v}" for k, v in pairs.items())
+
+    insert = plan.insert_values(null_vt)
+    parts = [
+        f"MERGE INTO {ref} t USING {staged} s ON {plan.condition}",
+        f"WHEN MATCHED AND ({plan.tracked_changed}) THEN UPDATE SET {assign(plan.close_set())}",
+    ]
+    if plan.untracked_changed:
+        parts.append(
+            f"WHEN MATCHED AND ({plan.untracked_changed}) "
+            f"THEN UPDATE SET {assign(plan.untracked_set())}"
+        )
+    parts.append(
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(insert)}) VALUES ({', '.join(insert.values())})"
+    )
+    if closed_at is not None:
+        parts.append(
+            f"WHEN NOT MATCHED BY SOURCE AND {plan.delete_condition()} "
+            f"THEN UPDATE SET {assign(plan.delete_set(closed_at))}"
+        )
+    return "\n".join(parts)
+
+
+def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
+    dup = df.groupBy(*[_bt(k) for k in plan.keys]).count().where("count > 1").limit(1).collect()
+    if dup:
+        row = dup[0].asDict()
+        n = row.pop("count")
+        raise ValueError(
+            f"scd2 source has {n} rows for key {row}; one row per key is needed "
+            "(keep the latest per key in a transform step)"
+        )
+
+
+def _closed_at(engine: SparkEngine, df: Any, plan: Scd2Plan) -> str:
+    """Keys missing from a full snapshot are closed at the snapshot's latest valid_from."""
+    from odibi_dbx.engines.spark import SparkFrame
+    from odibi_dbx.incremental.spark import batch_stats
+    from odibi_dbx.incremental.watermark import spark_literal
+
+    _, top = batch_stats(engine, SparkFrame(df), plan.valid_from)
+    if top is None:
+        raise ValueError(
+            "scd2 deletes: close got an empty snapshot, which would close every key; "
+            "nothing was written"
+        )
+    return spark_literal(top)
