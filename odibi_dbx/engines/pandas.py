@@ -42,6 +42,7 @@ class DuckFrame:
     table: bool = False
     temp: list[tuple[str, str]] = field(default_factory=list)  # views/registrations it rests on
     columns: dict[str, str] | None = None  # name -> DuckDB type, once asked
+    profile: dict[str, dict[str, Any]] | None = None  # once computed (write-only nodes share it)
 
 
 def q(ident: str) -> str:
@@ -248,15 +249,16 @@ class PandasEngine(Engine):
     def summarize(self, frame: DuckFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
         con = self.con
         cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
-        profile = None
+        profile = frame.profile
         plan = profiled(cols, profile_columns)
-        if plan:  # the profile and the row count: one aggregate query over the node's output
+        if plan and (profile is None or len(profile) != len(plan)):
+            # the profile and the row count: one aggregate query over the node's output
             exprs = ["count(*)"]
             for c, ordered in plan:
                 exprs += [f"count({q(c)})"] + ([f"min({q(c)})", f"max({q(c)})"] if ordered else [])
             values = con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchall()[0]
             frame.rows = int(values[0])
-            profile = profile_from(frame.rows, plan, values[1:])
+            profile = frame.profile = profile_from(frame.rows, plan, values[1:])
         return Summary(frame.rows, cols, self._head(frame.name, sample_rows), profile)
 
     def _head(self, relation: str, limit: int) -> list[dict[str, Any]]:

@@ -110,7 +110,7 @@ def gate_results(
                 CheckResult(
                     "vs_previous:max_row_drop",
                     drop <= gates.max_row_drop + _EPS,
-                    f"rows out {before:,} → {after:,} ({'+' if drop < 0 else '-'}{_pct(abs(drop))};"
+                    f"rows out {before:,} → {after:,} ({'+' if drop <= 0 else '-'}{_pct(abs(drop))};"
                     f" limit -{_pct(gates.max_row_drop)}) vs run {run}",
                 )
             )

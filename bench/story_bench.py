@@ -1,0 +1,112 @@
+"""Story costs: column profiles on the Pandas engine, and writing the story + index of a big run.
+
+    .venv/bin/python bench/story_bench.py [--rows 5000000] [--columns 10] [--repeats 3]
+
+1. A read -> transform -> write node over `--rows` rows of `--columns` columns (Parquet), run
+   with `story.profile_columns: 0` and with `--columns`; node time is the run's slowest node
+   (the write node, which reads through the lazy chain), best of `--repeats`.
+2. The story JSON + HTML + index.html of a 60-node run (tests/story/big_project.py), best of
+   `--repeats` calls to the story listener.
+Spark: the profile adds no job (tests/spark/test_spark_engine.py::test_story_adds_no_spark_job
+counts jobs per node against hand-written PySpark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PROJECT = """
+project: profile bench
+connections:
+  data: {{type: local, base_path: ./data}}
+  out: {{type: local, base_path: ./out}}
+story: {{connection: out, path: stories/, max_sample_rows: 10, profile_columns: {profile}}}
+retry: {{enabled: false}}
+pipelines:
+  - pipeline: p
+    nodes:
+      - {{name: src, read: {{connection: data, path: wide.parquet}}}}
+      - name: keep
+        depends_on: [src]
+        transform: {{steps: ["SELECT * FROM src WHERE c0 % 10 <> 3"]}}
+      - {{name: save, depends_on: [keep], write: {{connection: out, path: wide_out.parquet}}}}
+"""
+
+
+def make_data(folder: Path, rows: int, columns: int) -> None:
+    import duckdb
+
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    cols = ["i AS c0"] + [
+        f"CASE WHEN i % {7 + c} = 0 THEN NULL ELSE (i * {c + 3}) % 100003 END AS c{c}"
+        if c % 3
+        else f"'v' || (i % {97 + c}) AS c{c}"
+        for c in range(1, columns)
+    ]
+    duckdb.sql(
+        f"COPY (SELECT {', '.join(cols)} FROM range({rows}) t(i)) "
+        f"TO '{folder / 'data' / 'wide.parquet'}' (FORMAT parquet)"
+    )
+
+
+def profile_cost(rows: int, columns: int, repeats: int) -> dict[str, float]:
+    from odibi_dbx import Project
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        make_data(folder, rows, columns)
+        for profile in (0, columns, 0, columns):  # interleaved: drift hits both alike
+            (folder / "project.yaml").write_text(PROJECT.format(profile=profile))
+            best = float("inf")
+            for _ in range(repeats):
+                with Project.load(folder / "project.yaml") as p:
+                    res = p.run()
+                assert res.ok, [n.error_message for n in res.nodes]
+                best = min(best, sum(n.seconds for n in res.nodes))
+            out[f"profile_columns={profile}"] = min(best, out.get(f"profile_columns={profile}", best))
+    return out
+
+
+def story_cost(repeats: int) -> float:
+    from odibi_dbx import Project
+    from odibi_dbx.story import StoryListener
+    from tests.story.big_project import big_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = big_project(Path(tmp))
+        with Project.load(path) as p:
+            p.run()  # a baseline for the comparison
+            result = p.run()
+            listener = StoryListener(p.story_store())
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                listener.run_finished(result)
+                best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--columns", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    got = profile_cost(args.rows, args.columns, args.repeats)
+    off, on = got["profile_columns=0"], got[f"profile_columns={args.columns}"]
+    print(f"{args.rows:,} rows x {args.columns} columns, node time (sum over the 3 nodes):")
+    print(f"  no profile      {off:.3f}s")
+    print(f"  {args.columns} profiled    {on:.3f}s  ({100 * (on - off) / off:+.1f}%)")
+    print(f"story JSON + HTML + index for 60 nodes: {story_cost(args.repeats):.3f}s")
+
+
+if __name__ == "__main__":
+    main()
