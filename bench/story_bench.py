@@ -71,7 +71,9 @@ def profile_cost(rows: int, columns: int, repeats: int) -> dict[str, float]:
                     res = p.run()
                 assert res.ok, [n.error_message for n in res.nodes]
                 best = min(best, sum(n.seconds for n in res.nodes))
-            out[f"profile_columns={profile}"] = min(best, out.get(f"profile_columns={profile}", best))
+            out[f"profile_columns={profile}"] = min(
+                best, out.get(f"profile_columns={profile}", best)
+            )
     return out
 
 
