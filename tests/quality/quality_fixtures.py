@@ -98,6 +98,15 @@ def make_project(
 ) -> Path:
     """orders -> orders_silver (SQL step, rules, write); with `read_schema` orders_silver reads
     the CSV itself with that DDL (its columns are then known at validation)."""
+    checks = (
+        f"""validation:
+                  rules:
+                    {rules_yaml(rules, 20)}
+                  quarantine: {{connection: lake, path: quarantine/orders, format: {quarantine_format}}}
+                  {extra}"""
+        if rules
+        else ""
+    )
     source = (
         f'read: {{connection: raw, path: orders.csv, format: csv, schema: "{read_schema}"}}'
         if read_schema
@@ -122,11 +131,7 @@ def make_project(
               - name: orders_silver
                 {source}
                 write: {{connection: lake, path: silver/orders, format: {out_format}}}
-                validation:
-                  rules:
-                    {rules_yaml(rules, 20)}
-                  quarantine: {{connection: lake, path: quarantine/orders, format: {quarantine_format}}}
-                  {extra}
+                {checks}
         """,
     )
 
