@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.engines.base import WriteResult
-from odibi_dbx.scd2.plan import IS_CURRENT, SCD_COLUMNS, VALID_FROM, VALID_TO, Scd2Plan
+from odibi_dbx.scd2.plan import (
+    EMPTY_SNAPSHOT,
+    IS_CURRENT,
+    SCD_COLUMNS,
+    VALID_FROM,
+    VALID_TO,
+    Scd2Plan,
+)
 
 if TYPE_CHECKING:
     from odibi_dbx.engines.base import WriteSpec
@@ -55,14 +62,18 @@ def write(
         data_schema,
         add_columns=spec.schema_evolution == "add_columns",
     ).read_all()
-    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, batch.column_names)
-    current = delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, batch.column_names, data_schema.names)
+    if plan.close_missing and batch.num_rows == 0:
+        raise ValueError(EMPTY_SNAPSHOT)
+    # read once: the staging query scans the current versions more than once
+    current = pa.RecordBatchReader.from_stream(
+        delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
+    ).read_all()
     src, cur = f"scd2_src_{id(batch)}", f"scd2_cur_{id(batch)}"
     con.register(src, batch)
     con.register(cur, current)
     try:
         staged = con.sql(plan.staged_sql(src, cur, _q)).to_arrow_table()
-        closed_at = _closed_at(engine, src, plan) if spec.scd2.deletes == "close" else None
     finally:
         con.unregister(src)
         con.unregister(cur)
@@ -75,15 +86,11 @@ def write(
         merge_schema=spec.schema_evolution == "add_columns",
         commit_properties=props,
     )
-    merger = merger.when_matched_update(plan.close_set(), predicate=plan.tracked_changed)
-    if plan.untracked_changed:
-        merger = merger.when_matched_update(plan.untracked_set(), predicate=plan.untracked_changed)
+    merger = merger.when_matched_update(plan.close_set(), predicate=plan.closes)
+    if plan.untracked:
+        merger = merger.when_matched_update(plan.untracked_set())
     null_vt = f"arrow_cast(NULL, '{_arrow_name(vf_type)}')"
-    merger = merger.when_not_matched_insert(plan.insert_values(null_vt))
-    if closed_at is not None:
-        merger = merger.when_not_matched_by_source_update(
-            plan.delete_set(closed_at), predicate=plan.delete_condition()
-        )
+    merger = merger.when_not_matched_insert(plan.insert_values(null_vt), predicate=plan.inserts)
     metrics = merger.execute()
     return WriteResult(uri, batch.num_rows, {"mode": "scd2", **dict(metrics)})
 
@@ -99,21 +106,6 @@ def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Pla
             f"scd2 source has {dup[-1]} rows for key {dict(zip(plan.keys, dup[:-1], strict=False))}; "
             "one row per key is needed (keep the latest per key in a transform step)"
         )
-
-
-def _closed_at(engine: PandasEngine, src: str, plan: Scd2Plan) -> str:
-    """Keys missing from a full snapshot are closed at the snapshot's latest valid_from."""
-    from odibi_dbx.engines.pandas import DuckFrame
-    from odibi_dbx.incremental.pandas import batch_stats
-    from odibi_dbx.incremental.watermark import datafusion_literal
-
-    _, top = batch_stats(engine, DuckFrame(_q(src)), plan.valid_from)
-    if top is None:
-        raise ValueError(
-            "scd2 deletes: close got an empty snapshot, which would close every key; "
-            "nothing was written"
-        )
-    return datafusion_literal(top)
 
 
 def _arrow_name(t: Any) -> str:

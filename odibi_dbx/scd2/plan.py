@@ -1,14 +1,15 @@
 """SCD type 2 as one Delta MERGE, the same on both engines (see docs/incremental.md).
 
-The source is staged first: every source row once to match its key's current version, plus a
-second copy of the rows whose tracked columns changed, which matches nothing and is inserted
-as the new current version. One MERGE (one commit, with the incremental state) then
-- closes the current version of a key whose tracked columns changed (`_valid_to` = the new
-  version's `_valid_from`, `_is_current` = false),
-- updates the current version in place when only untracked columns changed,
-- inserts new keys and new versions (`_valid_to` NULL, `_is_current` true),
-- with `deletes: close`, closes the current version of keys missing from the source.
-NULL compared with NULL is no change (IS DISTINCT FROM), so rerunning a batch changes nothing.
+The batch is compared with the target's current versions first and staged as only the rows
+that change something, each with an action:
+- `match`: a key whose columns changed; it matches the current version, which is closed when a
+  tracked column changed (`_valid_to` = the new version's `_valid_from`, `_is_current` = false)
+  and else updated in place (untracked columns only);
+- `insert`: a new key, or the new version of a key whose tracked columns changed;
+- `close` (`deletes: close`): a current key missing from the batch (a full snapshot), closed at
+  the snapshot's latest valid_from.
+Unchanged rows are not staged, so the MERGE rewrites only files with changed keys, and
+rerunning a batch changes nothing. NULL compared with NULL is no change (IS DISTINCT FROM).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from dataclasses import dataclass
 
 VALID_FROM, VALID_TO, IS_CURRENT = "_valid_from", "_valid_to", "_is_current"
 SCD_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
-MATCH = "__odibi_match"  # staged rows: true = match the current version, false = insert only
+EMPTY_SNAPSHOT = (
+    "scd2 deletes: close got an empty snapshot, which would close every key; nothing was written"
+)
+ACTION = "__odibi_scd2"  # staged rows: match | insert | close
 
 
 def _bt(name: str) -> str:
@@ -31,62 +35,96 @@ class Scd2Plan:
     track: tuple[str, ...]
     valid_from: str
     columns: tuple[str, ...]  # the data columns written (the target's order, new ones last)
+    existing: tuple[str, ...] = ()  # the target's data columns (new ones compare with NULL)
+    close_missing: bool = False  # deletes: close
 
     @classmethod
-    def build(cls, spec_keys, scd2, columns: list[str]) -> Scd2Plan:
+    def build(cls, spec_keys, scd2, columns: list[str], existing: list[str] = ()) -> Scd2Plan:
         missing = [c for c in (*spec_keys, *scd2.track, scd2.valid_from) if c not in columns]
         if missing:
             raise ValueError(
                 f"scd2 columns {missing} are not in the output (columns: {', '.join(columns)})"
             )
-        clash = [c for c in columns if c in SCD_COLUMNS or c == MATCH]
+        clash = [c for c in columns if c in SCD_COLUMNS or c == ACTION]
         if clash:
             raise ValueError(f"the output already has columns {clash} that scd2 adds; rename them")
         overlap = set(spec_keys) & set(scd2.track)
         if overlap:
             raise ValueError(f"merge_keys {sorted(overlap)} cannot also be tracked columns")
-        return cls(tuple(spec_keys), tuple(scd2.track), scd2.valid_from, tuple(columns))
+        return cls(
+            tuple(spec_keys),
+            tuple(scd2.track),
+            scd2.valid_from,
+            tuple(columns),
+            tuple(existing),
+            scd2.deletes == "close",
+        )
 
     @property
     def untracked(self) -> list[str]:
         return [c for c in self.columns if c not in self.keys and c not in self.track]
 
     # -- staging (DuckDB or Spark SQL; `q` quotes identifiers for that dialect) --
+    def current_sql(self, target: str, q: Callable[[str], str]) -> str:
+        """The target's current versions, with NULL for columns it does not have yet."""
+        cols = ", ".join(q(c) if c in self.existing else f"NULL AS {q(c)}" for c in self.columns)
+        return f"SELECT {cols} FROM {target} WHERE {q(IS_CURRENT)} = true"
+
     def staged_sql(self, source: str, current: str, q: Callable[[str], str]) -> str:
-        """`source`: the batch; `current`: the target's current versions (keys + tracked)."""
+        """`source`: the batch; `current`: `current_sql` of the target."""
         cols = ", ".join(f"s.{q(c)}" for c in self.columns)
         on = " AND ".join(f"s.{q(k)} = c.{q(k)}" for k in self.keys)
-        changed = " OR ".join(f"(s.{q(c)} IS DISTINCT FROM c.{q(c)})" for c in self.track)
-        return (
-            f"SELECT {cols}, true AS {q(MATCH)} FROM {source} s "
-            f"UNION ALL SELECT {cols}, false AS {q(MATCH)} FROM {source} s "
-            f"JOIN {current} c ON {on} WHERE {changed}"
-        )
 
-    def current_sql(self, target: str, q: Callable[[str], str]) -> str:
-        cols = ", ".join(q(c) for c in (*self.keys, *self.track))
-        return f"SELECT {cols} FROM {target} WHERE {q(IS_CURRENT)} = true"
+        def differ(names) -> str:
+            return " OR ".join(f"(s.{q(c)} IS DISTINCT FROM c.{q(c)})" for c in names) or "false"
+
+        data = [c for c in self.columns if c not in self.keys]
+        new_key = f"c.{q(self.keys[0])} IS NULL"
+        parts = [
+            f"SELECT {cols}, 'match' AS {q(ACTION)} FROM {source} s "
+            f"JOIN {current} c ON {on} WHERE {differ(data)}",
+            f"SELECT {cols}, 'insert' AS {q(ACTION)} FROM {source} s "
+            f"LEFT JOIN {current} c ON {on} WHERE {new_key} OR {differ(self.track)}",
+        ]
+        if self.close_missing:
+            present = ", ".join(f"{q(k)}" for k in self.keys)
+            on_p = " AND ".join(f"p.{q(k)} = c.{q(k)}" for k in self.keys)
+            vals = ", ".join(
+                f"c.{q(c)}"
+                if c in self.keys
+                else f"(SELECT max({q(c)}) FROM {source})"
+                if c == self.valid_from
+                else "NULL"
+                for c in self.columns
+            )
+            parts.append(
+                f"SELECT {vals}, 'close' AS {q(ACTION)} FROM {current} c "
+                f"LEFT JOIN (SELECT DISTINCT {present}, true AS {q(ACTION)} FROM {source}) p "
+                f"ON {on_p} WHERE p.{q(ACTION)} IS NULL"
+            )
+        return " UNION ALL ".join(parts)
 
     # -- the MERGE clauses (Spark SQL and delta-rs both read these) --
     @property
     def condition(self) -> str:
         on = " AND ".join(f"t.{_bt(k)} = s.{_bt(k)}" for k in self.keys)
-        return f"{on} AND t.{_bt(IS_CURRENT)} = true AND s.{_bt(MATCH)} = true"
+        return f"{on} AND t.{_bt(IS_CURRENT)} = true AND s.{_bt(ACTION)} <> 'insert'"
 
     @property
-    def tracked_changed(self) -> str:
-        return " OR ".join(f"(t.{_bt(c)} IS DISTINCT FROM s.{_bt(c)})" for c in self.track)
-
-    @property
-    def untracked_changed(self) -> str | None:
-        cols = self.untracked
-        return " OR ".join(f"(t.{_bt(c)} IS DISTINCT FROM s.{_bt(c)})" for c in cols) or None
+    def closes(self) -> str:
+        """Matched rows whose current version ends: tracked change or key gone."""
+        changed = " OR ".join(f"(t.{_bt(c)} IS DISTINCT FROM s.{_bt(c)})" for c in self.track)
+        return f"s.{_bt(ACTION)} = 'close' OR {changed}"
 
     def close_set(self) -> dict[str, str]:
         return {_bt(VALID_TO): f"s.{_bt(self.valid_from)}", _bt(IS_CURRENT): "false"}
 
     def untracked_set(self) -> dict[str, str]:
         return {_bt(c): f"s.{_bt(c)}" for c in self.untracked}
+
+    @property
+    def inserts(self) -> str:
+        return f"s.{_bt(ACTION)} = 'insert'"
 
     def insert_values(self, null_valid_to: str) -> dict[str, str]:
         """`null_valid_to`: a NULL of the valid_from column's type, in the engine's SQL."""
@@ -95,11 +133,3 @@ class Scd2Plan:
         values[_bt(VALID_TO)] = null_valid_to
         values[_bt(IS_CURRENT)] = "true"
         return values
-
-    def delete_set(self, closed_at: str) -> dict[str, str]:
-        """Close keys missing from the source at `closed_at` (a literal)."""
-        return {_bt(VALID_TO): closed_at, _bt(IS_CURRENT): "false"}
-
-    @staticmethod
-    def delete_condition() -> str:
-        return f"t.{_bt(IS_CURRENT)} = true"

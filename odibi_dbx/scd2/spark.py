@@ -8,7 +8,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.engines.base import WriteResult
-from odibi_dbx.scd2.plan import IS_CURRENT, SCD_COLUMNS, VALID_FROM, VALID_TO, Scd2Plan
+from odibi_dbx.scd2.plan import (
+    EMPTY_SNAPSHOT,
+    IS_CURRENT,
+    SCD_COLUMNS,
+    VALID_FROM,
+    VALID_TO,
+    Scd2Plan,
+)
 
 if TYPE_CHECKING:
     from odibi_dbx.engines.base import WriteSpec
@@ -46,7 +53,9 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     data = T.StructType([f for f in schema.fields if f.name not in SCD_COLUMNS])
     add_columns = spec.schema_evolution == "add_columns"
     df = spark_io.cast_to_schema(df, data, spec.target, add_columns)
-    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns)
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns, data.fieldNames())
+    if plan.close_missing and df.isEmpty():
+        raise ValueError(EMPTY_SNAPSHOT)
     ref = spec.table or f"delta.{_bt(spec.connection.uri(spec.path or ''))}"
     tag = next(_ids)
     src, cur, staged = (f"odibi_scd2_{n}_{tag}" for n in ("src", "cur", "staged"))
@@ -54,9 +63,8 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     try:
         spark.sql(plan.current_sql(ref, _bt)).createOrReplaceTempView(cur)
         spark.sql(plan.staged_sql(src, cur, _bt)).createOrReplaceTempView(staged)
-        closed_at = _closed_at(engine, df, plan) if spec.scd2.deletes == "close" else None
         vf_type = schema[VALID_FROM].dataType.simpleString()
-        sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_type})", closed_at)
+        sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_type})")
         with spark_io.commit_settings(engine, spec):
             result = spark.sql(sql).first()
     finally:
@@ -69,28 +77,21 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     return WriteResult(spec.target, rows, metrics)
 
 
-def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str, closed_at: str | None) -> str:
+def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str) -> str:
     def assign(pairs: dict[str, str]) -> str:
         return ", ".join(f"{k} = {v}" for k, v in pairs.items())
 
     insert = plan.insert_values(null_vt)
     parts = [
         f"MERGE INTO {ref} t USING {staged} s ON {plan.condition}",
-        f"WHEN MATCHED AND ({plan.tracked_changed}) THEN UPDATE SET {assign(plan.close_set())}",
+        f"WHEN MATCHED AND ({plan.closes}) THEN UPDATE SET {assign(plan.close_set())}",
     ]
-    if plan.untracked_changed:
-        parts.append(
-            f"WHEN MATCHED AND ({plan.untracked_changed}) "
-            f"THEN UPDATE SET {assign(plan.untracked_set())}"
-        )
+    if plan.untracked:
+        parts.append(f"WHEN MATCHED THEN UPDATE SET {assign(plan.untracked_set())}")
     parts.append(
-        f"WHEN NOT MATCHED THEN INSERT ({', '.join(insert)}) VALUES ({', '.join(insert.values())})"
+        f"WHEN NOT MATCHED AND {plan.inserts} "
+        f"THEN INSERT ({', '.join(insert)}) VALUES ({', '.join(insert.values())})"
     )
-    if closed_at is not None:
-        parts.append(
-            f"WHEN NOT MATCHED BY SOURCE AND {plan.delete_condition()} "
-            f"THEN UPDATE SET {assign(plan.delete_set(closed_at))}"
-        )
     return "\n".join(parts)
 
 
@@ -103,18 +104,3 @@ def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
             f"scd2 source has {n} rows for key {row}; one row per key is needed "
             "(keep the latest per key in a transform step)"
         )
-
-
-def _closed_at(engine: SparkEngine, df: Any, plan: Scd2Plan) -> str:
-    """Keys missing from a full snapshot are closed at the snapshot's latest valid_from."""
-    from odibi_dbx.engines.spark import SparkFrame
-    from odibi_dbx.incremental.spark import batch_stats
-    from odibi_dbx.incremental.watermark import spark_literal
-
-    _, top = batch_stats(engine, SparkFrame(df), plan.valid_from)
-    if top is None:
-        raise ValueError(
-            "scd2 deletes: close got an empty snapshot, which would close every key; "
-            "nothing was written"
-        )
-    return spark_literal(top)
