@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _dispatch(args)
+    except BrokenPipeError:  # `odibi-dbx story list | head`: the reader left, nothing to say
+        _silence_stdout()
+        return 0
     except ConfigError as exc:
         _err(str(exc))
         return 2
@@ -108,6 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             _err("(add --verbose for the traceback)")
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _err(text: str) -> None:
@@ -159,12 +170,15 @@ def _run(project, args: argparse.Namespace) -> int:
     else:  # the progress display already says it; no duplicate lines via logging's last resort
         log.addHandler(logging.NullHandler())
 
-    with project, progress_listener() as progress:
+    # a live (redrawn) table only when nothing else writes to the terminal meanwhile
+    live = sys.stdout.isatty() and not project.config.logging.structured
+    with project, progress_listener(live) as progress:
         result = project.run(
             args.pipelines,
             nodes=args.nodes,
             listeners=[progress],
             full_refresh=args.full_refresh,
+            progress=False,  # the CLI's own display
         )
     failed = [n for n in result.nodes if n.status == "failed"]
     skipped = [n for n in result.nodes if n.status == "skipped"]
@@ -215,11 +229,15 @@ def _story(project, args: argparse.Namespace) -> int:
         if not runs:
             print(f"no stories under {store.root}")
             return 0
-        for run_id in runs:
-            doc = store.read(run_id)
+        docs = [store.read(run_id) for run_id in runs]
+        if args.json:
+            keys = ("run_id", "status", "engine", "started", "seconds", "pipelines", "summary")
+            print(json.dumps([{k: d.get(k) for k in keys} for d in docs], indent=2))
+            return 0
+        for doc in docs:
             s = doc["summary"]
             print(
-                f"{run_id}  {doc['status']:<8} {doc['engine']:<7} {doc['seconds']:>8.2f}s  "
+                f"{doc['run_id']}  {doc['status']:<8} {doc['engine']:<7} {doc['seconds']:>8.2f}s  "
                 f"{s['success']}/{s['nodes']} ok  {', '.join(doc['pipelines'])}"
             )
         return 0
@@ -237,14 +255,37 @@ def _story(project, args: argparse.Namespace) -> int:
         f"run {doc['run_id']}  {doc['status']}  project {doc['project']}  engine {doc['engine']}  "
         f"{doc['seconds']:.2f}s"
     )
-    for n in doc["nodes"]:
-        extra = f"  {n['error']['message']}" if n.get("error") else ""
-        print(
-            f"  {n['status']:<8} {n['pipeline']}.{n['name']:<24} rows {n['rows_out']!s:>10}  "
-            f"{n['seconds']:.3f}s{extra}"
-        )
+    print(_node_table(doc["nodes"]))
     print(f"html: {store.html_path(run_id)}")
     return 0
+
+
+def _node_table(nodes: list[dict]) -> str:
+    """status, node, rows in/out, seconds, note: columns as wide as their widest cell."""
+    rows = [("status", "node", "rows in", "rows out", "seconds", "")]
+    for n in nodes:
+        note = n["error"]["message"] if n.get("error") else (n.get("skipped_because") or "")
+        rows.append(
+            (
+                n["status"],
+                f"{n['pipeline']}.{n['name']}",
+                "-" if n.get("rows_in") is None else f"{n['rows_in']:,}",
+                "-" if n.get("rows_out") is None else f"{n['rows_out']:,}",
+                f"{n['seconds']:.2f}",
+                note,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    right = {2, 3, 4}
+    return "\n".join(
+        "  "
+        + "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=False))
+        )
+        + (f"  {r[5]}" if r[5] else "")
+        for r in rows
+    )
 
 
 def _story_diff(store, runs: list[str], args: argparse.Namespace) -> int:

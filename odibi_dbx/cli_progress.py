@@ -104,8 +104,9 @@ class LiveProgress(RunListener):
 
 
 @contextmanager
-def progress_listener() -> Iterator[RunListener]:
-    if sys.stdout.isatty():
+def progress_listener(live: bool | None = None) -> Iterator[RunListener]:
+    """A live table on a terminal (`live`, default: stdout is one), else plain lines."""
+    if sys.stdout.isatty() if live is None else live:
         live = LiveProgress()
         with live.live:
             yield live

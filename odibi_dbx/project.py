@@ -19,6 +19,7 @@ from odibi_dbx.connections import build_connections, resolve_secrets
 from odibi_dbx.engines import engine_class
 from odibi_dbx.engines.base import Engine
 from odibi_dbx.errors import OdibiError, RunFailed, did_you_mean
+from odibi_dbx.pipeline.display import NotebookProgress, in_notebook
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.pipeline.logs import LoggingListener, configure_logging
 from odibi_dbx.pipeline.runner import Runner
@@ -44,6 +45,7 @@ class Project:
         self.connections = build_connections(self.config, loaded.base_dir)
         self._engine: Engine | None = None
         self._runner: Runner | None = None
+        self._outputs: dict[tuple[str, str], Any] = {}  # (pipeline, node) -> latest output
         self._secrets_ready = False
         self.last_result: RunResult | None = None
         configure_logging(self.config.logging)
@@ -83,6 +85,7 @@ class Project:
             self._engine.stop()
             self._engine = None
             self._runner = None
+            self._outputs = {}
 
     def __enter__(self) -> Project:
         return self
@@ -104,17 +107,16 @@ class Project:
         raise_on_failure: bool = False,
         run_id: str | None = None,
         full_refresh: bool = False,
+        progress: bool | None = None,
     ) -> RunResult:
         """Run pipelines (all by default, in the project's order). A story is written either way.
-        `full_refresh`: incremental reads ignore their stored watermark and read everything."""
+        `full_refresh`: incremental reads ignore their stored watermark and read everything.
+        `progress` (default: in a notebook) prints a line per node as it finishes and a table."""
         if isinstance(pipelines, str):
             pipelines = [pipelines]
         from odibi_dbx import runtime
 
         engine = self.engine
-        if self._runner is not None and self.keep_outputs:
-            for frame in self._runner.outputs.values():  # outputs of the previous run
-                engine.release(frame)
         all_listeners: list[RunListener] = []
         store, baseline = self.story_store(), {}
         if self.config.story.auto_generate or self._gates():
@@ -123,6 +125,8 @@ class Project:
             all_listeners.append(StoryListener(store, baseline, self.config.story.keep_last))
         all_listeners.append(LoggingListener(self.config.logging))
         all_listeners += list(listeners)
+        if progress if progress is not None else in_notebook():
+            all_listeners.append(NotebookProgress())
         self._runner = Runner(
             self.loaded,
             engine,
@@ -134,10 +138,21 @@ class Project:
             full_refresh=full_refresh,
         )
         result = self._runner.run(pipelines, nodes, run_id=run_id)
+        self._keep(self._runner.outputs, result)
         self.last_result = result
         if raise_on_failure and not result.ok:
             raise RunFailed(result)
         return result
+
+    def _keep(self, outputs: dict[tuple[str, str], Any], result: RunResult) -> None:
+        """Outputs of the nodes that ran replace theirs from earlier runs (a node that failed or
+        was skipped now has none); the others stay, so run_node() leaves every other node's
+        output inspectable."""
+        for n in result.nodes:
+            old = self._outputs.pop((n.pipeline, n.name), None)
+            if old is not None and old is not outputs.get((n.pipeline, n.name)):
+                self.engine.release(old)
+        self._outputs.update(outputs)
 
     def _gates(self) -> bool:
         return any(
@@ -170,10 +185,10 @@ class Project:
         if self._runner is None:
             raise OdibiError("nothing has run yet: call run(), run_pipeline() or run_node() first")
         pipe = pipeline or self._pipeline_of(node)
-        frame = self._runner.outputs.get((pipe, node))
+        frame = self._outputs.get((pipe, node))
         if frame is None:
             raise OdibiError(
-                f"node '{pipe}.{node}' has no output in the last run "
+                f"node '{pipe}.{node}' has no output from the runs so far "
                 "(it did not run, failed, or the project was loaded with keep_outputs=False)"
             )
         return self.engine.to_user(frame)

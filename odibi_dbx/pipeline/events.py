@@ -89,6 +89,16 @@ class RunResult:
     def ok(self) -> bool:
         return self.status == "success"
 
+    def __repr__(self) -> str:  # a compact table, not a dataclass dump
+        from odibi_dbx.pipeline.display import result_text
+
+        return result_text(self)
+
+    def _repr_html_(self) -> str:
+        from odibi_dbx.pipeline.display import result_html
+
+        return result_html(self)
+
     def node(self, name: str, pipeline: str | None = None) -> NodeResult:
         for n in self.nodes:
             if n.name == name and (pipeline is None or n.pipeline == pipeline):

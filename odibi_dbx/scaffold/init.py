@@ -42,7 +42,7 @@ def _explore_notebook() -> str:
             'from odibi_dbx import Project\n\nproject = Project.load("../project.yaml", '
             'env="dev")\nproject',
         ),
-        ("code", "result = project.run()  # one line per node as it finishes\nresult"),
+        ("code", "result = project.run()  # a line per node as it finishes, then a table"),
         ("code", 'project.output("revenue_by_region")'),
         ("code", "project.show_story()"),
         ("code", "project.close()"),

@@ -24,7 +24,7 @@ logging: {{level: WARNING}}
 
 environments:                     # chosen with --env (the bundle's targets pass them)
   dev:  {{logging: {{level: INFO}}}}
-  prod: {{logging: {{level: WARNING, structured: true}}}}
+  prod: {{logging: {{level: INFO, structured: true}}}}    # JSON lines on stderr
 
 pipelines:
   - pipeline: silver

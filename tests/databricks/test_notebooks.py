@@ -138,7 +138,11 @@ def test_job_notebook_runs_the_sample_project(tmp_path):
     nb, err = run_notebook(JOB_NB, env, tmp_path)
     text = notebook_text(nb)
     assert err is None, text
-    assert ": success" in text and "success  silver_to_gold.revenue_by_region_month" in text
+    # live progress: a line per node as it finishes, then the compact table
+    assert "✓ bronze_to_silver.raw_orders  success" in text
+    assert "✓ silver_to_gold.revenue_by_region_month  success" in text
+    assert "11 rows" in text.split("✓ silver_to_gold.revenue_by_region_month")[1].splitlines()[0]
+    assert "<table>" in text and "success</span></b>" in text
     assert "<html" in text.lower() or "<!doctype html" in text.lower()  # the story, inline
     assert (tmp_path / "lake" / "gold" / "revenue_by_region_month").exists()
     assert list((tmp_path / "lake" / "stories").glob("*.json"))
@@ -156,6 +160,6 @@ def test_job_notebook_one_pipeline_and_a_failing_node(tmp_path):
     text = notebook_text(nb)
     assert err is not None, "the job must fail when a node fails"
     assert "RunFailed: Run " in text and "bronze_to_silver.raw_customers" in text
-    assert "failed   bronze_to_silver.raw_customers" in text
+    assert "✗ bronze_to_silver.raw_customers  failed" in text
     assert "silver_to_gold" not in text.split("run ")[1]  # only the chosen pipeline ran
     assert "<html" in text.lower() or "<!doctype html" in text.lower()  # story shown before failing
