@@ -207,16 +207,22 @@ def test_gates_at_their_edges_pandas(tmp_path):
     gate_edges(tmp_path, "pandas")
 
 
-def test_failed_validation_keeps_failing_rows(tmp_path):
+def failing_rows_case(tmp_path: Path, engine: str) -> list[dict]:
     path = make(
         tmp_path,
+        engine=engine,
         validation="        validation: {no_nulls: [amount], unique: [region]}\n",
     )
-    res = run(path, csv_text(6, 1))
+    res = run(path, csv_text(6, 1), engine)
     save = res.node("save")
-    assert save.status == "failed"
-    doc = story(res)
-    rows = node(doc, "save")["failing_rows"]
+    assert save.status == "failed" and save.write is None
+    rows = node(story(res), "save")["failing_rows"]
     assert len(rows) == 3  # max_sample_rows
+    # every shown row breaks a check: a NULL amount, or a region shared with another row
     assert all(r["amount"] is None or r["region"] in {"r0", "r1", "r2"} for r in rows)
     assert "Failing rows (3 shown)" in Path(res.story_html_path).read_text()
+    return rows
+
+
+def test_failed_validation_keeps_failing_rows(tmp_path):
+    failing_rows_case(tmp_path, "pandas")

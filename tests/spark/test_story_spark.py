@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_story_history import csv_text, gate_edges, make, run
+from tests.core.test_story_history import csv_text, failing_rows_case, gate_edges, make, run
 
 pytestmark = pytest.mark.spark
 
@@ -22,3 +22,8 @@ def test_profiles_match_pandas(spark, tmp_path):
         got[engine] = (res.node("save").rows_out, res.node("save").profile)
     assert got["spark"] == got["pandas"]
     assert got["spark"][1]["amount"]["nulls"] == 3
+
+
+def test_failing_rows_on_spark(spark, tmp_path):
+    rows = failing_rows_case(tmp_path, "spark")
+    assert set(rows[0]) == {"id", "amount", "region"}  # no helper column leaks out
