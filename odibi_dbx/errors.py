@@ -98,7 +98,30 @@ class RunFailed(OdibiError):
 def first_line(exc: BaseException, limit: int = 400) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:limit]
+    lines = text.splitlines()
+    head = lines[0]
+    hints = [ln.strip() for ln in lines[1:] if ln.strip().startswith(_ENGINE_HINTS)]
+    caret = _caret(lines)
+    return " ".join([head, *hints, *([caret] if caret else [])])[:limit]
+
+
+# lines of an engine's own message worth keeping on the one line (DuckDB, Spark)
+_ENGINE_HINTS = ("Candidate bindings:", "Did you mean", "HINT:")
+
+
+def _caret(lines: list[str]) -> str | None:
+    """DuckDB's `LINE n: <sql>` + `^^^` pair as `(at "<text>")` (the line numbers are the
+    executed SQL's, which may differ from the step as written)."""
+    import re
+
+    for i, ln in enumerate(lines[:-1]):
+        m = re.match(r"^LINE (\d+): ", ln)
+        nxt = lines[i + 1]
+        if m and "^" in nxt:
+            start = nxt.index("^")
+            text = ln[start : start + len(nxt.strip())].strip()
+            return f'(at "{text}")' if text else None
+    return None
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
+# sqlglot puts its parser's token objects in some messages: show the token's text instead
+_TOKEN = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+[^>]*>")
+
+
+def readable(message: str) -> str:
+    return _TOKEN.sub(lambda m: f"'{m.group(1)}'", message)
+
 
 class SqlSyntaxError(ValueError):
     """The SQL text does not parse as one Spark SQL query."""
 
     def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
-        self.message = message
+        self.message = readable(message)
         self.line = line
         self.col = col
         super().__init__(str(self))
