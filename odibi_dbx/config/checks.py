@@ -198,6 +198,47 @@ def _pipeline(
             out += _node(
                 src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions
             )
+    out += _incremental(src, pi, nodes, deps)
+    return out
+
+
+def _incremental(
+    src: Source, pi: int, nodes: list[tuple[int, dict]], deps: dict[str, list[str]]
+) -> list[Problem]:
+    """An incremental read keeps its watermark with the writes downstream of it: it needs one,
+    and a batch is no full snapshot for scd2's deletes: close."""
+    out: list[Problem] = []
+    by_name = {n.get("name"): (ni, n) for ni, n in nodes if isinstance(n.get("name"), str)}
+    for name, (ni, node) in by_name.items():
+        read = node.get("read")
+        if not isinstance(read, dict) or not read.get("incremental"):
+            continue
+        path = ("pipelines", pi, "nodes", ni, "read", "incremental")
+        writes = [
+            (wi, w)
+            for other, (wi, w) in by_name.items()
+            if isinstance(w.get("write"), dict)
+            and (other == name or name in ancestors(other, deps))
+        ]
+        if not writes:
+            out.append(
+                src.problem(
+                    path,
+                    f"incremental read in '{name}' has no write downstream to keep its watermark",
+                    "add a write to this node or to a node that depends on it",
+                )
+            )
+        for wi, w in writes:
+            scd2 = w["write"].get("scd2")
+            if isinstance(scd2, dict) and scd2.get("deletes") == "close":
+                out.append(
+                    src.problem(
+                        ("pipelines", pi, "nodes", wi, "write", "scd2", "deletes"),
+                        f"scd2 deletes: close needs full snapshots, but '{name}' reads "
+                        "incrementally: every key missing from a batch would be closed",
+                        "drop deletes: close, or read the full snapshot (no incremental)",
+                    )
+                )
     return out
 
 

@@ -188,3 +188,29 @@ def test_watermark_kinds_and_lookback_arithmetic():
     assert ts(t.value.replace("+00:00", "")) == ts("2024-12-31T23:30:00")
     assert earliest([Watermark("number", "9"), Watermark("number", "10")]).value == "9"
     assert earliest([Watermark("number", "9"), None]) is None
+
+
+def test_validation_refuses_reads_without_a_write_and_deletes_on_batches(tmp_path, cli):
+    proj = project(
+        tmp_path,
+        """
+- name: load
+  read: {connection: lake, path: src, format: csv, incremental: {column: ts}}
+- name: dim
+  depends_on: [load]
+  write:
+    connection: lake
+    path: dim
+    format: delta
+    mode: scd2
+    merge_keys: [id]
+    scd2: {track: [amount], valid_from: ts, deletes: close}
+- name: lonely
+  read: {connection: lake, path: src, format: csv, incremental: {column: ts, lookback: 2 parsecs}}
+""",
+    )
+    res = cli("validate", str(proj))
+    assert res.returncode == 2
+    assert "deletes: close needs full snapshots" in res.stderr
+    assert "no write downstream to keep its watermark" in res.stderr
+    assert "lookback '2 parsecs' is not a duration" in res.stderr
