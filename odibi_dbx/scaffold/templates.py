@@ -49,6 +49,9 @@ pipelines:
           not_empty: true
           no_nulls: [order_id, region]
           unique: [order_id]
+          rules:                          # row rules (Spark SQL); warn keeps and counts
+            - {{name: known_region, expr: "region IN ('EU', 'US', 'APAC')", on_fail: warn}}
+            - {{name: positive_price, expr: "unit_price > 0", on_fail: fail}}
         write: {{connection: lake, path: silver/orders, format: delta, mode: overwrite}}
 
   - pipeline: gold
@@ -120,7 +123,7 @@ README = """\
 A project created by `odibi-dbx init` ({engine} engine): two pipelines over sample data.
 
 - `silver`: read `data/raw/orders.csv` and `customers.csv` → SQL join, then `add_amount`
-  (transforms.py) → quality checks → Delta table `lake/silver/orders`
+  (transforms.py) → quality checks and row rules → Delta table `lake/silver/orders`
 - `gold`: read that Delta table → SQL aggregate → `lake/gold/revenue_by_region` ({gold_format})
 
 ## Next commands
