@@ -200,6 +200,8 @@ class Engine(ABC):
 
 
 def _io_hint(exc: BaseException) -> str | None:
+    if isinstance(getattr(exc, "hint", None), str):  # errors that know what to do say it
+        return exc.hint  # type: ignore[attr-defined]
     if (
         isinstance(exc, FileNotFoundError)
         or "No files found" in str(exc)

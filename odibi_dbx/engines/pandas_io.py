@@ -13,8 +13,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
-from odibi_dbx.engines.types import ddl_columns
+from odibi_dbx.engines.types import ddl_columns, spark_type_name
 from odibi_dbx.errors import MissingExtraError
 
 if TYPE_CHECKING:
@@ -53,30 +55,20 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
         opts = {k.lower(): v for k, v in spec.options.items()}
     else:
         source, opts = _remote_files(engine, spec)
-    if spec.format == "csv":
-        args = {"header": True}
-        infer = _truthy(opts.pop("inferschema", True))
-        for key, value in opts.items():
-            if key not in _CSV_OPTIONS:
-                raise ValueError(
-                    f"csv option '{key}' is not supported by the pandas engine; "
-                    f"supported: {', '.join(sorted(_CSV_OPTIONS))}, inferSchema"
-                )
-            args[_CSV_OPTIONS[key]] = _truthy(value) if key == "header" else value
-        if spec.schema:
-            cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
-            args_sql = ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
-            return f"SELECT * FROM read_csv({source}, {args_sql}, columns={{{cols}}}, auto_detect=false)"
-        if not infer:
-            args["all_varchar"] = True
-        args_sql = ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
-        sql = f"SELECT * FROM read_csv({source}, {args_sql})"
-        return _spark_int_inference(engine, sql) if infer else sql
-    if spec.format == "parquet":
+    return format_sql(engine, spec.format, source, opts, spec.schema)
+
+
+def format_sql(
+    engine: PandasEngine, fmt: str, source: str, opts: dict[str, Any], schema: str | None
+) -> str:
+    """A SELECT reading `source` (a DuckDB file list literal) as Spark reads `fmt`."""
+    if fmt == "csv":
+        return csv_sql(engine, source, opts, schema)
+    if fmt == "parquet":
         return f"SELECT * FROM read_parquet({source}, hive_partitioning=true)"
-    if spec.format == "json":
-        if spec.schema:
-            cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(spec.schema))
+    if fmt == "json":
+        if schema:
+            cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(schema))
             return f"SELECT * FROM read_json({source}, columns={{{cols}}})"
         # Spark infers strings for date-like JSON values; keep them strings too
         sql = (
@@ -84,7 +76,60 @@ def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
             "dateformat='%Y-%m-%d %H:%M:%S.%f %Z', timestampformat='%Y-%m-%d %H:%M:%S.%f %Z')"
         )
         return _spark_field_order(engine, sql)
-    raise ValueError(f"unsupported format {spec.format}")
+    raise ValueError(f"unsupported format {fmt}")
+
+
+def csv_sql(engine: PandasEngine, source: str, options: dict[str, Any], schema: str | None) -> str:
+    """read_csv with Spark's defaults: header, sep ',', PERMISSIVE rows (a row with fewer fields
+    than the header gets NULLs, extra fields are dropped)."""
+    opts = dict(options)
+    args: dict[str, Any] = {"header": True, "delim": ","}
+    infer = _truthy(opts.pop("inferschema", True))
+    for key, value in opts.items():
+        if key not in _CSV_OPTIONS:
+            raise ValueError(
+                f"csv option '{key}' is not supported by the pandas engine; "
+                f"supported: {', '.join(sorted(_CSV_OPTIONS))}, inferSchema"
+            )
+        args[_CSV_OPTIONS[key]] = _truthy(value) if key == "header" else value
+    if schema:
+        return _csv_with_columns(source, args, ddl_columns(schema))
+    if not infer:
+        args["all_varchar"] = True
+    sql = f"SELECT * FROM read_csv({source}, {_args(args)})"
+    try:
+        engine.con.execute(f"DESCRIBE {sql}")
+    except duckdb.InvalidInputException:  # rows of another length than the header
+        sql = _csv_with_columns(source, args, _ragged_columns(engine, source, args))
+    return _spark_int_inference(engine, sql) if infer else sql
+
+
+def _args(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_lit(v)}" for k, v in args.items())
+
+
+def _csv_with_columns(source: str, args: dict[str, Any], cols: list[tuple[str, str]]) -> str:
+    """read_csv with the given columns; short rows padded with NULL, extra fields dropped."""
+    spec = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in cols)
+    return (
+        f"SELECT * FROM read_csv({source}, {_args(args)}, columns={{{spec}}}, "
+        "auto_detect=false, null_padding=true, strict_mode=false)"
+    )
+
+
+def _ragged_columns(
+    engine: PandasEngine, source: str, args: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The header's columns with inferred types, for a file whose rows vary in length."""
+    padded = f"read_csv({source}, {_args({**args, 'null_padding': True, 'strict_mode': False})})"
+    cols = [(c[0], c[1]) for c in engine.con.execute(f"DESCRIBE SELECT * FROM {padded}").fetchall()]
+    if args.get("header", True) is False:
+        return cols
+    plain = {k: v for k, v in args.items() if k not in ("header", "all_varchar")}
+    first = f"read_csv({source}, {_args(plain)}, header=false, all_varchar=true, null_padding=true)"
+    header = engine.con.execute(f"SELECT * FROM {first} LIMIT 1").fetchone() or ()
+    width = next((i for i, v in enumerate(header) if v is None), len(header))
+    return cols[:width]
 
 
 def _spark_int_inference(engine: PandasEngine, sql: str) -> str:
@@ -211,6 +256,8 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
     dl = _deltalake()
     uri = spec.connection.uri(spec.path or "")
     opts = _delta_options(spec)
+    if spec.mode == "merge":
+        check_merge_source(engine, frame, spec)
     existing = None
     try:
         existing = dl.DeltaTable(uri, storage_options=opts)
@@ -273,6 +320,22 @@ def _commit_properties(dl: Any, spec: WriteSpec) -> Any:
     return dl.CommitProperties(custom_metadata={"userMetadata": spec.commit_metadata})
 
 
+def check_merge_source(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> None:
+    """merge_keys are output columns and identify one source row each (also on the first merge,
+    which creates the table)."""
+    from odibi_dbx.engines import schema_check
+
+    cols = [c[0] for c in engine.con.execute(f"DESCRIBE {frame.name}").fetchall()]
+    schema_check.check_merge_keys(spec.merge_keys, cols, spec.target)
+    keys = ", ".join(_q(k) for k in spec.merge_keys)
+    dups = engine.con.execute(
+        f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 "
+        f"ORDER BY count(*) DESC, {keys} LIMIT 3"
+    ).fetchall()
+    if dups:
+        raise schema_check.duplicate_keys_error(spec.merge_keys, dups, spec.target)
+
+
 def _ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -320,12 +383,52 @@ def write(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResul
     try:
         rows = _copy(engine, frame, spec, staging, tag)
         if spec.mode == "append" and target.exists():
+            check_append(
+                engine, spec, _part_files(staging, spec.format), _part_files(target, spec.format)
+            )
             _append_into(staging, target)
         else:
             _swap(staging, target, tag)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return WriteResult(str(target), rows, {"mode": spec.mode})
+
+
+def _part_files(folder: Path, fmt: str) -> list[str]:
+    if folder.is_file():
+        return [str(folder)]
+    return sorted(str(f) for f in folder.rglob(f"*.{_EXT[fmt]}") if not _hidden(f, folder))
+
+
+def check_append(
+    engine: PandasEngine, spec: WriteSpec, new: list[str], existing: list[str]
+) -> None:
+    """Refuse an append whose files a reader would see with other columns or types than the
+    output's files (as Delta refuses it); compared as read back, csv inference included."""
+    from odibi_dbx.engines.schema_check import check_compatible
+
+    if not existing or not new:
+        return
+    opts = {k.lower(): v for k, v in spec.options.items() if k.lower() in _CSV_OPTIONS}
+    opts = opts if spec.format == "csv" else {}
+
+    def columns(files: list[str]) -> list[tuple[str, str]]:
+        source = "[" + ", ".join(_lit(f) for f in files) + "]"
+        sql = format_sql(engine, spec.format, source, opts, None)
+        return [
+            (c[0], spark_type_name(c[1])) for c in engine.con.execute(f"DESCRIBE {sql}").fetchall()
+        ]
+
+    target, incoming = columns(existing), columns(new)
+    # strict even under schema_evolution: add_columns: readers of a folder of part files take
+    # one file's columns, so an added column would be hidden (Delta outputs evolve instead)
+    check_compatible(
+        target,
+        incoming,
+        target_name=spec.target,
+        ordered=spec.format == "csv",
+        ignore_types=spec.partition_by,
+    )
 
 
 def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path, tag: str) -> int:

@@ -2,8 +2,10 @@
 
 - csv: header and inferSchema on unless given; a `schema:` DDL wins. json: line-delimited.
 - csv/parquet/json outputs are folders of part files; overwrite writes a staging sibling and
-  swaps it in, so a failed write leaves the previous output as it was (append adds files
-  atomically at job commit). Delta gives the same through its log.
+  swaps it in, so a failed write leaves the previous output as it was; append stages too and
+  moves the new files in only when they read back with the output's columns and types
+  (`schema_check`). Delta gives the same through its log.
+- merge refuses merge_keys that are not output columns, and duplicate keys in the source.
 - Delta append/merge cast to the table's schema and reject unknown columns, like
   `delta_features.cast_to_table` on the Pandas engine.
 """
@@ -53,6 +55,8 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
         from odibi_dbx.scd2 import spark as scd2
 
         return scd2.write(engine, frame, spec)
+    if spec.mode == "merge":
+        check_merge_source(df, spec)
     if spec.format == "delta" and spec.mode in ("append", "merge"):
         schema = _delta_schema(engine, spec)
         if schema is not None:
@@ -66,8 +70,10 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     mode = "append" if spec.mode == "append" else "overwrite"
     if spec.table:
         writer.mode(mode).saveAsTable(spec.table)
-    elif spec.format == "delta" or mode == "append":
+    elif spec.format == "delta":
         writer.mode(mode).save(spec.connection.uri(spec.path or ""))
+    elif mode == "append":
+        _append_checked(engine, writer, spec)
     else:
         _write_swapped(engine, writer, spec)
     rows = done(frame)
@@ -90,13 +96,11 @@ def _write_opts(spec: WriteSpec) -> dict[str, str]:
 
 def _write_swapped(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
     """Write to a staging sibling, then swap it in (Hadoop FS renames: local or abfss)."""
-    jvm = engine.spark._jvm
-    target = jvm.org.apache.hadoop.fs.Path(spec.connection.uri(spec.path or ""))
-    fs = target.getFileSystem(engine.spark._jsc.hadoopConfiguration())
-    tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
+    path_cls, fs, target = _hadoop(engine, spec)
+    tag = _tag(spec)
     parent, name = target.getParent(), target.getName()
-    staging = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.odibi-tmp-{tag}")
-    old = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.odibi-old-{tag}")
+    staging = path_cls(parent, f".{name}.odibi-tmp-{tag}")
+    old = path_cls(parent, f".{name}.odibi-old-{tag}")
     try:
         writer.mode("overwrite").save(staging.toString())
         had_old = fs.exists(target)
@@ -111,6 +115,92 @@ def _write_swapped(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
     finally:
         if fs.exists(staging):
             fs.delete(staging, True)
+
+
+def _hadoop(engine: SparkEngine, spec: WriteSpec) -> tuple[Any, Any, Any]:
+    """(Path class, file system, target path) for the write's target."""
+    jvm = engine.spark._jvm
+    path_cls = jvm.org.apache.hadoop.fs.Path
+    target = path_cls(spec.connection.uri(spec.path or ""))
+    return path_cls, target.getFileSystem(engine.spark._jsc.hadoopConfiguration()), target
+
+
+def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
+    """Append to a csv/parquet/json output only when the new files read back with the output's
+    columns and types (as Delta refuses a schema change): stage, compare, then move the files in."""
+    path_cls, fs, target = _hadoop(engine, spec)
+    if not fs.exists(target):
+        writer.mode("append").save(target.toString())
+        return
+    staging = path_cls(target.getParent(), f".{target.getName()}.odibi-tmp-{_tag(spec)}")
+    try:
+        writer.mode("overwrite").save(staging.toString())
+        _check_append_schema(engine, spec, staging.toString(), target.toString())
+        files = fs.listFiles(staging, True)
+        root = len(staging.toUri().getPath().rstrip("/")) + 1
+        while files.hasNext():
+            src = files.next().getPath()
+            rel = src.toUri().getPath()[root:]
+            if any(part.startswith((".", "_")) for part in rel.split("/")):
+                continue
+            dest = path_cls(target, rel)
+            fs.mkdirs(dest.getParent())
+            if not fs.rename(src, dest):
+                raise OSError(f"cannot move {src.toString()} into {target.toString()}")
+    finally:
+        if fs.exists(staging):
+            fs.delete(staging, True)
+
+
+def _check_append_schema(engine: SparkEngine, spec: WriteSpec, new: str, existing: str) -> None:
+    from odibi_dbx.engines.schema_check import check_compatible
+
+    opts = {
+        k: v for k, v in _write_opts(spec).items() if k.lower() in ("header", "sep", "delimiter")
+    }
+    if spec.format == "csv":
+        opts["inferSchema"] = "true"
+
+    def columns(path: str) -> list[tuple[str, str]]:
+        schema = engine.spark.read.format(spec.format).options(**opts).load(path).schema
+        return [(f.name, f.dataType.simpleString()) for f in schema.fields]
+
+    # strict even under schema_evolution: add_columns: readers of a folder of part files take
+    # one file's columns, so an added column would be hidden (Delta outputs evolve instead)
+    check_compatible(
+        columns(existing),
+        columns(new),
+        target_name=spec.target,
+        ordered=spec.format == "csv",
+        ignore_types=spec.partition_by,
+    )
+
+
+def check_merge_source(df: Any, spec: WriteSpec) -> None:
+    """merge_keys are output columns and identify one source row each (also on the first merge,
+    which creates the table)."""
+    from pyspark.sql import functions as F
+
+    from odibi_dbx.engines import schema_check
+
+    schema_check.check_merge_keys(spec.merge_keys, df.columns, spec.target)
+    keys = [F.col(f"`{k}`") for k in spec.merge_keys]
+    dups = (
+        df.groupBy(*keys)
+        .count()
+        .where(F.col("count") > 1)
+        .orderBy(F.col("count").desc(), *keys)
+        .limit(3)
+        .collect()
+    )
+    if dups:
+        raise schema_check.duplicate_keys_error(
+            spec.merge_keys, [tuple(r) for r in dups], spec.target
+        )
+
+
+def _tag(spec: WriteSpec) -> str:
+    return f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
 
 
 # --- Delta -------------------------------------------------------------------------------------
