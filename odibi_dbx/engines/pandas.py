@@ -64,6 +64,7 @@ class PandasEngine(Engine):
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._folders: set[str] = set()  # the only folders DuckDB may touch once sealed
         self._sealed = False
+        self._seal_lock = threading.Lock()  # nodes run in threads: seal once
 
     # -- validation time --
     @classmethod
@@ -134,14 +135,15 @@ class PandasEngine(Engine):
         temp folder), so the engine's reads and writes keep working while user SQL cannot reach
         any other file, extension or database (COPY/ATTACH/INSTALL fail too).
         """
-        if self._sealed:
-            return
-        if self._con is None:
-            self.start()
-        folders = ", ".join(_lit(f.rstrip("/") + "/") for f in sorted(self._folders))
-        self._con.execute(f"SET allowed_directories = [{folders}]")
-        self._con.execute("SET enable_external_access = false")
-        self._sealed = True
+        with self._seal_lock:
+            if self._sealed:
+                return
+            if self._con is None:
+                self.start()
+            folders = ", ".join(_lit(f.rstrip("/") + "/") for f in sorted(self._folders))
+            self._con.execute(f"SET allowed_directories = [{folders}]")
+            self._con.execute("SET enable_external_access = false")
+            self._sealed = True
 
     def _new_name(self, prefix: str) -> str:
         return q(f"{prefix}_{next(self._ids)}")
