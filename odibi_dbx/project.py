@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from odibi_dbx.config.loader import LoadedProject, load_project
@@ -137,6 +138,7 @@ class Project:
             baseline=baseline,
             full_refresh=full_refresh,
         )
+        self._recover_outputs()
         result = self._runner.run(pipelines, nodes, run_id=run_id)
         self._keep(self._runner.outputs, result)
         self.last_result = result
@@ -160,6 +162,19 @@ class Project:
             for p in self.config.pipelines
             for n in p.nodes
         )
+
+    def _recover_outputs(self) -> None:
+        """Before anything runs: repair outputs that killed runs left half-swapped, and remove
+        their staging (see engines/write_guard)."""
+        from odibi_dbx.engines.write_guard import recover_outputs
+
+        targets = [
+            Path(self.connections[n.write.connection].uri(n.write.path))
+            for p in self.config.pipelines
+            for n in p.nodes
+            if n.write and n.write.path and self.connections[n.write.connection].is_local
+        ]
+        recover_outputs(targets, "run start")
 
     def run_pipeline(self, name: str, **kwargs: Any) -> RunResult:
         return self.run([name], **kwargs)

@@ -6,6 +6,8 @@ of the file failed its schema; each check skips values of the wrong shape (alrea
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ def project_problems(
     connections = data.get("connections") if isinstance(data.get("connections"), dict) else {}
     out += _secret_literals(src)
     out += _connection_refs(src, data, list(connections))
+    out += _write_paths(src, data)
     out += _imports(src, data, base_dir, functions)
     engine = _engine_class(engine_name)
     names: set[str] = set()
@@ -113,6 +116,34 @@ def _connection_refs(src: Source, data: dict, names: list[str]) -> list[Problem]
                 quarantine["quarantine"].get("connection"),
             )
     return out
+
+
+def _write_paths(src: Source, data: dict) -> list[Problem]:
+    """Writes stay inside their connection: no absolute path, no `..` climbing out of it."""
+    out = []
+    places = [(path + ("write",), node.get("write")) for path, node in _nodes(data)]
+    places.append((("story",), data.get("story")))
+    for where, spec in places:
+        value = spec.get("path") if isinstance(spec, dict) else None
+        if isinstance(value, str) and escapes(value):
+            conn = spec.get("connection")
+            out.append(
+                src.problem(
+                    where + ("path",),
+                    f"write path '{value}' leaves connection '{conn}'",
+                    "paths are relative to the connection's base_path (or container and "
+                    "path_prefix); to write elsewhere, add a connection for that location",
+                )
+            )
+    return out
+
+
+def escapes(path: str) -> bool:
+    """True for an absolute path or one whose `..` climbs above where it starts."""
+    p = path.replace("\\", "/")
+    if p.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", p) or "://" in p:
+        return True
+    return posixpath.normpath(p).split("/")[0] == ".."
 
 
 def _imports(src: Source, data: dict, base_dir: Path, functions: Functions) -> list[Problem]:

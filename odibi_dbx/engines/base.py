@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from odibi_dbx.errors import NodeError, first_line
 from odibi_dbx.retry import is_transient
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from odibi_dbx.config.models import ValidationConfig
@@ -145,7 +150,8 @@ class Engine(ABC):
 
     def write(self, frame: Any, spec: WriteSpec) -> WriteResult:
         try:
-            return self._write(frame, spec)
+            with _guarded(spec):
+                return self._write(frame, spec)
         except NodeError:
             raise
         except Exception as exc:
@@ -197,6 +203,22 @@ class Engine(ABC):
 
     def release(self, frame: Any) -> None:  # noqa: B027 - optional hook
         """Free a node's output once nothing needs it any more."""
+
+
+@contextlib.contextmanager
+def _guarded(spec: WriteSpec) -> Iterator[None]:
+    """A local output is written by one writer at a time, after what killed runs left there
+    is cleared (see write_guard)."""
+    if not (spec.connection.is_local and spec.path):
+        yield
+        return
+    from odibi_dbx.engines import write_guard
+
+    target = Path(spec.connection.uri(spec.path))
+    with write_guard.locked(target, f"run {spec.run_id}, node {spec.node}"):
+        for action in write_guard.recover(target):
+            log.warning("%s: %s", target, action)
+        yield
 
 
 def _io_hint(exc: BaseException) -> str | None:
