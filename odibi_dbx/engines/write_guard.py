@@ -92,6 +92,8 @@ def recover(target: Path) -> list[str]:
 def recover_outputs(targets: Iterable[Path], owner: str) -> None:
     """`recover` every output whose lock is free (a busy one is being written right now)."""
     for target in dict.fromkeys(targets):
+        if not target.parent.is_dir():  # never written: nothing to repair, nothing to create
+            continue
         try:
             with locked(target, owner):
                 for action in recover(target):
