@@ -30,7 +30,14 @@ from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 
-UNKNOWN_TYPE = "unknown operand type"  # NotPortableError.construct for type-dependent SQL
+UNKNOWN_TYPE = "unknown operand type"
+# DuckDB cannot bind the translated step: a function or argument types it lacks
+_BIND_ERRORS = (
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ParserException,
+    duckdb.NotImplementedException,
+)  # NotPortableError.construct for type-dependent SQL
 
 
 @dataclass
@@ -195,6 +202,13 @@ class PandasEngine(Engine):
         )
         name = self._new_name("step")
         self._seal()
+        try:  # binds only: no data is read
+            cols = self.con.execute(f"DESCRIBE {translated}").fetchall()
+        except _BIND_ERRORS as exc:
+            raise S.bind_problem(exc) from None
+        problem = S.result_type_problem({c[0]: c[1] for c in cols})
+        if problem is not None:
+            raise problem
         self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not v.table for t in v.temp]
         return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated

@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.sandbox import sandbox_problems
-from odibi_dbx.sql.types import FLOATING, INTEGRAL, STRINGS, annotate, type_of
+from odibi_dbx.sql.types import FLOATING, INTEGRAL, KEY, STRINGS, annotate, is_type, type_of
 
 T = exp.DataType.Type
 _NUMERIC = {*INTEGRAL, *FLOATING, T.DECIMAL}
@@ -67,6 +67,75 @@ DENIED: dict[str, tuple[str, str]] = {
         "format_number() has no equal function in DuckDB.",
         "use round() and CAST(... AS STRING), or format in the reporting layer.",
     ),
+    "mode": (
+        "mode() breaks ties between equally frequent values differently on each engine.",
+        "count per value and pick with max_by/ORDER BY ... LIMIT 1 and an explicit tie-breaker.",
+    ),
+    "skewness/kurtosis": (
+        "DuckDB's skewness()/kurtosis() use the sample formulas; Spark's the population ones.",
+        "compute the moments with avg() and power(), or run this step on the Spark engine.",
+    ),
+    "percentile WITHIN GROUP (ORDER BY ... DESC)": (
+        "DuckDB ignores DESC in percentile_cont/percentile_disc WITHIN GROUP.",
+        "use percentile(x, 1 - p) with ascending order.",
+    ),
+    "UNPIVOT": (
+        "UNPIVOT is not translated to DuckDB correctly.",
+        "UNION ALL one SELECT per unpivoted column.",
+    ),
+    "PIVOT on a table name": (
+        "PIVOT directly on a table is dropped by the translation.",
+        "PIVOT a subquery that selects the grouping, pivot and value columns: "
+        "FROM (SELECT k, year, v FROM t) PIVOT (...).",
+    ),
+    "shift mixed with &, | or ^": (
+        "the precedence of << and >> against &, | and ^ differs between the engines.",
+        "add parentheses: 1 & (2 >> 1).",
+    ),
+    "lambda with an index": (
+        "transform/filter lambdas with an index argument (x, i) count from 1 on DuckDB.",
+        "use a one-argument lambda, or zip the array with sequence(0, size(arr) - 1).",
+    ),
+    "ordinal in GROUPING SETS": (
+        "GROUPING SETS mixing column ordinals and names are grouped differently by DuckDB.",
+        "name the columns instead of their positions.",
+    ),
+    "empty or NULL split delimiter": (
+        "split/split_part with an empty or NULL delimiter give other results on DuckDB.",
+        "handle the empty delimiter with CASE, or split on an explicit separator.",
+    ),
+    "index 0": (
+        "index 0 is invalid in Spark (INVALID_INDEX_OF_ZERO): the query always fails there.",
+        "array positions count from 1 (negative ones from the end).",
+    ),
+    "fractional timestamp_seconds": (
+        "timestamp_seconds() of a fractional number rounds on DuckDB; Spark truncates or raises.",
+        "timestamp_seconds(CAST(x AS BIGINT)), or timestamp_millis/timestamp_micros of integers.",
+    ),
+    "avg of dates or timestamps": (
+        "avg() of dates or timestamps is computed differently on each engine.",
+        "avg(unix_timestamp(ts)) and convert back with timestamp_seconds().",
+    ),
+    "decimal div/try_divide": (
+        "div and try_divide of decimals round and type their results differently on DuckDB.",
+        "CAST the operands to BIGINT (div) or use `/` (exact decimal division).",
+    ),
+    "decimal widening in a set operation": (
+        "UNION/EXCEPT/INTERSECT of different decimal types widen to another type on DuckDB.",
+        "CAST each branch's column to the same DECIMAL(p,s).",
+    ),
+    "typeof": (
+        "typeof() names the types differently on each engine.",
+        "compare the column types in the story, or run this step on the Spark engine.",
+    ),
+    "to_binary": (
+        "to_binary() is translated with another meaning.",
+        "use unhex(), encode() or CAST(... AS BINARY).",
+    ),
+    "date/timestamp subtraction": (
+        "subtracting dates or timestamps gives a Spark INTERVAL, which has no DuckDB equal.",
+        "use datediff(end, start) or unix_timestamp(end) - unix_timestamp(start).",
+    ),
     "non-deterministic function": (
         "rand/uuid/monotonically_increasing_id/input_file_name give different values on "
         "each engine.",
@@ -96,6 +165,9 @@ _NODES: list[tuple[type, str]] = [
     (exp.Inline, "inline"),
     (exp.PosexplodeOuter, "posexplode OUTER"),
     (exp.Rand, "non-deterministic function"),
+    (exp.Skewness, "skewness/kurtosis"),
+    (exp.Kurtosis, "skewness/kurtosis"),
+    (exp.Typeof, "typeof"),
     (exp.Uuid, "non-deterministic function"),
 ]
 
@@ -114,7 +186,7 @@ def portability_problems(
     With `schema` ({table: {column: type}}), comparisons of string columns with numbers (and
     number columns with strings) are found too, not only those between literals.
     """
-    if schema:
+    if schema or KEY not in tree.meta:
         tree = tree.copy()
         annotate(tree, schema)
     found: list[NotPortableError] = sandbox_problems(tree)
@@ -177,6 +249,15 @@ def _check_implicit_coercion(node: exp.Expression) -> NotPortableError | None:
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
         if {_kind(node.left), _kind(node.right)} == {"string", "number"}:
             return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
+    if isinstance(node, exp.SetOperation):
+        left, right = node.left, node.right
+        if isinstance(left, exp.Select) and isinstance(right, exp.Select):
+            for a, b in zip(left.expressions, right.expressions, strict=False):
+                if {_kind(a.unalias()), _kind(b.unalias())} == {"string", "number"}:
+                    return problem(
+                        "implicit string/number comparison",
+                        f" (set operation column {a.alias_or_name})",
+                    )
     if isinstance(node, exp.In) and node.expressions:
         kinds = {_kind(node.this)} | {_kind(e) for e in node.expressions}
         if {"string", "number"} <= kinds:
@@ -184,7 +265,94 @@ def _check_implicit_coercion(node: exp.Expression) -> NotPortableError | None:
     return None
 
 
+_SHIFTS = (exp.BitwiseLeftShift, exp.BitwiseRightShift)
+_BITWISE = (exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor)
+_DATETIME = {T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
+
+
+def _check_constructs(node: exp.Expression) -> NotPortableError | None:
+    """Constructs DuckDB parses or evaluates with another meaning than Spark."""
+    if isinstance(node, exp.WithinGroup) and isinstance(node.parent, exp.Window):
+        order = node.args.get("expression")
+        if order is not None and any(o.args.get("desc") for o in order.find_all(exp.Ordered)):
+            return problem("percentile WITHIN GROUP (ORDER BY ... DESC)")
+    if isinstance(node, exp.Mode) and not isinstance(node.parent, exp.WithinGroup):
+        return problem("mode")
+    if isinstance(node, exp.ToBinary):
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.this in ("hex", "utf-8", "utf8", "base64")):
+            return problem("to_binary")
+    if isinstance(node, (exp.RegexpSplit, exp.SplitPart)):
+        delim = node.args.get("expression") or node.args.get("delimiter")
+        if isinstance(delim, exp.Null) or (isinstance(delim, exp.Literal) and delim.this == ""):
+            return problem("empty or NULL split delimiter")
+    if isinstance(node, exp.ArrayInsert):
+        pos = node.args.get("position")
+        if isinstance(pos, exp.Literal) and pos.this == "0":
+            return problem("index 0")
+    if isinstance(node, exp.Bracket) and node.args.get("safe") and node.args.get("offset") == 1:
+        index = node.expressions[0] if node.expressions else None
+        if isinstance(index, exp.Literal) and index.this == "0":
+            return problem("index 0")
+    if isinstance(node, exp.TsOrDsAdd) and _kind(node.expression) == "string":
+        return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "timestamp_seconds":
+        if node.expressions and is_type(node.expressions[0], {*FLOATING, T.DECIMAL}):
+            return problem("fractional timestamp_seconds")
+    if isinstance(node, exp.Avg) and is_type(node.this, _DATETIME):
+        return problem("avg of dates or timestamps")
+    if isinstance(node, (exp.IntDiv, exp.SafeDivide)):
+        if is_type(node.this, {T.DECIMAL}) or is_type(node.expression, {T.DECIMAL}):
+            return problem("decimal div/try_divide")
+    if isinstance(node, exp.SetOperation) and isinstance(node.left, exp.Select):
+        right = node.right
+        if isinstance(right, exp.Select):
+            for a, b in zip(node.left.expressions, right.expressions, strict=False):
+                ta, tb = type_of(a), type_of(b)
+                if (
+                    ta is not None
+                    and tb is not None
+                    and T.DECIMAL in (ta.this, tb.this)
+                    and ta != tb
+                ):
+                    return problem("decimal widening in a set operation")
+    if isinstance(node, exp.Pivot):
+        if node.args.get("unpivot"):
+            return problem("UNPIVOT")
+        if isinstance(node.parent, exp.Table):
+            return problem("PIVOT on a table name")
+    if isinstance(node, _SHIFTS + _BITWISE):
+        kinds = _SHIFTS if isinstance(node, _BITWISE) else _BITWISE
+        if isinstance(node.this, kinds) or isinstance(node.expression, kinds):
+            return problem("shift mixed with &, | or ^")
+    if isinstance(node, exp.Lambda) and len(node.expressions) > 1:
+        if isinstance(node.parent, (exp.Transform, exp.ArrayFilter)):
+            return problem("lambda with an index")
+    if isinstance(node, exp.GroupingSets):
+        parts = []
+        for e in node.expressions:
+            inner = e.unnest() if isinstance(e, exp.Paren) else e
+            parts += inner.expressions if isinstance(inner, exp.Tuple) else [inner]
+        ordinals = [isinstance(p, exp.Literal) and not p.is_string for p in parts]
+        if any(ordinals) and not all(ordinals):
+            return problem("ordinal in GROUPING SETS")
+    if isinstance(node, exp.Sub):
+        sides = [type_of(node.left), type_of(node.right)]
+        dated = [t is not None and t.this in _DATETIME for t in sides]
+        date_minus_null = is_type(node.left, {T.DATE}) and isinstance(node.right, exp.Null)
+        if all(dated) or (any(dated) and _has_null(node) and not date_minus_null):
+            return problem("date/timestamp subtraction")
+        if any(dated) and any(_kind(x) == "string" for x in (node.left, node.right)):
+            return problem("date/timestamp subtraction")
+    return None
+
+
+def _has_null(node: exp.Expression) -> bool:
+    return isinstance(node.left, exp.Null) or isinstance(node.right, exp.Null)
+
+
 _CHECKS: list[Callable[[exp.Expression], NotPortableError | None]] = [
+    _check_constructs,
     _check_functions,
     _check_posexplode_outer,
     _check_ntz,

@@ -36,6 +36,8 @@ _OFFSETS = "XxZ"  # zone offsets: only when parsing (DuckDB %z: +HH:MM / +HHMM, 
 
 def java_to_strftime(pattern: str, *, parsing: bool) -> str:
     """Translate one Spark datetime pattern, or raise NotPortableError."""
+    if parsing:
+        _check_parse_fields(pattern)
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -69,6 +71,16 @@ def java_to_strftime(pattern: str, *, parsing: bool) -> str:
         out.append("%%" if ch == "%" else ch)
         i += 1
     return "".join(out)
+
+
+def _check_parse_fields(pattern: str) -> None:
+    """Spark fills missing fields from 1970-01-01 and resolves day-of-year its own way; DuckDB's
+    strptime defaults to 1900. (Two-digit years: rules/time.py two_digit_year_in_2000s.)"""
+    letters = re.sub(r"'(?:[^']|'')*'", "", pattern)
+    if "D" in letters and re.search(r"[MLd]", letters):
+        raise _bad(pattern, "day-of-year 'D' with a month or day when parsing")
+    if "y" not in letters and re.search(r"[MdLDHhms]", letters):
+        raise _bad(pattern, "no year when parsing (Spark takes 1970, DuckDB 1900)")
 
 
 def _bad(pattern: str, what: str) -> NotPortableError:

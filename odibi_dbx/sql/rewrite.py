@@ -11,6 +11,7 @@ from odibi_dbx.sql.denylist import portability_problems
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
 from odibi_dbx.sql.rules import RULES, Context
+from odibi_dbx.sql.rules.time import TWO_DIGIT_YEAR, two_digit_year_in_2000s
 from odibi_dbx.sql.types import KEY
 
 WRITE_DIALECT = "duckdb"
@@ -55,13 +56,17 @@ def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
         new = apply_rules(child, ctx)
         if new is not child:
             parent.set(key, new, index)
+    out = tree
     for rule in RULES:
         new = rule(tree, ctx)
         if new is not None and new is not tree:
             if KEY in tree.meta:
                 new.meta[KEY] = tree.meta[KEY]
-            return new
-    return tree
+            out = new
+            break
+    if tree.meta.get(TWO_DIGIT_YEAR):
+        out = two_digit_year_in_2000s(out, tree)
+    return out
 
 
 def _substitute_tables(tree: exp.Expression, tables: Mapping[str, str]) -> None:

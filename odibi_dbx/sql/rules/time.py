@@ -3,6 +3,8 @@ TIMESTAMPTZ with `SET TimeZone` = spark.sql.session.timeZone. Rules keep that co
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
@@ -38,8 +40,32 @@ def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression
             )
         parsing = isinstance(node, _PARSERS)
         node.set("format", exp.Literal.string(java_to_strftime(text, parsing=parsing)))
+        if parsing and re.search(r"(?<!y)yy(?!y)", re.sub(r"'(?:[^']|'')*'", "", text)):
+            if isinstance(node, exp.StrToUnix):
+                raise java_to_strftime_error(text)
+            node.meta[TWO_DIGIT_YEAR] = True  # see two_digit_year_in_2000s
         return node
     return None
+
+
+TWO_DIGIT_YEAR = "spark_yy"
+
+
+def two_digit_year_in_2000s(parsed: exp.Expression, original: exp.Expression) -> exp.Expression:
+    """Spark reads 'yy' as 2000-2099; DuckDB's %y as 1969-2068: move 1969-1999 up a century."""
+    fixed = duck("CASE WHEN year({r}) < 2000 THEN {r} + INTERVAL 100 YEAR ELSE {r} END", r=parsed)
+    if isinstance(original, (exp.StrToDate, exp.TsOrDsToDate)):
+        fixed = exp.Cast(this=fixed, to=exp.DataType.build("DATE"))
+    return fixed
+
+
+def java_to_strftime_error(pattern: str) -> NotPortableError:
+    return NotPortableError(
+        "datetime pattern",
+        f"The datetime pattern '{pattern}' uses a two-digit year 'yy' in unix_timestamp, which "
+        "the Pandas engine cannot reproduce exactly.",
+        "parse with to_timestamp(s, pattern) first, then unix_timestamp() of the result.",
+    )
 
 
 def earlier_if_ambiguous(instant: exp.Expression) -> exp.Expression:
