@@ -340,7 +340,12 @@ class Runner:
         res.columns, res.sample, res.rows_out = summary.columns, summary.sample, summary.rows
         res.profile = summary.profile
         if node.validation:
-            self._validate(node, frame, res)
+            try:
+                self._validate(node, frame, res)
+            except ValidationFailed:
+                if gate is not None:
+                    gate.discard()
+                raise
         if gate is not None:
             gate.write_quarantine()  # appended before the node's own write
         if node.write:
@@ -425,6 +430,7 @@ class Runner:
                 info, pipeline, node.name, res, lambda: self.engine.write(f, spec)
             )
 
+        shared = any(frame is v for v in inputs.values())  # a write-only node's input
         gate = quality.apply(
             self.engine,
             frame,
@@ -434,8 +440,9 @@ class Runner:
             sample_rows=self.config.story.max_sample_rows,
             write=write,
             report=report,
+            shared=shared,
         )
-        if gate.frame is not frame and not any(frame is v for v in inputs.values()):
+        if gate.frame is not frame and not shared:
             self.engine.release(frame)  # the node's own pre-rules output: nothing reads it now
         return gate.frame, gate
 

@@ -33,6 +33,7 @@ class Gate:
     report: Callable[[Gate], None] = lambda gate: None  # told whenever results are known
     validation: ValidationConfig | None = None
     _quarantine: Callable[[], None] | None = None
+    _discard: Callable[[], None] | None = None
     _late: Callable[[], None] | None = None
 
     def remaining_checks(self) -> ValidationConfig | None:
@@ -48,8 +49,14 @@ class Gate:
     def write_quarantine(self) -> None:
         """Append the quarantined rows: after every gate passed, before the node's write."""
         if self._quarantine is not None:
-            self._quarantine()
-            self._quarantine = None
+            write, self._quarantine, self._discard = self._quarantine, None, None
+            write()
+
+    def discard(self) -> None:
+        """A later gate failed the node: free the set-aside rows, write nothing."""
+        if self._discard is not None:
+            discard, self._quarantine, self._discard = self._discard, None, None
+            discard()
 
     def after_write(self) -> None:
         """Counts that rode on the main write's own job (Spark, warn/drop rules only)."""
@@ -79,9 +86,11 @@ def apply(
     sample_rows: int,
     write: Write,
     report: Callable[[Gate], None] = lambda gate: None,
+    shared: bool = False,
 ) -> Gate:
     """The kept rows and the results; raises ValidationFailed before any write when the node
-    fails its validation. `report` sees the results as soon as they are known (also on failure)."""
+    fails its validation. `report` sees the results as soon as they are known (also on failure).
+    `shared`: the frame is also an upstream node's output (never changed in place)."""
     v = node.validation
     assert v is not None
     gate = Gate(frame, [], report=report)
@@ -90,14 +99,18 @@ def apply(
         report(gate)
         verdict(gate.results, node)
         return gate
-    ev = _evaluator(engine)(engine, frame, v, node.name, sample_rows)
+    ev = _evaluator(engine)(engine, frame, v, node.name, sample_rows, shared=shared)
     gate.validation = v
     quarantine = bool(R.indexes(v.rules, "quarantine"))
     measured = None
     if ev.measure_first(writes=node.write is not None, quarantine=quarantine):
-        measured = ev.measure()
-        _settle(gate, v, measured, ev.columns())
-        verdict(gate.results, node)
+        try:
+            measured = ev.measure()
+            _settle(gate, v, measured, ev.columns())
+            verdict(gate.results, node)
+        except BaseException:
+            ev.close()
+            raise
     # counts not measured yet ride on the quarantine write, else on the node's own write
     gate.frame = ev.kept(observe=measured is None and not quarantine)
     if not quarantine:
@@ -141,6 +154,7 @@ def apply(
         report(gate)
 
     gate._quarantine = write_quarantine
+    gate._discard = ev.close
     return gate
 
 

@@ -43,6 +43,7 @@ class Measured:
     nulls: dict[str, int] = field(default_factory=dict)  # no_nulls columns, kept rows
     duplicates: int | None = None  # unique: key, kept rows
     samples: list[list[dict[str, Any]]] = field(default_factory=list)  # per rule
+    checks: list[CheckResult] | None = None  # column checks the engine ran on the kept rows
 
     @property
     def kept(self) -> int:
@@ -58,7 +59,9 @@ def results(
 ) -> list[CheckResult]:
     """Column checks (on the kept rows), then each rule, then max_failed_fraction."""
     out: list[CheckResult] = []
-    if validation.has_checks:
+    if m.checks is not None:
+        out += m.checks
+    elif validation.has_checks:
         out += check_results(validation, columns, m.kept, m.nulls, m.duplicates)
     for i, rule in enumerate(validation.rules):
         failed, q, d = m.failed[i], m.failed_quarantined[i], m.failed_dropped[i]

@@ -28,7 +28,15 @@ def _c(name: str) -> Any:
 
 
 class SparkRules:
-    def __init__(self, engine: Any, frame: Any, validation: Any, node: str, sample_rows: int):
+    def __init__(
+        self,
+        engine: Any,
+        frame: Any,
+        validation: Any,
+        node: str,
+        sample_rows: int,
+        shared: bool = False,  # Spark frames are immutable plans: nothing is changed in place
+    ):
         self.engine, self.source, self.v, self.node = engine, frame, validation, node
         self.sample_rows = sample_rows
         self.cols = list(frame.df.columns)

@@ -202,3 +202,24 @@ def test_cli_summary_shows_dropped_and_quarantined(tmp_path, cli):
         f"1 succeeded, 0 failed, 0 skipped; {len(want['dropped'])} rows dropped, "
         f"{len(want['quarantined'])} quarantined" in r.stdout.replace("2 succeeded", "1 succeeded")
     )
+
+
+def test_rules_on_a_write_only_node_leave_the_shared_input_whole(tmp_path):
+    """A write-only node shares its input's output: its rules remove rows from what it writes,
+    never from what the other readers of that input see."""
+    path = make_project(tmp_path, rules=[("has_customer", "customer_id IS NOT NULL", "drop", None)])
+    text = path.read_text().replace(
+        '        transform:\n          steps:\n            - "SELECT * FROM orders"\n', ""
+    ) + (
+        "      - name: everything\n"
+        "        depends_on: [orders, orders_silver]\n"
+        '        transform: {steps: ["SELECT * FROM orders"]}\n'
+        "        write: {connection: lake, path: all/orders, format: parquet}\n"
+    )
+    path.write_text(text)
+    res = _run(path)
+    assert res.ok, [n.error_message for n in res.nodes]
+    assert not res.node("orders_silver").steps  # write-only: it wrote its input's output
+    lake = tmp_path / "lake"
+    assert len(read_table(lake / "silver" / "orders")) == int(orders().customer_id.notna().sum())
+    assert len(read_table(lake / "all" / "orders")) == len(orders())
