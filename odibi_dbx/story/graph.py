@@ -21,12 +21,12 @@ def layers(
     keys: Sequence[str],
     edges: Sequence[tuple[str, str]],
     groups: Mapping[str, str] | None = None,
-) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]]:
+) -> tuple[list[list[str]], dict[tuple[str, str], list[str]], dict[str, list[str]]]:
     """Columns of node keys, left to right: longest-path layering; an edge spanning several
     columns passes through a placeholder ("~n") in each column between, so it runs in its own
     lane instead of under other nodes; a few barycentre sweeps then order each column to keep
     edges short and uncrossed, keeping each group (pipeline) in its own band. Returns the
-    columns and, per edge, the placeholders it passes."""
+    columns, per edge the placeholders it passes, and per item what it is drawn from."""
     band = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     group = {k: band.get((groups or {}).get(k, ""), 0) for k in keys}
     ups: dict[str, list[str]] = {k: [] for k in keys}
@@ -70,10 +70,36 @@ def layers(
         near = near_up if down else near_down
         for i in range(1, len(cols)) if down else range(len(cols) - 2, -1, -1):
             pos = {k: j for col in cols for j, k in enumerate(col)}
+            # nodes above the lanes of their band: chains stay level, long edges run beneath
             cols[i].sort(
-                key=lambda k: sum(pos[n] for n in near[k]) / len(near[k]) if near[k] else pos[k]
+                key=lambda k: (group[k], k[0] == "~", _mean([pos[n] for n in near[k]], pos[k]))
             )
-    return cols, via
+    return cols, via, near_up
+
+
+def _mean(values: list[float], default: float) -> float:
+    return sum(values) / len(values) if values else default
+
+
+def _height(k: str) -> int:
+    return DUMMY_H if k.startswith("~") else H
+
+
+def place(cols: list[list[str]], near_up: Mapping[str, list[str]]) -> dict[str, tuple[int, int]]:
+    """Top-left corners: each item as level as it can be with what it is drawn from (chains
+    run straight), pushed down only as far as the item above needs."""
+    xy: dict[str, tuple[int, int]] = {}
+    for i, col in enumerate(cols):
+        bottom = PAD - GAP_Y
+        for k in col:
+            near = [u for u in near_up.get(k, []) if u in xy]
+            near = [u for u in near if u[0] != "~"] or near  # level with nodes before lanes
+            ups = [xy[u][1] + _height(u) / 2 for u in near]
+            want = _mean(ups, 0) - _height(k) / 2 if ups else PAD
+            y = int(max(want, bottom + GAP_Y))
+            xy[k] = (PAD + i * (W + GAP_X), y)
+            bottom = y + _height(k)
+    return xy
 
 
 def _label(text: str) -> str:
@@ -86,15 +112,11 @@ def graph_svg(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]])
     if not nodes:
         return ""
     by_key = {n["key"]: n for n in nodes}
-    cols, via = layers([n["key"] for n in nodes], edges, {n["key"]: n["pipeline"] for n in nodes})
-    xy: dict[str, tuple[int, int]] = {}
-    for i, col in enumerate(cols):
-        y = PAD
-        for k in col:
-            xy[k] = (PAD + i * (W + GAP_X), y)
-            y += (DUMMY_H if k.startswith("~") else H) + GAP_Y
+    groups = {n["key"]: n["pipeline"] for n in nodes}
+    cols, via, near_up = layers([n["key"] for n in nodes], edges, groups)
+    xy = place(cols, near_up)
     width = PAD * 2 + len(cols) * (W + GAP_X) - GAP_X
-    height = PAD + max(y + (DUMMY_H if k.startswith("~") else H) for k, (_, y) in xy.items())
+    height = PAD + max(y + _height(k) for k, (_, y) in xy.items())
     out = [
         f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="pipeline graph">'
@@ -103,7 +125,7 @@ def graph_svg(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]])
     ]
 
     def mid(k: str) -> int:
-        return xy[k][1] + (DUMMY_H if k.startswith("~") else H) // 2
+        return xy[k][1] + _height(k) // 2
 
     for a, b in edges:
         if (a, b) not in via:
