@@ -1,6 +1,8 @@
 """`odibi-dbx` (also `python -m odibi_dbx`; a python_wheel_task entry point on Databricks).
 
-Exit codes: 0 success, 1 a node failed, 2 the project (or the command line) is invalid.
+Exit codes: 0 success, 1 a node failed (or nothing ran), 2 the project or the command line
+(an unknown --pipeline / --node) is invalid, 3 the run succeeded but its story could not be
+written and --require-story was given (without it that is a warning on stderr).
 """
 
 from __future__ import annotations
@@ -45,7 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         dest="nodes",
         metavar="NAME",
-        help="run only this node and what it needs upstream (repeatable)",
+        help="run only this node (NAME or PIPELINE.NAME) and what it needs upstream in its "
+        "pipeline (repeatable)",
+    )
+    r.add_argument(
+        "--require-story",
+        action="store_true",
+        help="exit 3 when the run succeeded but its story could not be written",
     )
     r.add_argument(
         "--full-refresh",
@@ -159,8 +167,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run(project, args: argparse.Namespace) -> int:
     import logging
+    import warnings
 
     from odibi_dbx.cli_progress import progress_listener
+    from odibi_dbx.errors import RunWarning
 
     log = logging.getLogger("odibi_dbx")
     if project.config.logging.structured:  # JSON lines for log collectors (e.g. job logs)
@@ -172,7 +182,8 @@ def _run(project, args: argparse.Namespace) -> int:
 
     # a live (redrawn) table only when nothing else writes to the terminal meanwhile
     live = sys.stdout.isatty() and not project.config.logging.structured
-    with project, progress_listener(live) as progress:
+    with project, progress_listener(live) as progress, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", RunWarning)  # printed below, with the run's summary
         result = project.run(
             args.pipelines,
             nodes=args.nodes,
@@ -217,7 +228,15 @@ def _run(project, args: argparse.Namespace) -> int:
         print(f"       {result.story_path}")
     if failed and not args.verbose:
         _err("(tracebacks are in the story; add --verbose to print them)")
-    return 0 if result.ok else 1
+    for w in seen:
+        if issubclass(w.category, RunWarning):
+            _err(f"warning: {w.message}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if not result.ok:
+        return 1
+    no_story = project.config.story.auto_generate and result.story_path is None
+    return 3 if no_story and args.require_story else 0
 
 
 def _story(project, args: argparse.Namespace) -> int:

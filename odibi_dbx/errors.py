@@ -82,6 +82,11 @@ class ValidationFailed(NodeError):
     """A node's `validation:` checks failed; nothing was written."""
 
 
+class RunWarning(UserWarning):
+    """Something about a run went wrong that did not change its result (e.g. a story that could
+    not be written)."""
+
+
 class RunFailed(OdibiError):
     """Raised by the notebook API when a run had failed nodes."""
 

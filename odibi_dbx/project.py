@@ -11,6 +11,7 @@ p.show_story()               # the last story, inline
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from odibi_dbx.config.loader import LoadedProject, load_project
 from odibi_dbx.connections import build_connections, resolve_secrets
 from odibi_dbx.engines import engine_class
 from odibi_dbx.engines.base import Engine
-from odibi_dbx.errors import OdibiError, RunFailed, did_you_mean
+from odibi_dbx.errors import OdibiError, RunFailed, RunWarning, first_line
 from odibi_dbx.pipeline.display import NotebookProgress, in_notebook
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.pipeline.logs import LoggingListener, configure_logging
@@ -38,6 +39,7 @@ class Project:
     ):
         self.loaded = loaded
         self.config = loaded.config
+        self.plan = loaded.plan  # every pipeline as one graph (odibi_dbx.pipeline.plan)
         self.credential = (
             credential  # a TokenCredential for Key Vault (default: DefaultAzureCredential)
         )
@@ -110,18 +112,28 @@ class Project:
         full_refresh: bool = False,
         progress: bool | None = None,
     ) -> RunResult:
-        """Run pipelines (all by default, in the project's order). A story is written either way.
+        """Run pipelines (all by default, as one graph in dependency order) or `nodes` ("node" or
+        "pipeline.node", with what they need upstream). A story is written either way; a story
+        that cannot be written is a RunWarning (see RunResult.listener_failures).
         `full_refresh`: incremental reads ignore their stored watermark and read everything.
         `progress` (default: in a notebook) prints a line per node as it finishes and a table."""
         if isinstance(pipelines, str):
             pipelines = [pipelines]
+        self.plan.select(pipelines, nodes)  # unknown names fail before the engine starts
         from odibi_dbx import runtime
 
         engine = self.engine
         all_listeners: list[RunListener] = []
         store, baseline = self.story_store(), {}
         if self.config.story.auto_generate or self._gates():
-            baseline = history.baselines(store)  # what vs_previous compares with
+            try:
+                baseline = history.baselines(store)  # what vs_previous compares with
+            except OSError as exc:  # the story will fail too: a warning, not a failed run
+                warnings.warn(
+                    f"cannot read the stories under {store.root}: {first_line(exc)}",
+                    RunWarning,
+                    stacklevel=2,
+                )
         if self.config.story.auto_generate:
             all_listeners.append(StoryListener(store, baseline, self.config.story.keep_last))
         all_listeners.append(LoggingListener(self.config.logging))
@@ -142,6 +154,12 @@ class Project:
         result = self._runner.run(pipelines, nodes, run_id=run_id)
         self._keep(self._runner.outputs, result)
         self.last_result = result
+        for failure in result.listener_failures:
+            warnings.warn(
+                f"{failure.listener} failed on {failure.event}: {failure.error}",
+                RunWarning,
+                stacklevel=2,
+            )
         if raise_on_failure and not result.ok:
             raise RunFailed(result)
         return result
@@ -180,20 +198,11 @@ class Project:
         return self.run([name], **kwargs)
 
     def run_node(self, name: str, pipeline: str | None = None, **kwargs: Any) -> RunResult:
-        """Run one node and the nodes it needs upstream."""
-        pipe = pipeline or self._pipeline_of(name)
-        return self.run([pipe], nodes=[name], **kwargs)
+        """Run one node ("node" or "pipeline.node") and the nodes it needs upstream."""
+        return self.run([pipeline] if pipeline else None, nodes=[name], **kwargs)
 
     def _pipeline_of(self, node: str) -> str:
-        found = [p.pipeline for p in self.config.pipelines for n in p.nodes if n.name == node]
-        if not found:
-            names = [n.name for p in self.config.pipelines for n in p.nodes]
-            raise OdibiError(
-                f"unknown node '{node}' ({did_you_mean(node, names) or 'no such node'})"
-            )
-        if len(found) > 1:
-            raise OdibiError(f"node '{node}' is in pipelines {found}; pass pipeline=")
-        return found[0]
+        return self.plan.node(node).pipeline
 
     def output(self, node: str, pipeline: str | None = None) -> Any:
         """A node's output from the last run, as the engine's DataFrame."""

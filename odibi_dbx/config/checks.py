@@ -19,9 +19,14 @@ from odibi_dbx.transforms import Functions
 
 
 def project_problems(
-    src: Source, base_dir: Path, engine_name: str | None, functions: Functions
+    src: Source,
+    base_dir: Path,
+    engine_name: str | None,
+    functions: Functions,
+    trees: dict[tuple[int, int, int], Any] | None = None,
 ) -> list[Problem]:
-    """All cross-cutting problems; `functions` gets the modules the project imports."""
+    """All cross-cutting problems; `functions` gets the modules the project imports and `trees`
+    each SQL step's parsed tree by (pipeline, node, step) index (SQL is parsed only here)."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
     connections = data.get("connections") if isinstance(data.get("connections"), dict) else {}
@@ -31,6 +36,8 @@ def project_problems(
     out += _imports(src, data, base_dir, functions)
     engine = _engine_class(engine_name)
     names: set[str] = set()
+    every = _pipeline_nodes(data)
+    trees = {} if trees is None else trees
     for pi, pipe in _items(data.get("pipelines")):
         pname = pipe.get("pipeline")
         if isinstance(pname, str):
@@ -39,8 +46,32 @@ def project_problems(
                     src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'")
                 )
             names.add(pname)
-        out += _pipeline(src, pi, pipe, engine, _declared_tables(data), functions)
+        out += _pipeline(src, pi, pipe, engine, _declared_tables(data), functions, every, trees)
     return out
+
+
+def _pipeline_nodes(data: dict) -> dict[str, list[str]]:
+    """Pipeline name -> its node names (for `depends_on: [pipeline.node]`)."""
+    out: dict[str, list[str]] = {}
+    for _, pipe in _items(data.get("pipelines")):
+        if isinstance(pipe.get("pipeline"), str):
+            names = [n.get("name") for _, n in _items(pipe.get("nodes"))]
+            out.setdefault(pipe["pipeline"], []).extend(n for n in names if isinstance(n, str))
+    return out
+
+
+def _other_pipeline_dep(dep: str, every: dict[str, list[str]]) -> tuple[str, str | None] | None:
+    """None when `dep` names an existing node of another pipeline; else (message, hint)."""
+    pipe, _, node = dep.partition(".")
+    if pipe not in every:
+        return f"unknown pipeline '{pipe}' in '{dep}'", did_you_mean(pipe, every) or (
+            f"pipelines: {', '.join(every)}"
+        )
+    if node not in every[pipe]:
+        return f"unknown node '{node}' in pipeline '{pipe}'", did_you_mean(node, every[pipe]) or (
+            f"nodes in '{pipe}': {', '.join(every[pipe])}"
+        )
+    return None
 
 
 def _items(value: Any) -> Iterator[tuple[int, dict]]:
@@ -178,7 +209,14 @@ def _declared_tables(data: dict) -> set[str]:
 
 
 def _pipeline(
-    src: Source, pi: int, pipe: dict, engine, declared: set[str], functions: Functions
+    src: Source,
+    pi: int,
+    pipe: dict,
+    engine,
+    declared: set[str],
+    functions: Functions,
+    every: dict[str, list[str]],
+    trees: dict[tuple[int, int, int], Any],
 ) -> list[Problem]:
     out: list[Problem] = []
     nodes = list(_items(pipe.get("nodes")))
@@ -208,6 +246,10 @@ def _pipeline(
                 out.append(
                     src.problem(where[name] + ("depends_on", i), f"node '{name}' depends on itself")
                 )
+            elif "." in dep:  # pipeline.node: an ordering edge across pipelines
+                bad = _other_pipeline_dep(dep, every)
+                if bad:
+                    out.append(src.problem(where[name] + ("depends_on", i), bad[0], bad[1]))
             elif dep not in deps:
                 hint = did_you_mean(dep, deps) or f"nodes in this pipeline: {', '.join(deps)}"
                 out.append(
@@ -226,9 +268,8 @@ def _pipeline(
         )
     for ni, node in nodes:  # duplicates too: their other problems are worth knowing
         if isinstance(node.get("name"), str):
-            out += _node(
-                src, ("pipelines", pi, "nodes", ni), node, deps, engine, declared, functions
-            )
+            path = ("pipelines", pi, "nodes", ni)
+            out += _node(src, path, node, deps, engine, declared, functions, trees)
     out += _incremental(src, pi, nodes, deps)
     return out
 
@@ -295,18 +336,20 @@ def _node(
     engine,
     declared: set[str],
     functions: Functions,
+    trees: dict[tuple[int, int, int], Any],
 ) -> list[Problem]:
     out: list[Problem] = []
     name = node["name"]
     has_read, transform = isinstance(node.get("read"), dict), node.get("transform")
     write = node.get("write")
-    if isinstance(write, dict) and not has_read and not transform and len(deps[name]) != 1:
+    local = [d for d in deps[name] if d in deps]  # pipeline.node edges carry no data
+    if isinstance(write, dict) and not has_read and not transform and len(local) != 1:
         out.append(
             src.problem(
                 path + ("depends_on",),
                 f"a write-only node writes its single dependency's output, "
-                f"but '{name}' has {len(deps[name])}",
-                "depend on exactly one node, or add a transform",
+                f"but '{name}' has {len(local)}",
+                "depend on exactly one node of its pipeline, or add a transform",
             )
         )
     caps = getattr(engine, "capabilities", None)
@@ -329,7 +372,12 @@ def _node(
         sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
         if isinstance(sql, str):
             has_this = si > 0 or has_read
-            out += _sql(src, spath, sql, visible, has_this, declared, engine, name, list(deps))
+            problems, tree = _sql(
+                src, spath, sql, visible, has_this, declared, engine, name, list(deps)
+            )
+            out += problems
+            if tree is not None:
+                trees[(path[1], path[3], si)] = tree
         elif isinstance(step, dict) and isinstance(step.get("function"), str):
             fn = step["function"]
             try:
@@ -380,7 +428,8 @@ def _sql(
     engine,
     node: str,
     pipeline_nodes: list[str],
-) -> list[Problem]:
+) -> tuple[list[Problem], Any]:
+    """Problems of one SQL step, and its parsed tree (None when it does not parse)."""
     from odibi_dbx import sql as S
 
     try:
@@ -393,7 +442,7 @@ def _sql(
                 f"{exc.message}",
                 "SQL steps are Spark SQL (Databricks dialect)",
             )
-        ]
+        ], None
     out = []
     allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
     for ref in sorted(S.referenced_tables(tree)):
@@ -428,7 +477,7 @@ def _sql(
                     getattr(issue, "advice", None),
                 )
             )
-    return out
+    return out, tree
 
 
 def ancestors(name: str, deps: dict[str, list[str]]) -> set[str]:

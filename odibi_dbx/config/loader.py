@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -15,14 +16,19 @@ from odibi_dbx.config.structure import structure_problems
 from odibi_dbx.errors import ConfigError, Problem
 from odibi_dbx.transforms import Functions
 
+if TYPE_CHECKING:
+    from odibi_dbx.pipeline.plan import Plan
+
 
 @dataclass(frozen=True)
 class LoadedProject:
-    """A validated project: its config, where it came from and which environment was applied."""
+    """A validated project: its config, where it came from, which environment was applied, and
+    its compiled plan (odibi_dbx.pipeline.plan: every pipeline as one graph, SQL parsed once)."""
 
     config: ProjectConfig
     file: Path
     environment: str | None
+    plan: Plan
     functions: Functions = field(default_factory=Functions)  # what function steps can call
 
     @property
@@ -59,14 +65,33 @@ def load_project(
     if engine is not None:
         src.data["engine"] = engine
     functions = Functions()
-    config, problems = _validate(src, file.parent, functions)
+    trees: dict[tuple[int, int, int], Any] = {}
+    config, problems = _validate(src, file.parent, functions, trees)
     if problems or config is None:
         raise ConfigError(problems, shown)
-    return LoadedProject(config, file, env, functions)
+    return LoadedProject(config, file, env, _compile(src, config, trees, shown), functions)
+
+
+def _compile(src: Source, config: ProjectConfig, trees: dict, shown: str) -> Plan:
+    """The run graph; a cycle through `pipeline.node` dependencies is a config problem."""
+    from odibi_dbx.pipeline.plan import PlanCycle, compile_plan
+
+    try:
+        return compile_plan(config, trees)
+    except PlanCycle as exc:
+        pipes = [p.pipeline for p in config.pipelines]
+        pipe, _, node = exc.keys[0].partition(".")
+        pi = pipes.index(pipe)
+        ni = [n.name for n in config.pipelines[pi].nodes].index(node)
+        where = ("pipelines", pi, "nodes", ni, "depends_on")
+        problem = src.problem(
+            where, f"{exc} (each depends on the next)", "remove one of these dependencies"
+        )
+        raise ConfigError([problem], shown) from None
 
 
 def _validate(
-    src: Source, base_dir: Path, functions: Functions
+    src: Source, base_dir: Path, functions: Functions, trees: dict
 ) -> tuple[ProjectConfig | None, list[Problem]]:
     problems = list(src.problems)
     config = None
@@ -76,7 +101,7 @@ def _validate(
         problems += structure_problems(src, exc)
     engine = src.data.get("engine", "pandas")
     problems += project_problems(
-        src, base_dir, engine if isinstance(engine, str) else None, functions
+        src, base_dir, engine if isinstance(engine, str) else None, functions, trees
     )
     problems.sort(key=lambda p: p.line or 0)
     return config, _dedupe(problems)

@@ -172,9 +172,10 @@ class Engine(ABC):
 
     # -- transforms --
     @abstractmethod
-    def sql(self, query: str, views: Mapping[str, Any]) -> tuple[Any, str | None]:
-        """Run one Spark SQL step over `views` (name -> frame). Returns the frame and, when the
-        engine translated it, the SQL it actually ran."""
+    def sql(self, query: str, views: Mapping[str, Any], tree: Any = None) -> tuple[Any, str | None]:
+        """Run one Spark SQL step over `views` (name -> frame). `tree` is the step as the plan
+        parsed it (engines never re-parse it). Returns the frame and, when the engine translated
+        it, the SQL it actually ran."""
 
     @abstractmethod
     def to_user(self, frame: Any) -> Any:
@@ -188,6 +189,10 @@ class Engine(ABC):
     @abstractmethod
     def finish(self, frame: Any, *, key: str, consumers: int, cache: bool = False) -> Any:
         """Make the node's output reusable by `consumers` later steps without recomputing it."""
+
+    @abstractmethod
+    def row_count(self, frame: Any) -> int | None:
+        """Rows of a node's output when known without new work (None otherwise)."""
 
     @abstractmethod
     def summarize(self, frame: Any, sample_rows: int, profile_columns: int = 0) -> Summary:

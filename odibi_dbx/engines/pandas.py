@@ -192,11 +192,13 @@ class PandasEngine(Engine):
         return DuckFrame(name, temp=[*frame.temp, ("view", name)])
 
     # -- transforms --
-    def sql(self, query: str, views: Mapping[str, DuckFrame]) -> tuple[DuckFrame, str]:
+    def sql(
+        self, query: str, views: Mapping[str, DuckFrame], tree: Any = None
+    ) -> tuple[DuckFrame, str]:
         from odibi_dbx import sql as S
 
         translated = S.to_duckdb(
-            query,
+            query if tree is None else tree,  # to_duckdb rewrites a copy of the tree
             tables={k.lower(): v.name for k, v in views.items()},
             schema={k.lower(): self._columns(v) for k, v in views.items()},
         )
@@ -250,7 +252,9 @@ class PandasEngine(Engine):
         if frame.table:
             return frame
         name = self._new_name("out")
-        rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}").fetchone()[0]
+        rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}").fetchall()[0][
+            0
+        ]
         self._drop(frame)
         return DuckFrame(name, rows=int(rows), table=True)
 
@@ -261,6 +265,9 @@ class PandasEngine(Engine):
                 self.con.execute(f"DROP VIEW IF EXISTS {name}")
             else:
                 self.con.unregister(name.strip('"'))
+
+    def row_count(self, frame: DuckFrame) -> int | None:
+        return frame.rows  # known when materialized (finish) or read from Delta
 
     def summarize(self, frame: DuckFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
         con = self.con

@@ -127,7 +127,7 @@ def _ragged_columns(
         return cols
     plain = {k: v for k, v in args.items() if k not in ("header", "all_varchar")}
     first = f"read_csv({source}, {_args(plain)}, header=false, all_varchar=true, null_padding=true)"
-    header = engine.con.execute(f"SELECT * FROM {first} LIMIT 1").fetchone() or ()
+    header = next(iter(engine.con.execute(f"SELECT * FROM {first} LIMIT 1").fetchall()), ())
     width = next((i for i, v in enumerate(header) if v is None), len(header))
     return cols[:width]
 
@@ -139,7 +139,7 @@ def _spark_int_inference(engine: PandasEngine, sql: str) -> str:
     if not cols:
         return sql
     checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)
-    fits = engine.con.execute(f"SELECT {checks} FROM ({sql})").fetchone()
+    fits = engine.con.execute(f"SELECT {checks} FROM ({sql})").fetchall()[0]
     narrow = [c for c, ok in zip(cols, fits, strict=True) if ok is not False]
     if not narrow:
         return sql
@@ -240,7 +240,7 @@ def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
     engine.con.register(name, stream)
     try:
         return int(
-            engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchone()[0]
+            engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchall()[0][0]
         )
     finally:
         engine.con.unregister(name)
@@ -448,7 +448,7 @@ def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path,
     else:
         dest = folder / f"part-00000-{tag}.{_EXT[fmt]}"
     sql = f"COPY (SELECT * FROM {frame.name}) TO {_lit(str(dest))} ({copy_opts})"
-    return int(engine.con.execute(sql).fetchone()[0])
+    return int(engine.con.execute(sql).fetchall()[0][0])
 
 
 def _swap(staging: Path, target: Path, tag: str) -> None:

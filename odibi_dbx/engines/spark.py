@@ -181,13 +181,18 @@ class SparkEngine(Engine):
         return out, done
 
     # -- transforms --
-    def sql(self, query: str, views: Mapping[str, SparkFrame]) -> tuple[SparkFrame, str | None]:
+    def sql(
+        self, query: str, views: Mapping[str, SparkFrame], tree: Any = None
+    ) -> tuple[SparkFrame, str | None]:
         from odibi_dbx.engines.spark_sql import with_view_names
 
         by_key = {k.lower(): v for k, v in views.items()}
         names: dict[str, str] = {}
         text = with_view_names(
-            query, by_key, lambda key: names.setdefault(key, f"odibi_view_{next(self._ids)}")
+            query,
+            by_key,
+            lambda key: names.setdefault(key, f"odibi_view_{next(self._ids)}"),
+            tree=tree,
         )
         spark = self.spark
         try:
@@ -276,6 +281,9 @@ class SparkEngine(Engine):
             frame.df.unpersist(blocking=False)
             frame.cached = False
             self._cached.pop(id(frame), None)
+
+    def row_count(self, frame: SparkFrame) -> int | None:
+        return frame.rows  # known once written (observed) or validated; never a new job
 
     def summarize(self, frame: SparkFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
         """No Spark job: the schema is known; rows, profile and sample come with the write

@@ -13,12 +13,18 @@ from typing import Any
 from sqlglot import exp
 
 
-def with_view_names(query: str, views: Mapping[str, Any], name_for: Callable[[str], str]) -> str:
+def with_view_names(
+    query: str,
+    views: Mapping[str, Any],
+    name_for: Callable[[str], str],
+    tree: exp.Expression | None = None,
+) -> str:
     """`query` with every reference to a key of `views` (lower-case node names, and `this`)
-    replaced by `name_for(key)`. CTEs and other tables are left alone."""
+    replaced by `name_for(key)`. CTEs and other tables are left alone. `tree` is the query as
+    validation parsed it (the plan's); it is parsed here only when not given."""
     from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
 
-    tree = parse_spark(query)
+    tree = parse_spark(query) if tree is None else tree
     edits: list[tuple[int, int, str]] = []
     for table in source_tables(tree):
         key = table_key(table)
@@ -42,6 +48,7 @@ def _regenerate(
     """Fallback when positions are missing: rename in the AST and print it as Databricks SQL."""
     from odibi_dbx.sql.parse import source_tables, table_key
 
+    tree = tree.copy()  # the plan's tree is shared: rename a copy
     for table in source_tables(tree):
         key = table_key(table)
         if key in views:

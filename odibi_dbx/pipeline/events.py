@@ -73,6 +73,15 @@ class NodeResult:
 
 
 @dataclass
+class ListenerFailure:
+    """A listener that raised: logged and recorded, never a change of the run's status."""
+
+    listener: str
+    event: str
+    error: str
+
+
+@dataclass
 class RunResult:
     run: RunInfo
     status: str = "running"  # success | failed
@@ -80,6 +89,7 @@ class RunResult:
     nodes: list[NodeResult] = field(default_factory=list)
     story_path: str | None = None
     story_html_path: str | None = None
+    listener_failures: list[ListenerFailure] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:

@@ -1,7 +1,9 @@
-"""Run pipelines: a DAG per pipeline, independent nodes at once, events for every listener."""
+"""Run a project's plan: one graph across pipelines, independent nodes at once, events for every
+listener. A node whose upstream failed or was skipped is skipped, with the reason."""
 
 from __future__ import annotations
 
+import logging
 import secrets as _random
 import time
 import traceback
@@ -16,21 +18,25 @@ from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, SqlStep, infer_format
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
-from odibi_dbx.errors import NodeError, OdibiError, ValidationFailed, did_you_mean, first_line
+from odibi_dbx.errors import NodeError, ValidationFailed, first_line
 from odibi_dbx.incremental.run import IncrementalRun
 from odibi_dbx.incremental.state import commit_metadata
 from odibi_dbx.pipeline.baseline import gate_results, node_key
 from odibi_dbx.pipeline.context import Context
 from odibi_dbx.pipeline.events import (
     ErrorInfo,
+    ListenerFailure,
     NodeResult,
     RunInfo,
     RunListener,
     RunResult,
     StepRecord,
 )
+from odibi_dbx.pipeline.plan import Edge, Plan, PlanNode
 from odibi_dbx.redact import redact
 from odibi_dbx.retry import call_with_retry, is_transient
+
+log = logging.getLogger("odibi_dbx.runner")
 
 
 def new_run_id() -> str:
@@ -40,6 +46,8 @@ def new_run_id() -> str:
 
 
 class Runner:
+    """Walks the project's compiled plan (one graph across pipelines) on a thread pool."""
+
     def __init__(
         self,
         project: LoadedProject,
@@ -54,6 +62,7 @@ class Runner:
     ):
         self.project = project
         self.config = project.config
+        self.plan = project.plan
         self.engine = engine
         self.connections = connections
         self.listeners = list(listeners)
@@ -63,26 +72,24 @@ class Runner:
         self.outputs: dict[tuple[str, str], Any] = {}
         self.full_refresh = full_refresh  # incremental reads ignore their stored state
         self._incremental: IncrementalRun | None = None
+        self._result: RunResult | None = None
 
     # -- events --
     def _emit(self, event: str, *args: Any) -> None:
+        """Tell every listener. A listener that raises is logged and recorded on the result;
+        it never aborts the run nor changes its status."""
         for listener in self.listeners:
-            getattr(listener, event)(*args)
-
-    # -- selection --
-    def _select(self, pipelines: Sequence[str] | None) -> list[PipelineConfig]:
-        names = [p.pipeline for p in self.config.pipelines]
-        if not pipelines:
-            return list(self.config.pipelines)
-        out = []
-        for name in pipelines:
-            if name not in names:
-                hint = did_you_mean(name, names) or f"pipelines: {', '.join(names)}"
-                raise OdibiError(f"unknown pipeline '{name}' ({hint})")
-        for p in self.config.pipelines:  # the project's order
-            if p.pipeline in pipelines:
-                out.append(p)
-        return out
+            try:
+                getattr(listener, event)(*args)
+            except Exception as exc:
+                failure = ListenerFailure(
+                    type(listener).__name__,
+                    event,
+                    redact(f"{type(exc).__name__}: {first_line(exc)}"),
+                )
+                log.warning("listener %s failed on %s: %s", failure.listener, event, failure.error)
+                if self._result is not None:
+                    self._result.listener_failures.append(failure)
 
     def run(
         self,
@@ -90,139 +97,128 @@ class Runner:
         nodes: Sequence[str] | None = None,
         run_id: str | None = None,
     ) -> RunResult:
-        selected = self._select(pipelines)
+        keys = self.plan.select(pipelines, nodes)  # unknown names raise before anything runs
+        chosen = {self.plan.nodes[k].pipeline for k in keys}
         info = RunInfo(
             run_id=run_id or new_run_id(),
             project=self.config.project,
             engine=self.engine.name,
             environment=self.project.environment,
-            pipelines=[p.pipeline for p in selected],
+            pipelines=[p for p in self.plan.pipelines if p in chosen],
             started=datetime.now(timezone.utc),
             config_file=str(self.project.file),
             timezone=self.config.timezone,
             runtime=self.runtime,
         )
-        result = RunResult(info)
+        result = self._result = RunResult(info)
+        results = {k: _new_result(self.plan.nodes[k]) for k in keys}
+        result.nodes = [results[k] for k in _project_order(self.plan, keys)]
         self._incremental = IncrementalRun(self.engine, full_refresh=self.full_refresh)
         self._emit("run_started", info)
         try:
-            for pipe in selected:
-                wanted = self._wanted(pipe, nodes)
-                result.nodes += self._run_pipeline(info, pipe, wanted)
+            self._run_graph(info, keys, results)
         finally:
+            for res in result.nodes:  # only when the runner itself broke: never left pending
+                if res.status in ("pending", "running"):
+                    res.status = "failed"
+                    res.error = res.error or ErrorInfo(
+                        "run", "the run stopped before this node finished", "RunAborted"
+                    )
             result.ended = datetime.now(timezone.utc)
-            done = all(n.status == "success" for n in result.nodes)
-            result.status = "success" if done else "failed"
+            result.status = run_status(result.nodes)
             self._emit("run_finished", result)
         return result
 
-    def _wanted(self, pipe: PipelineConfig, nodes: Sequence[str] | None) -> list[NodeConfig]:
-        if not nodes:
-            return list(pipe.nodes)
-        deps = {n.name: n.depends_on for n in pipe.nodes}
-        unknown = [n for n in nodes if n not in deps]
-        if unknown:
-            hint = did_you_mean(unknown[0], deps) or f"nodes: {', '.join(deps)}"
-            raise OdibiError(f"unknown node '{unknown[0]}' in pipeline '{pipe.pipeline}' ({hint})")
-        keep = set(nodes)
-        for n in nodes:  # a node runs with everything it needs upstream
-            keep |= ancestors(n, deps)
-        return [n for n in pipe.nodes if n.name in keep]
-
-    # -- one pipeline --
-    def _run_pipeline(
-        self, info: RunInfo, pipe: PipelineConfig, nodes: list[NodeConfig]
-    ) -> list[NodeResult]:
-        by_name = {n.name: n for n in nodes}
-        deps = {n.name: [d for d in n.depends_on if d in by_name] for n in nodes}
-        uses = {n.name: _uses(n, deps) for n in nodes}
-        remaining = {name: sum(name in u for u in uses.values()) for name in by_name}
-        results = {
-            n.name: NodeResult(
-                pipe.pipeline, n.name, upstream=[node_key(pipe.pipeline, d) for d in n.depends_on]
-            )
-            for n in nodes
-        }
+    # -- the graph --
+    def _run_graph(self, info: RunInfo, keys: list[str], results: dict[str, NodeResult]) -> None:
+        plan, selected = self.plan, set(keys)
+        ups = {k: [e for e in plan.nodes[k].upstream if e.upstream in selected] for k in keys}
+        views = {k: [f"{plan.nodes[k].pipeline}.{v}" for v in plan.nodes[k].views] for k in keys}
+        views = {k: [v for v in vs if v in selected] for k, vs in views.items()}
+        remaining = {k: sum(k in vs for vs in views.values()) for k in keys}
+        per_pipeline = {p: [k for k in keys if plan.nodes[k].pipeline == p] for p in info.pipelines}
+        open_nodes = {p: len(ks) for p, ks in per_pipeline.items()}
         frames: dict[str, Any] = {}
         refs: dict[int, int] = {}  # id(frame) -> uses still to come (write-only nodes share)
-        self._emit("pipeline_started", info, pipe.pipeline, list(by_name))
 
         def drop(frame: Any) -> None:
             refs[id(frame)] -= 1
             if refs[id(frame)] <= 0 and not self.keep_outputs:
                 self.engine.release(frame)
 
-        def settle(name: str, frame: Any) -> None:
+        def start_pipeline(key: str) -> None:
+            pipe = plan.nodes[key].pipeline
+            if open_nodes[pipe] == len(per_pipeline[pipe]) and pipe not in started:
+                started.add(pipe)
+                self._emit(
+                    "pipeline_started", info, pipe, [plan.nodes[k].name for k in per_pipeline[pipe]]
+                )
+
+        def settle(key: str, frame: Any) -> None:
+            settled[key] = results[key].status
             if frame is not None:
-                frames[name] = frame
-                refs[id(frame)] = refs.get(id(frame), 0) + remaining[name] + 1
+                frames[key] = frame
+                refs[id(frame)] = refs.get(id(frame), 0) + remaining[key] + 1
                 if self.keep_outputs:
-                    self.outputs[(pipe.pipeline, name)] = frame
-            for u in uses[name]:
-                drop(frames[u])
+                    self.outputs[(plan.nodes[key].pipeline, plan.nodes[key].name)] = frame
+            for u in views[key]:
+                if u in frames:
+                    drop(frames[u])
             if frame is not None:
                 drop(frame)
+            pipe = plan.nodes[key].pipeline
+            open_nodes[pipe] -= 1
+            if not open_nodes[pipe]:
+                done = [results[k] for k in per_pipeline[pipe]]
+                self._emit("pipeline_finished", info, pipe, done)
 
-        pending = dict(by_name)
-        settled: dict[str, str] = {}  # name -> final status, as seen by this thread
+        started: set[str] = set()
+        pending = list(keys)  # topological order
+        settled: dict[str, str] = {}  # key -> final status, as seen by this thread
         running: dict[Future, str] = {}
         workers = max(1, self.engine.capabilities.max_parallel_nodes)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odibi-node") as pool:
             while pending or running:
-                for name in list(pending):
-                    # decide on settled nodes only: a worker sets its status before settling
-                    bad = [d for d in deps[name] if settled.get(d) in ("failed", "skipped")]
+                for key in list(pending):
+                    bad = [
+                        e
+                        for e in ups[key]
+                        if e.needs_success and settled.get(e.upstream) in ("failed", "skipped")
+                    ]
                     if bad:
-                        res = results[name]
+                        pending.remove(key)
+                        start_pipeline(key)
+                        res = results[key]
                         res.status = "skipped"
-                        res.skipped_because = f"upstream node '{bad[0]}' {settled[bad[0]]}"
-                        settled[name] = "skipped"
-                        del pending[name]
+                        res.skipped_because = _skip_reason(key, bad[0], settled[bad[0].upstream])
                         self._emit("node_finished", info, res)
-                        for u in uses[name]:
-                            if u in frames:
-                                drop(frames[u])
-                    elif all(settled.get(d) == "success" for d in deps[name]):
-                        node = pending.pop(name)
-                        visible = {u: frames[u] for u in uses[name]}
-                        running[
-                            pool.submit(
-                                self._run_node,
-                                info,
-                                pipe,
-                                node,
-                                visible,
-                                results[name],
-                                remaining[name],
-                            )
-                        ] = name
+                        settle(key, None)
+                    elif all(e.upstream in settled for e in ups[key]):
+                        pending.remove(key)
+                        start_pipeline(key)
+                        node = plan.nodes[key]
+                        visible = {u.partition(".")[2]: frames[u] for u in views[key]}
+                        fut = pool.submit(
+                            self._run_node, info, node, visible, results[key], remaining[key]
+                        )
+                        running[fut] = key
                 if not running:
                     break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in done:
-                    name = running.pop(fut)
-                    settle(name, fut.result())  # _run_node never raises
-                    settled[name] = results[name].status
-        ordered = [results[n.name] for n in nodes]
-        self._emit("pipeline_finished", info, pipe.pipeline, ordered)
-        return ordered
+                    key = running.pop(fut)
+                    settle(key, fut.result())  # _run_node never raises
 
     # -- one node --
     def _run_node(
-        self,
-        info: RunInfo,
-        pipe: PipelineConfig,
-        node: NodeConfig,
-        inputs: dict[str, Any],
-        res: NodeResult,
-        consumers: int,
+        self, info: RunInfo, node: PlanNode, inputs: dict[str, Any], res: NodeResult, consumers: int
     ) -> Any:
         res.started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
-        self._emit("node_started", info, pipe.pipeline, node.name)
+        self._emit("node_started", info, node.pipeline, node.name)
         frame = None
         try:
-            frame = self._execute(info, pipe, node, inputs, res, consumers)
+            frame = self._execute(info, node, inputs, res, consumers)
             res.status = "success"
         except Exception as exc:  # reported per node; the run goes on with unrelated nodes
             res.status = "failed"
@@ -255,18 +251,16 @@ class Runner:
     def _execute(
         self,
         info: RunInfo,
-        pipe: PipelineConfig,
-        node: NodeConfig,
+        plan_node: PlanNode,
         inputs: dict[str, Any],
         res: NodeResult,
         consumers: int,
     ) -> Any:
-        eng = self.engine
+        eng, node, pipeline = self.engine, plan_node.config, plan_node.pipeline
+        pipe = self.config.pipeline(pipeline)
         frame = None
         direct = [d for d in node.depends_on if d in inputs]
-        res.rows_in = (
-            _sum_rows([getattr(inputs[d], "rows", None) for d in direct]) if direct else None
-        )
+        res.rows_in = _sum_rows([eng.row_count(inputs[d]) for d in direct]) if direct else None
         if node.read:
             r = node.read
             spec = ReadSpec(
@@ -282,7 +276,7 @@ class Runner:
             res.read = {"connection": r.connection, "format": spec.format, "target": spec.target}
 
             def read(s: ReadSpec) -> Any:
-                return self._retrying(info, pipe.pipeline, node.name, res, lambda: eng.read(s))
+                return self._retrying(info, pipeline, node.name, res, lambda: eng.read(s))
 
             if r.incremental:
                 frame = self._read_incremental(info, pipe, node, spec, res, read)
@@ -298,7 +292,7 @@ class Runner:
                     rec = StepRecord("sql", step.sql)
                     res.steps.append(rec)
                     try:
-                        frame, rec.executed = eng.sql(step.sql, views)
+                        frame, rec.executed = eng.sql(step.sql, views, plan_node.sql[i])
                     except Exception as exc:
                         raise NodeError(
                             f"SQL step {i + 1} failed: {first_line(exc)}",
@@ -323,9 +317,7 @@ class Runner:
                     hint="a write-only node needs exactly one dependency",
                 )
             frame = inputs[direct[0]]
-        frame = eng.finish(
-            frame, key=f"{pipe.pipeline}.{node.name}", consumers=consumers, cache=node.cache
-        )
+        frame = eng.finish(frame, key=plan_node.key, consumers=consumers, cache=node.cache)
         story = self.config.story
         gate = None
         if node.validation and node.validation.rules:  # may fail the node: nothing written
@@ -360,9 +352,7 @@ class Runner:
                 wspec = replace(wspec, commit_metadata=commit_metadata(states))
                 if self.full_refresh and wspec.mode == "append":
                     wspec = replace(wspec, mode="overwrite")  # a full refresh rebuilds appends
-            out = self._retrying(
-                info, pipe.pipeline, node.name, res, lambda: eng.write(frame, wspec)
-            )
+            out = self._retrying(info, pipeline, node.name, res, lambda: eng.write(frame, wspec))
             self._incremental.after_write(wspec, states)
             res.write = {
                 "connection": w.connection,
@@ -533,20 +523,27 @@ class Runner:
             raise NodeError(str(exc), node=node, stage="transform") from exc
 
 
-def _uses(node: NodeConfig, deps: dict[str, list[str]]) -> list[str]:
-    """Upstream outputs a node reads: its dependencies, ancestors its SQL names, and every
-    ancestor when a function step could ask for any of them."""
-    ups = ancestors(node.name, deps)
-    used = set(deps[node.name])
-    for step in node.transform.steps if node.transform else []:
-        if isinstance(step, FunctionStep):
-            used |= ups
-        else:
-            from odibi_dbx import sql as S
+def _new_result(node: PlanNode) -> NodeResult:
+    return NodeResult(node.pipeline, node.name, upstream=[e.upstream for e in node.upstream])
 
-            lower = {u.lower(): u for u in ups}  # SQL names are case-insensitive
-            used |= {lower[t] for t in S.referenced_tables(S.parse_spark(step.sql)) if t in lower}
-    return sorted(used)
+
+def _skip_reason(key: str, edge: Edge, status: str) -> str:
+    up_pipe, _, up_name = edge.upstream.partition(".")
+    same = key.partition(".")[0] == up_pipe
+    text = f"upstream node '{up_name if same else edge.upstream}' {status}"
+    if edge.dataset is not None:
+        text += f" (it writes {edge.dataset}, which this node reads)"
+    return text
+
+
+def run_status(nodes: Sequence[NodeResult]) -> str:
+    """A run succeeded only when it ran nodes and every one of them succeeded."""
+    return "success" if nodes and all(n.status == "success" for n in nodes) else "failed"
+
+
+def _project_order(plan: Plan, keys: Iterable[str]) -> list[str]:
+    wanted = set(keys)
+    return [k for k in plan.nodes if k in wanted]
 
 
 def _sum_rows(values: list[int | None]) -> int | None:

@@ -3,18 +3,16 @@ the run ends (failed or not)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
+from odibi_dbx.errors import OdibiError, first_line
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.story import history
 from odibi_dbx.story.html import render_html
 from odibi_dbx.story.index import render_index
 from odibi_dbx.story.model import story_doc
 from odibi_dbx.story.store import StoryStore
-
-log = logging.getLogger("odibi_dbx.story")
 
 
 class StoryListener(RunListener):
@@ -39,5 +37,7 @@ class StoryListener(RunListener):
             )
             entries = history.record(self.store, doc, self.keep_last)
             self.store.put_text("index.html", render_index(doc["project"], entries))
-        except Exception as exc:  # a story that cannot be written must not hide the run's result
-            log.error("could not write the story to %s: %s", self.store.root, exc)
+        except Exception as exc:  # the runner records it as a listener failure: a warning
+            raise OdibiError(
+                f"the story could not be written to {self.store.root}: {first_line(exc)}"
+            ) from exc

@@ -38,6 +38,8 @@ def json_safe(value: Any) -> Any:
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [json_safe(v) for v in value]
+    if type(value).__module__.startswith("py4j"):  # a JVM value (Observation metrics): no asDict
+        return str(value)
     if hasattr(value, "asDict"):  # Spark Row
         return json_safe(value.asDict(recursive=True))
     if hasattr(value, "tolist"):

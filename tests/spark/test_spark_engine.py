@@ -198,6 +198,7 @@ def test_story_adds_no_spark_job(spark, tmp_path, job_counter):
           - pipeline: q
             nodes:
               - name: orders2
+                depends_on: [p.save]  # one node at a time: jobs are counted per node
                 read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
               - name: save_delta
                 depends_on: [orders2]
