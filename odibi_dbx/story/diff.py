@@ -25,6 +25,8 @@ def diff_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
             continue
+        if not (na["columns"] and nb["columns"]):  # no output on one side: only status/rows
+            na, nb = {**na, "columns": [], "profile": {}}, {**nb, "columns": [], "profile": {}}
         cmp = compare({**na, "run_id": a["run_id"]}, nb)
         assert cmp is not None
         s = cmp["schema"]

@@ -125,7 +125,8 @@ def story_doc(
     nodes = [node_doc(n) for n in result.nodes]
     for n in nodes:
         prev = (baseline or {}).get(node_key(n["pipeline"], n["name"]))
-        n["vs_previous"] = compare(prev, n) if n["status"] != "skipped" else None
+        # a node that produced no output (skipped, or failed before it had one) compares nothing
+        n["vs_previous"] = compare(prev, n) if n["columns"] else None
     counts = {s: sum(n["status"] == s for n in nodes) for s in ("success", "failed", "skipped")}
     ended = result.ended or dt.datetime.now(dt.timezone.utc)
     doc = {

@@ -226,3 +226,21 @@ def failing_rows_case(tmp_path: Path, engine: str) -> list[dict]:
 
 def test_failed_validation_keeps_failing_rows(tmp_path):
     failing_rows_case(tmp_path, "pandas")
+
+
+def test_a_node_without_output_compares_nothing(tmp_path):
+    from odibi_dbx.story.diff import diff_runs
+
+    path = make(tmp_path)
+    first = story(run(path, csv_text(5, 0)))
+    (tmp_path / "data" / "orders.csv").unlink()
+    from odibi_dbx import Project
+
+    with Project.load(path) as p:
+        res = p.run()
+    doc = story(res)
+    assert node(doc, "orders")["status"] == "failed" and node(doc, "orders")["vs_previous"] is None
+    assert node(doc, "save")["status"] == "skipped" and node(doc, "save")["vs_previous"] is None
+    rows = {r["node"]: r for r in diff_runs(first, doc)}
+    assert rows["silver.orders"]["status"] == {"before": "success", "after": "failed"}
+    assert rows["silver.orders"]["schema"] == "" and rows["silver.orders"]["profile"] == ""
