@@ -29,8 +29,32 @@ _TRANSIENT_CLASSES = {
 }
 
 
+def is_refused(exc: BaseException) -> bool:
+    """True when a connection was refused (nothing listens there) anywhere in the cause chain:
+    a wrong endpoint or a stopped service, which retrying does not mend."""
+    for e in _chain(exc):
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return True
+        text = str(e)
+        if "Connection refused" in text or "Connect call failed" in text:
+            return True
+    return False
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for network hiccups, throttling and 5xx anywhere in the exception's cause chain."""
+    """True for network hiccups, throttling and 5xx anywhere in the exception's cause chain
+    (a refused connection is not one: it fails at once)."""
+    if is_refused(exc):
+        return False
     seen = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
@@ -65,17 +89,30 @@ def call_with_retry(
     attempts: int,
     backoff: str,
     initial: float,
+    deadline: float | None = None,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
+    on_give_up: Callable[[int, BaseException, str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Call fn; on a transient error wait and try again, up to `attempts` calls in all."""
+    """Call fn; on a transient error wait and try again, up to `attempts` calls in all and never
+    past `deadline` (a `clock()` time): a retry whose wait would end after it is not made.
+    `on_give_up(attempt, exc, why)` hears why a transient error was not retried."""
     for attempt in range(1, attempts + 1):
         try:
             return fn()
         except Exception as exc:
-            if attempt >= attempts or not is_transient(exc):
+            if not is_transient(exc):
+                raise
+            if attempt >= attempts:
+                if on_give_up:
+                    on_give_up(attempt, exc, f"all {attempts} attempts failed")
                 raise
             wait = delay(attempt, backoff, initial)
+            if deadline is not None and clock() + wait > deadline:
+                if on_give_up:
+                    on_give_up(attempt, exc, "the retry time budget would be exceeded")
+                raise
             if on_retry:
                 on_retry(attempt, exc, wait)
             sleep(wait)

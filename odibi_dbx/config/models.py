@@ -93,6 +93,7 @@ class RetryConfig(Model):
     max_attempts: int = Field(3, ge=1, le=20)
     backoff: Literal["exponential", "linear", "constant"] = "exponential"
     initial_delay: float = Field(1.0, ge=0, le=300)  # seconds before the second attempt
+    max_seconds: float = Field(120.0, gt=0, le=3600)  # a node's attempts and waits, in all
 
 
 class LoggingConfig(Model):

@@ -12,6 +12,7 @@ storage options.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from typing import Any
@@ -25,6 +26,15 @@ from odibi_dbx.errors import MissingExtraError, OdibiError
 
 log = logging.getLogger(__name__)
 DFS_SUFFIX = "dfs.core.windows.net"
+# Our retry loop (the runner's, bounded by retry.max_seconds) owns retries, so the storage SDK's
+# own policy (3 retries per request, backing off from 15 s) is off, and connecting times out in
+# seconds, as for Key Vault (keyvault.client_kwargs).
+STORAGE_CLIENT_KWARGS: dict[str, Any] = {
+    "retry_total": 0,
+    "connection_timeout": 10,
+    "read_timeout": 120,
+}
+DELTA_CLIENT_OPTIONS = {"max_retries": "0", "connect_timeout": "10s"}  # delta-rs object_store
 
 
 class SecretNotFetched(OdibiError):
@@ -119,6 +129,7 @@ class AdlsConnection(Connection):
     def delta_storage_options(self) -> dict[str, str]:
         """delta-rs (object_store) options."""
         opts = {"account_name": self.account, "account_key": self.account_key}
+        opts.update(DELTA_CLIENT_OPTIONS)
         if self.endpoint:
             opts["endpoint"] = self.endpoint
             if self.endpoint.startswith("http://"):
@@ -144,10 +155,13 @@ class AdlsConnection(Connection):
             ) from None
         opts = self.storage_options()
         if "connection_string" in opts:
-            return BlobServiceClient.from_connection_string(opts["connection_string"])
+            return BlobServiceClient.from_connection_string(
+                opts["connection_string"], **STORAGE_CLIENT_KWARGS
+            )
         return BlobServiceClient(
             f"https://{self.account}.blob.core.windows.net",
             credential={"account_name": self.account, "account_key": self.account_key},
+            **STORAGE_CLIENT_KWARGS,
         )
 
     def __repr__(self) -> str:
@@ -162,8 +176,31 @@ class AdlsConnection(Connection):
 
 
 def make_filesystem(storage_options: dict[str, Any]) -> Any:
+    return _filesystem_class()(**storage_options)
+
+
+@functools.cache
+def _filesystem_class() -> type:
+    """adlfs' filesystem with the storage SDK's retries off (adlfs passes no client options)."""
     try:
         import adlfs
+        from azure.storage.blob.aio import BlobServiceClient
     except ImportError:
         raise MissingExtraError("ADLS on the pandas engine", "azure", "adlfs") from None
-    return adlfs.AzureBlobFileSystem(**storage_options)
+
+    class AzureBlobFileSystem(adlfs.AzureBlobFileSystem):
+        def do_connect(self) -> None:
+            if self.connection_string:
+                self.service_client = BlobServiceClient.from_connection_string(
+                    self.connection_string, **STORAGE_CLIENT_KWARGS
+                )
+            elif self.account_name and self.account_key and not hasattr(self, "account_host"):
+                self.service_client = BlobServiceClient(
+                    f"https://{self.account_name}.blob.core.windows.net",
+                    credential={"account_name": self.account_name, "account_key": self.account_key},
+                    **STORAGE_CLIENT_KWARGS,
+                )
+            else:  # other options the user gave: adlfs' own client
+                super().do_connect()
+
+    return AzureBlobFileSystem

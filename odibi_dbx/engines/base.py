@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from odibi_dbx.errors import NodeError, first_line
-from odibi_dbx.retry import is_transient
+from odibi_dbx.retry import is_refused, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,12 @@ def _guarded(spec: WriteSpec) -> Iterator[None]:
 def _io_hint(exc: BaseException) -> str | None:
     if isinstance(getattr(exc, "hint", None), str):  # errors that know what to do say it
         return exc.hint  # type: ignore[attr-defined]
+    if is_refused(exc):
+        return (
+            "the connection was refused: nothing listens at that address. Check the "
+            "connection's account and endpoint, and that the service is up and reachable "
+            "(firewall, private endpoint); refused connections are not retried"
+        )
     if (
         isinstance(exc, FileNotFoundError)
         or "No files found" in str(exc)

@@ -64,6 +64,7 @@ class NodeResult:
     quality: dict[str, Any] | None = None  # row rules: rows, kept, dropped, quarantined, target
     write: dict[str, Any] | None = None
     attempts: int = 0
+    retries: list[dict[str, Any]] = field(default_factory=list)  # each failed attempt retried
     skipped_because: str | None = None
     error: ErrorInfo | None = None
 

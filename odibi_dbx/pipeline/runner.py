@@ -230,22 +230,53 @@ class Runner:
         return frame
 
     def _retrying(self, info: RunInfo, pipe: str, node: str, res: NodeResult, fn):
+        """Call fn with retries of transient errors; every attempt is recorded on the node,
+        and a node's attempts and waits stay within retry.max_seconds in all."""
         retry = self.config.retry
         attempts = retry.max_attempts if retry.enabled else 1
+        started = res.started.timestamp() if res.started else time.time()
+        deadline = time.monotonic() + retry.max_seconds - (time.time() - started)
 
         def counted():
             res.attempts += 1
             return fn()
 
+        def record(attempt: int, exc: BaseException, outcome: str, wait_s: float | None = None):
+            res.retries.append(
+                {
+                    "attempt": res.attempts,
+                    "error": redact(
+                        exc.short
+                        if isinstance(exc, NodeError)
+                        else f"{type(exc).__name__}: {first_line(exc)}"
+                    ),
+                    "outcome": outcome,
+                    "wait_seconds": wait_s,
+                    "at": datetime.now(timezone.utc).isoformat(),
+                }
+            )
+
         def on_retry(attempt: int, exc: BaseException, wait_s: float) -> None:
+            record(attempt, exc, "retried", wait_s)
             self._emit("node_retrying", info, pipe, node, attempt, exc, wait_s)
+
+        def on_give_up(attempt: int, exc: BaseException, why: str) -> None:
+            record(attempt, exc, f"gave up: {why}")
+            if isinstance(exc, NodeError) and attempts > 1:
+                exc.hint = (
+                    f"gave up after {res.attempts} attempts ({why}; retry.max_attempts "
+                    f"{retry.max_attempts}, retry.max_seconds {retry.max_seconds:g}); "
+                    "the story lists every attempt"
+                )
 
         return call_with_retry(
             counted,
             attempts=attempts,
             backoff=retry.backoff,
             initial=retry.initial_delay,
+            deadline=deadline,
             on_retry=on_retry,
+            on_give_up=on_give_up,
         )
 
     def _execute(

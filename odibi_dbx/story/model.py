@@ -82,6 +82,7 @@ def node_doc(n: NodeResult) -> dict[str, Any]:
         "quality": json_safe(n.quality),
         "write": json_safe(n.write),
         "attempts": n.attempts,
+        "retries": json_safe(n.retries),
         "skipped_because": n.skipped_because,
         "error": None
         if n.error is None

@@ -28,7 +28,12 @@ def test_uri_and_prefix():
 def test_options_for_each_client():
     c = key_connection("lake", "acmebronze", KEY)
     assert c.storage_options() == {"account_name": "acmebronze", "account_key": KEY}
-    assert c.delta_storage_options() == {"account_name": "acmebronze", "account_key": KEY}
+    assert c.delta_storage_options() == {
+        "account_name": "acmebronze",
+        "account_key": KEY,
+        "max_retries": "0",  # our retry loop owns retries (bounded by retry.max_seconds)
+        "connect_timeout": "10s",
+    }
     assert c.spark_conf() == {"fs.azure.account.key.acmebronze.dfs.core.windows.net": KEY}
 
 
@@ -46,6 +51,8 @@ def test_emulator_endpoint_keeps_production_urls():
         "account_key": KEY,
         "endpoint": ep,
         "allow_http": "true",
+        "max_retries": "0",
+        "connect_timeout": "10s",
     }
     assert c.spark_conf() == {"fs.azure.account.key.acmebronze.dfs.core.windows.net": KEY}
 
