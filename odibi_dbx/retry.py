@@ -42,12 +42,13 @@ def is_refused(exc: BaseException) -> bool:
 
 
 def _chain(exc: BaseException):
+    """The exception and its causes; `raise ... from None` ends the chain (not a cause)."""
     seen = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         yield e
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -55,10 +56,7 @@ def is_transient(exc: BaseException) -> bool:
     (a refused connection is not one: it fails at once)."""
     if is_refused(exc):
         return False
-    seen = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
+    for e in _chain(exc):
         if getattr(e, "transient", False) is True:
             return True
         if isinstance(e, (TimeoutError, ConnectionError)):
@@ -70,7 +68,6 @@ def is_transient(exc: BaseException) -> bool:
         status = getattr(e, "status_code", None) or getattr(e, "status", None)
         if isinstance(status, int) and status in _TRANSIENT_STATUS:
             return True
-        e = e.__cause__ or e.__context__
     return False
 
 

@@ -26,7 +26,7 @@ class Unavailable(BackgroundServer):
         self.requests = 0
         self.lock = threading.Lock()
 
-    class handler(QuietHandler):  # noqa: N801 - the BackgroundServer attribute
+    class handler(QuietHandler):
         def _answer(self) -> None:
             with self.server.owner.lock:  # type: ignore[attr-defined]
                 self.server.owner.requests += 1  # type: ignore[attr-defined]
