@@ -207,7 +207,10 @@ class PandasEngine(Engine):
         try:  # binds only: no data is read
             cols = self.con.execute(f"DESCRIBE {translated}").fetchall()
         except _BIND_ERRORS as exc:
-            raise S.bind_problem(exc) from None
+            problem = S.bind_problem(exc)
+            if problem is None:
+                raise
+            raise problem from None
         problem = S.result_type_problem({c[0]: c[1] for c in cols})
         if problem is not None:
             raise problem

@@ -87,9 +87,18 @@ def _split(text: str) -> list[str]:
     return [*out, cur.strip()] if cur.strip() else out
 
 
-def bind_problem(error: Exception) -> NotPortableError:
-    """A query DuckDB cannot bind (missing function, argument types): refused before running."""
+_USER_MISTAKES = re.compile(
+    r"Referenced (column|table)|not found in FROM clause|Table with name", re.I
+)
+
+
+def bind_problem(error: Exception) -> NotPortableError | None:
+    """A query DuckDB cannot bind for want of a function or of argument types: refused before
+    running. None for the user's own mistakes (unknown column/table): the engine's error, with
+    its candidates, says more."""
     text = str(error).splitlines()[0]
+    if _USER_MISTAKES.search(text):
+        return None
     return NotPortableError(
         "unsupported",
         f"Not supported on the Pandas engine: {text}.",
