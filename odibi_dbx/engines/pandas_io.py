@@ -374,7 +374,11 @@ def write(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> WriteResul
         from odibi_dbx.engines import pandas_remote
 
         _, user = pandas_remote.split_options(spec)
-        return pandas_remote.write_files(engine, frame, spec, user, _copy)
+
+        def check(new: list[str], existing: list[str]) -> None:
+            check_append(engine, spec, new, existing)
+
+        return pandas_remote.write_files(engine, frame, spec, user, _copy, check)
     target = Path(spec.connection.uri(spec.path or ""))
     target.parent.mkdir(parents=True, exist_ok=True)
     tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"

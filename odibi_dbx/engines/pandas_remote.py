@@ -169,16 +169,21 @@ def _rel(path: str, root: str) -> str:
 # --- writes --------------------------------------------------------------------------------------
 
 
+AppendCheck = Callable[[list[str], list[str]], None]  # (new local files, existing local files)
+
+
 def write_files(
     engine: Any,
     frame: Any,
     spec: WriteSpec,
     user: Mapping[str, Any],
     copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    check_append: AppendCheck | None = None,
 ) -> WriteResult:
-    """Write `frame` as part files under the target folder: stage, copy in, then drop the old."""
+    """Write `frame` as part files under the target folder: stage, copy in, then drop the old.
+    An append first hands `check_append` the new files and a local copy of one existing file."""
     with explained(spec.connection):
-        return _write_files(engine, frame, spec, user, copy)
+        return _write_files(engine, frame, spec, user, copy, check_append)
 
 
 def _write_files(
@@ -187,6 +192,7 @@ def _write_files(
     spec: WriteSpec,
     user: Mapping[str, Any],
     copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    check_append: AppendCheck | None,
 ) -> WriteResult:
     conn = spec.connection
     fs = filesystem(conn, user)
@@ -208,6 +214,8 @@ def _write_files(
             raise ValueError(
                 f"cannot append to {target_uri}: it is a file, not a folder of part files"
             )
+        if spec.mode == "append" and check_append is not None:
+            _check_append(engine, fs, spec, target, [local / r for r in rels], check_append)
         old = [] if spec.mode == "append" else _existing(fs, target)
         fs.put([str(local / r) for r in rels], [f"{staging}/{r}" for r in rels])
         new = [f"{target}/{r}" for r in rels]
@@ -220,6 +228,25 @@ def _write_files(
         _remove_quietly(fs, staging)
         fs.invalidate_cache()
     return WriteResult(target_uri, rows, {"mode": spec.mode, "files": len(rels)})
+
+
+def _check_append(
+    engine: Any, fs: Any, spec: WriteSpec, target: str, new: list[Path], check: AppendCheck
+) -> None:
+    """Compare the new part files with one of the output's (downloaded with its partition
+    folders, so hive columns read back the same); before anything is uploaded."""
+    ext = f".{spec.format}"
+    if not fs.isdir(target):
+        return
+    existing = sorted(
+        f for f in fs.find(target) if f.endswith(ext) and not _hidden(_rel(f, target))
+    )
+    if not existing:
+        return
+    local = _scratch(engine, "append-check-") / _rel(existing[0], target)
+    local.parent.mkdir(parents=True, exist_ok=True)
+    fs.get(existing[0], str(local))
+    check([str(p) for p in new if p.name.endswith(ext)], [str(local)])
 
 
 def _existing(fs: Any, target: str) -> list[str]:

@@ -282,3 +282,24 @@ def test_user_storage_options_merge():
     bad = WriteSpec("w", conn, "csv", path="x", options={"storage_options": {"account_key": "k"}})
     with pytest.raises(ValueError, match="credentials come from connection 'lake'"):
         pandas_remote.split_options(bad)
+
+
+def test_append_with_another_schema_is_refused_before_uploading(engine, storage_accounts):
+    from odibi_dbx.engines.schema_check import SchemaMismatch
+
+    acct = storage_accounts[0]
+    container = uid("append")
+    acct.create_container(container)
+    conn = key_connection(
+        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
+    old = _frame(engine, "SELECT range % 2 AS p, range AS v FROM range(4)")
+    pandas_io.write(engine, old, WriteSpec("w", conn, "parquet", path="t", partition_by=("p",)))
+    before = _blobs(acct, container)
+    wider = _frame(engine, "SELECT range % 2 AS p, CAST(range AS DOUBLE) * 1.5 AS v FROM range(4)")
+    spec = WriteSpec("w", conn, "parquet", path="t", mode="append", partition_by=("p",))
+    with pytest.raises(SchemaMismatch, match="column 'v' is double, the target has bigint"):
+        pandas_io.write(engine, wider, spec)
+    assert _blobs(acct, container) == before
+    pandas_io.write(engine, old, spec)  # the same schema appends
+    assert len(_rows(engine, ReadSpec("r", conn, "parquet", "t"))) == 8
