@@ -114,6 +114,8 @@ def test_graph_and_timeline_render_and_nothing_is_fetched(chromium, tmp_path):
     assert all(w > 50 and h > 20 for _, w, h in m["nodes"])
     edges = sum(len(n.upstream) for n in res.nodes)
     assert len(m["edges"]) == edges and all(w > 0 or h > 0 for w, h in m["edges"])
+    # stage_1 reads what stage_0 wrote (and stage_2 stage_1's): dashed edges between pipelines
+    assert m["cross"] == 2
     assert sorted(m["rows"]) == sorted(keys)  # one timeline row per node
     assert len(m["bars"]) == 60 and all(w >= 2 and h > 5 for w, h in m["bars"])
     # the screenshot a person looked at once (see the issue's closing note)
