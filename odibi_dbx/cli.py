@@ -194,10 +194,11 @@ def _run(project, args: argparse.Namespace) -> int:
     failed = [n for n in result.nodes if n.status == "failed"]
     skipped = [n for n in result.nodes if n.status == "skipped"]
     ok = len(result.nodes) - len(failed) - len(skipped)
-    checked = [n.quality for n in result.nodes if n.quality and "rows" in n.quality]
+    # rows the successful nodes' rules removed (a failed node removed nothing: it wrote nothing)
+    checked = [n.quality for n in result.nodes if n.status == "success" and n.quality]
     removed = (
-        f"; {sum(q['dropped'] for q in checked):,} rows dropped, "
-        f"{sum(q['quarantined'] for q in checked):,} quarantined"
+        f"; {sum(q.get('dropped', 0) for q in checked):,} rows dropped, "
+        f"{sum(q.get('quarantined', 0) for q in checked):,} quarantined"
         if checked
         else ""
     )
