@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from odibi_dbx.engines import blob_lock
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,21 @@ def _write_files(
             f"write path of node '{spec.node}' is empty: name a folder under "
             f"connection '{conn.name}'"
         )
+    with blob_lock.leased(conn, fs, target, f"run {spec.run_id}, node {spec.node}"):
+        return _stage_and_commit(engine, frame, spec, fs, target, copy, check_append)
+
+
+def _stage_and_commit(
+    engine: Any,
+    frame: Any,
+    spec: WriteSpec,
+    fs: Any,
+    target: str,
+    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    check_append: AppendCheck | None,
+) -> WriteResult:
+    conn = spec.connection
+    target_uri = conn.uri(spec.path or "")
     parent, name = target.rsplit("/", 1)
     tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
     staging = f"{parent}/.{name}.odibi-tmp-{tag}"

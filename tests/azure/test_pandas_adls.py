@@ -18,9 +18,9 @@ ORDERS = (
 
 
 def _blobs(acct, container: str) -> list[str]:
-    return sorted(
-        b.name for b in acct.blob_service_client().get_container_client(container).list_blobs()
-    )
+    """The container's blobs, without the write locks (`.<name>.odibi-lock`, see blob_lock)."""
+    client = acct.blob_service_client().get_container_client(container)
+    return sorted(b.name for b in client.list_blobs() if not b.name.endswith(".odibi-lock"))
 
 
 def _download(acct, container: str, name: str) -> bytes:
@@ -303,3 +303,30 @@ def test_append_with_another_schema_is_refused_before_uploading(engine, storage_
     assert _blobs(acct, container) == before
     pandas_io.write(engine, old, spec)  # the same schema appends
     assert len(_rows(engine, ReadSpec("r", conn, "parquet", "t"))) == 8
+
+
+def test_one_writer_per_output_and_killed_runs_staging_is_removed(engine, storage_accounts):
+    from odibi_dbx.engines.write_guard import OutputBusy
+
+    acct = storage_accounts[0]
+    container = uid("lock")
+    acct.create_container(container)
+    conn = key_connection(
+        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
+    client = acct.blob_service_client().get_container_client(container)
+    client.upload_blob("out/.t.odibi-tmp-killedrun-abc123/part-0.parquet", b"debris")
+    frame = _frame(engine, "SELECT range AS v FROM range(3)")
+    spec = WriteSpec("w", conn, "parquet", path="out/t", run_id="r1")
+    pandas_io.write(engine, frame, spec)
+    names = _blobs(acct, container)
+    assert not [n for n in names if "odibi-tmp" in n], names  # the killed run's staging is gone
+    assert client.get_blob_client("out/.t.odibi-lock").exists()
+    other = client.get_blob_client("out/.t.odibi-lock").acquire_lease(lease_duration=15)
+    try:
+        with pytest.raises(OutputBusy, match="being written by another writer"):
+            pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="out/t"))
+    finally:
+        other.release()
+    pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
+    assert len(_rows(engine, ReadSpec("r", conn, "parquet", "out/t"))) == 6
