@@ -153,6 +153,10 @@ def _write_paths(src: Source, data: dict) -> list[Problem]:
     """Writes stay inside their connection: no absolute path, no `..` climbing out of it."""
     out = []
     places = [(path + ("write",), node.get("write")) for path, node in _nodes(data)]
+    for path, node in _nodes(data):  # the rows quarantined by row rules are written too
+        validation = node.get("validation")
+        if isinstance(validation, dict) and isinstance(validation.get("quarantine"), dict):
+            places.append((path + ("validation", "quarantine"), validation["quarantine"]))
     places.append((("story",), data.get("story")))
     for where, spec in places:
         value = spec.get("path") if isinstance(spec, dict) else None

@@ -211,7 +211,7 @@ def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any
                 node,
                 sql=sql,
                 reads=(Dataset.of(node.read),) if node.read else (),
-                writes=(Dataset.of(node.write),) if node.write else (),
+                writes=tuple(Dataset.of(w) for w in (node.write, _quarantine(node)) if w),
             )
             plan_node.views = _views(node, local, sql)
             nodes[plan_node.key] = plan_node
@@ -235,6 +235,11 @@ def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any
             writers.setdefault(ds, []).append(key)
     plan.topological_order()  # raises PlanCycle
     return plan
+
+
+def _quarantine(node: NodeConfig) -> Any:
+    """Row rules' quarantine target: written by the node too (readers and writers order on it)."""
+    return node.validation.quarantine if node.validation else None
 
 
 def _strongest(edges: list[Edge]) -> list[Edge]:

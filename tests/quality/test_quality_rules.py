@@ -223,3 +223,22 @@ def test_rules_on_a_write_only_node_leave_the_shared_input_whole(tmp_path):
     lake = tmp_path / "lake"
     assert len(read_table(lake / "silver" / "orders")) == int(orders().customer_id.notna().sum())
     assert len(read_table(lake / "all" / "orders")) == len(orders())
+
+
+def test_quarantine_is_a_write_of_the_node(tmp_path, cli):
+    """Its path stays inside its connection, and a node reading it runs after the node."""
+    path = make_project(tmp_path)
+    reader = (
+        "      - name: review\n"
+        "        read: {connection: lake, path: quarantine/orders, format: delta}\n"
+        "        write: {connection: lake, path: review, format: parquet}\n"
+    )
+    path.write_text(path.read_text() + reader)
+    plan = Project.load(path).plan
+    assert [e.upstream for e in plan.node("review").upstream] == ["silver.orders_silver"]
+    path.write_text(path.read_text().replace("path: quarantine/orders", "path: ../outside"))
+    r = cli("validate", str(path))
+    assert r.returncode == 2
+    assert (
+        "validation.quarantine.path: write path '../outside' leaves connection 'lake'" in r.stderr
+    )
