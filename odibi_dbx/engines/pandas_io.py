@@ -271,6 +271,10 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
         from odibi_dbx.scd2 import pandas as scd2
 
         return scd2.write(engine, frame, spec, existing, props)
+    if existing is not None and spec.mode in ("append", "merge"):
+        from odibi_dbx.engines import delta_evolution
+
+        delta_evolution.pandas_check(engine, frame, existing, spec)
     reader = _arrow_reader(engine, frame)
     if existing is not None and spec.mode in ("append", "merge"):
         reader = delta_features.cast_to_table(reader, existing, add_columns)

@@ -60,6 +60,9 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     if spec.format == "delta" and spec.mode in ("append", "merge"):
         schema = _delta_schema(engine, spec)
         if schema is not None:
+            from odibi_dbx.engines import delta_evolution
+
+            delta_evolution.spark_check(df, schema, spec)
             df = cast_to_schema(df, schema, spec.target, spec.schema_evolution == "add_columns")
             if spec.mode == "merge":
                 return _merge(engine, df, spec)

@@ -53,29 +53,26 @@ def write(
         )
         return WriteResult(uri, counter.rows, {"mode": "scd2", "num_inserted_rows": counter.rows})
 
-    # the batch in the table's data schema (new columns kept with add_columns)
+    from odibi_dbx.engines import delta_evolution
+
+    delta_evolution.pandas_check(engine, frame, existing, spec, exclude=SCD_COLUMNS)
+    # the checked batch has the table's types: staged as it is, new columns last
     table_schema = pa.schema(existing.schema().to_arrow())
-    data_schema = pa.schema([f for f in table_schema if f.name not in SCD_COLUMNS])
-    raw = con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
-    batch = delta_features.cast_to_schema(
-        pa.RecordBatchReader.from_batches(raw.schema, raw.to_batches()),
-        data_schema,
-        add_columns=spec.schema_evolution == "add_columns",
-    ).read_all()
-    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, batch.column_names, data_schema.names)
-    if plan.close_missing and batch.num_rows == 0:
+    data = [f.name for f in table_schema if f.name not in SCD_COLUMNS]
+    have = set(columns)
+    ordered = [c for c in data if c in have] + [c for c in columns if c not in set(data)]
+    plan = Scd2Plan.build(spec.merge_keys, spec.scd2, ordered, data)
+    if plan.close_missing and frame.rows == 0:
         raise ValueError(EMPTY_SNAPSHOT)
     # read once: the staging query scans the current versions more than once
     current = pa.RecordBatchReader.from_stream(
         delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
     ).read_all()
-    src, cur = f"scd2_src_{id(batch)}", f"scd2_cur_{id(batch)}"
-    con.register(src, batch)
+    cur = f"scd2_cur_{id(current)}"
     con.register(cur, current)
     try:
-        staged = con.sql(plan.staged_sql(src, cur, _q)).to_arrow_table()
+        staged = con.sql(plan.staged_sql(frame.name, cur, _q)).to_arrow_table()
     finally:
-        con.unregister(src)
         con.unregister(cur)
     vf_type = table_schema.field(VALID_FROM).type
     merger = existing.merge(
@@ -88,11 +85,11 @@ def write(
     )
     merger = merger.when_matched_update(plan.close_set(), predicate=plan.closes)
     if plan.untracked:
-        merger = merger.when_matched_update(plan.untracked_set())
+        merger = merger.when_matched_update(plan.untracked_set(), predicate=plan.updates)
     null_vt = f"arrow_cast(NULL, '{_arrow_name(vf_type)}')"
     merger = merger.when_not_matched_insert(plan.insert_values(null_vt), predicate=plan.inserts)
     metrics = merger.execute()
-    return WriteResult(uri, batch.num_rows, {"mode": "scd2", **dict(metrics)})
+    return WriteResult(uri, frame.rows, {"mode": "scd2", **dict(metrics)})
 
 
 def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:

@@ -2,12 +2,13 @@
 
 The batch is compared with the target's current versions first and staged as only the rows
 that change something, each with an action:
-- `match`: a key whose columns changed; it matches the current version, which is closed when a
-  tracked column changed (`_valid_to` = the new version's `_valid_from`, `_is_current` = false)
-  and else updated in place (untracked columns only);
+- `close`: a key whose tracked columns changed; its current version is closed (`_valid_to` =
+  the new version's `_valid_from`, `_is_current` = false);
+- `update`: a key whose untracked columns only changed; its current version is updated in place;
 - `insert`: a new key, or the new version of a key whose tracked columns changed;
-- `close` (`deletes: close`): a current key missing from the batch (a full snapshot), closed at
-  the snapshot's latest valid_from.
+- `close` too (`deletes: close`): a current key missing from the batch (a full snapshot), closed
+  at the snapshot's latest valid_from.
+The tracked-column comparison happens once, while staging; the MERGE only reads the action.
 Unchanged rows are not staged, so the MERGE rewrites only files with changed keys, and
 rerunning a batch changes nothing. NULL compared with NULL is no change (IS DISTINCT FROM).
 """
@@ -22,7 +23,7 @@ SCD_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
 EMPTY_SNAPSHOT = (
     "scd2 deletes: close got an empty snapshot, which would close every key; nothing was written"
 )
-ACTION = "__odibi_scd2"  # staged rows: match | insert | close
+ACTION = "__odibi_scd2"  # staged rows: close | update | insert
 
 
 def _bt(name: str) -> str:
@@ -80,8 +81,9 @@ class Scd2Plan:
 
         data = [c for c in self.columns if c not in self.keys]
         new_key = f"c.{q(self.keys[0])} IS NULL"
+        action = f"CASE WHEN {differ(self.track)} THEN 'close' ELSE 'update' END"
         parts = [
-            f"SELECT {cols}, 'match' AS {q(ACTION)} FROM {source} s "
+            f"SELECT {cols}, {action} AS {q(ACTION)} FROM {source} s "
             f"JOIN {current} c ON {on} WHERE {differ(data)}",
             f"SELECT {cols}, 'insert' AS {q(ACTION)} FROM {source} s "
             f"LEFT JOIN {current} c ON {on} WHERE {new_key} OR {differ(self.track)}",
@@ -112,9 +114,13 @@ class Scd2Plan:
 
     @property
     def closes(self) -> str:
-        """Matched rows whose current version ends: tracked change or key gone."""
-        changed = " OR ".join(f"(t.{_bt(c)} IS DISTINCT FROM s.{_bt(c)})" for c in self.track)
-        return f"s.{_bt(ACTION)} = 'close' OR {changed}"
+        """Matched rows whose current version ends: a tracked change, or the key is gone."""
+        return f"s.{_bt(ACTION)} = 'close'"
+
+    @property
+    def updates(self) -> str:
+        """Matched rows whose untracked columns changed: updated in place."""
+        return f"s.{_bt(ACTION)} = 'update'"
 
     def close_set(self) -> dict[str, str]:
         return {_bt(VALID_TO): f"s.{_bt(self.valid_from)}", _bt(IS_CURRENT): "false"}

@@ -50,6 +50,9 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
         out = spark_io.write(engine, SparkFrame(first), replace(spec, mode="overwrite"))
         return WriteResult(out.target, out.rows, {"mode": "scd2", "num_inserted_rows": out.rows})
 
+    from odibi_dbx.engines import delta_evolution
+
+    delta_evolution.spark_check(df, schema, spec, exclude=SCD_COLUMNS)
     data = T.StructType([f for f in schema.fields if f.name not in SCD_COLUMNS])
     add_columns = spec.schema_evolution == "add_columns"
     df = spark_io.cast_to_schema(df, data, spec.target, add_columns)
@@ -87,7 +90,9 @@ def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str) -> str:
         f"WHEN MATCHED AND ({plan.closes}) THEN UPDATE SET {assign(plan.close_set())}",
     ]
     if plan.untracked:
-        parts.append(f"WHEN MATCHED THEN UPDATE SET {assign(plan.untracked_set())}")
+        parts.append(
+            f"WHEN MATCHED AND {plan.updates} THEN UPDATE SET {assign(plan.untracked_set())}"
+        )
     parts.append(
         f"WHEN NOT MATCHED AND {plan.inserts} "
         f"THEN INSERT ({', '.join(insert)}) VALUES ({', '.join(insert.values())})"

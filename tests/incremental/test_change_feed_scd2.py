@@ -226,9 +226,11 @@ def test_add_columns_adds_new_columns_and_nulls_missing_ones(tmp_path, engine):
     write(tmp_path / "lake" / "batch.csv", "id,c\n3,1\n")
     refused = run(strict, engine)
     assert refused.node("add").status == "failed"
-    assert (
-        "'c'" in refused.node("add").error_message or "['c']" in refused.node("add").error_message
-    )
+    assert "new column 'c'" in refused.node("add").error_message
+    write(tmp_path / "lake" / "batch.csv", "id,a\nx4,y\n")  # id: string, the table has int
+    retyped = run(proj, engine)
+    assert retyped.node("add").status == "failed"
+    assert "column 'id' is string, the target has int" in retyped.node("add").error_message
     assert [r[0] for r in delta_rows(tmp_path / "lake" / "out", ["id"])] == [1, 2]
 
 
