@@ -36,13 +36,19 @@ def _rows(engine, frame) -> list[tuple]:
     return sorted(tuple(r) for r in rows)
 
 
-def _write(engine, frame, conn, path, mode, keys=()):
+def _write(engine, frame, conn, path, mode, keys=(), evolution="strict"):
     from odibi_dbx.engines.base import WriteSpec
 
     return engine.write(
         frame,
         WriteSpec(
-            node="w", connection=conn, format="delta", mode=mode, path=path, merge_keys=tuple(keys)
+            node="w",
+            connection=conn,
+            format="delta",
+            mode=mode,
+            path=path,
+            merge_keys=tuple(keys),
+            schema_evolution=evolution,
         ),
     )
 
@@ -77,7 +83,7 @@ def test_pandas_written_read_by_spark_and_back(engines, spark):
     assert [(r[0], r[1]) for r in got] == [(1, "a"), (2, "B"), (3, "c"), (4, "d")]
     # Spark merges into the delta-rs table; delta-rs reads Spark's commit
     src = se.from_user(spark.createDataFrame([(3, "C"), (5, "e")], "id BIGINT, v STRING"))
-    res = _write(se, src, conn, "t", "merge", ["id"])
+    res = _write(se, src, conn, "t", "merge", ["id"], evolution="add_columns")  # ts missing
     assert res.rows == 2 and res.metrics["num_updated_rows"] == 1
     got = _rows(pe, _read(pe, conn, "t"))
     assert [(r[0], r[1]) for r in got] == [(1, "a"), (2, "B"), (3, "C"), (4, "d"), (5, "e")]

@@ -280,7 +280,7 @@ def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
     eng.start()
     spark.sql("DROP TABLE IF EXISTS default.odibi_t")
 
-    def write(sql: str, mode: str):
+    def write(sql: str, mode: str, evolution: str = "strict"):
         spec = WriteSpec(
             node="w",
             connection=conn,
@@ -288,11 +288,12 @@ def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
             mode=mode,
             table="default.odibi_t",
             merge_keys=("id",),
+            schema_evolution=evolution,
         )
         return eng.write(SparkFrame(spark.sql(sql)), spec)
 
     assert write("SELECT id, 'a' AS v FROM range(3)", "overwrite").rows == 3
-    assert write("SELECT 3L AS id", "append").rows == 1  # v missing: NULL
+    assert write("SELECT 3L AS id", "append", "add_columns").rows == 1  # v missing: NULL
     res = write("SELECT id, 'm' AS v FROM range(2, 5)", "merge")
     assert res.rows == 3 and res.metrics["num_inserted_rows"] == 1
     frame = eng.read(ReadSpec(node="r", connection=conn, format="delta", table="default.odibi_t"))
