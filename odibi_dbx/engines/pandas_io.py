@@ -97,11 +97,16 @@ def csv_sql(engine: PandasEngine, source: str, options: dict[str, Any], schema: 
     if not infer:
         args["all_varchar"] = True
     sql = f"SELECT * FROM read_csv({source}, {_args(args)})"
-    try:
-        engine.con.execute(f"DESCRIBE {sql}")
-    except duckdb.InvalidInputException:  # rows of another length than the header
+    try:  # the sniffer fails on rows of another length than the header
+        return _spark_int_inference(engine, sql) if infer else _described(engine, sql)
+    except duckdb.InvalidInputException:
         sql = _csv_with_columns(source, args, _ragged_columns(engine, source, args))
-    return _spark_int_inference(engine, sql) if infer else sql
+        return _spark_int_inference(engine, sql) if infer else sql
+
+
+def _described(engine: PandasEngine, sql: str) -> str:
+    engine.con.execute(f"DESCRIBE {sql}")
+    return sql
 
 
 def _args(args: dict[str, Any]) -> str:
