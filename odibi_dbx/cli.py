@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print JSON")
 
+    pl = sub.add_parser(
+        "plan",
+        help="what a run would read and write, without running (exit 1: a write would fail)",
+    )
+    common(pl)
+    pl.add_argument("--json", action="store_true", help="print the plan as JSON")
+
     i = sub.add_parser("init", help="create a new project that runs at once")
     i.add_argument("directory", help="the folder to create (must be empty unless --force)")
     i.add_argument(
@@ -158,6 +165,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             f"{len(cfg.pipelines)} pipeline(s), {nodes} node(s), {len(cfg.connections)} connection(s)"
         )
         return 0
+    if args.command == "plan":
+        from odibi_dbx.dryrun import plan_project
+
+        report = plan_project(loaded)
+        print(redact(report.json() if args.json else report.text()))
+        return 0 if report.ok else 1
     from odibi_dbx.project import Project
 
     if args.command == "story":

@@ -3,6 +3,7 @@ its notebook (nbmake) and its bundle, all through the CLI."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,3 +116,52 @@ def test_explore_notebook_runs(project):
     text = notebook_text(nb)
     assert err is None, text
     assert "revenue_by_region" in text and "<html" in text.lower()
+
+
+def _tree(root: Path) -> dict[str, float]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+def test_plan_before_and_after_a_run(tmp_path):
+    assert cli("init", "shop", cwd=tmp_path).returncode == 0
+    proj = tmp_path / "shop"
+    before = _tree(proj)
+    p = cli("plan", "project.yaml", cwd=proj)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert _tree(proj) == before  # no output, no story, no state: nothing at all written
+    assert "reads   " + str(proj / "data/raw/orders.csv") + " (csv): exists" in p.stdout
+    assert "written earlier by orders_clean" in p.stdout  # gold reads what silver would write
+    assert "absent: it would be created" in p.stdout
+    assert "output  region string, orders bigint, revenue double" in p.stdout
+    assert p.stdout.rstrip().endswith("every write would go through")
+
+    assert cli("run", "project.yaml", cwd=proj).returncode == 0
+    before = _tree(proj)
+    j = cli("plan", "project.yaml", "--json", cwd=proj)
+    assert j.returncode == 0, j.stderr
+    assert _tree(proj) == before
+    plan = json.loads(j.stdout)
+    assert plan["ok"] is True
+    gold = next(n for n in plan["nodes"] if n["name"] == "revenue_by_region")
+    assert gold["write"]["current"] == gold["write"]["columns"]  # the target's schema now
+    assert gold["write"]["mode"] == "overwrite" and gold["write"]["refused"] is None
+
+    # an append that adds a column, and a merge on a key the output lacks: both refused
+    text = (proj / "project.yaml").read_text()
+    text = text.replace(
+        "ROUND(SUM(amount_incl_vat), 2) AS revenue_incl_vat",
+        "ROUND(SUM(amount_incl_vat), 2) AS revenue_incl_vat, MAX(order_date) AS last_order",
+    ).replace("format: parquet, mode: overwrite", "format: parquet, mode: append")
+    text = text.replace(
+        "path: silver/orders, format: delta, mode: overwrite",
+        "path: silver/orders, format: delta, mode: merge, merge_keys: [order_no]",
+    )
+    (proj / "project.yaml").write_text(text)
+    before = _tree(proj)
+    bad = cli("plan", "project.yaml", cwd=proj)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert _tree(proj) == before
+    assert "REFUSED the schema differs from the target" in bad.stdout
+    assert "new column 'last_order' (date)" in bad.stdout
+    assert "REFUSED merge_keys ['order_no'] are not columns of the output" in bad.stdout
+    assert "2 write(s) would be refused" in bad.stdout
