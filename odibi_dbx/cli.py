@@ -179,6 +179,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run(project, args: argparse.Namespace) -> int:
+    if args.verbose:  # a local Spark JVM then prints its own output (Ivy, warnings)
+        import os
+
+        from odibi_dbx.engines.spark_session import VERBOSE_ENV
+
+        os.environ[VERBOSE_ENV] = "1"
     import logging
     import warnings
 

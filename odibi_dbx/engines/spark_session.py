@@ -81,11 +81,37 @@ def local_session(
     except ImportError:
         raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
     builder = SparkSession.builder.master(master).appName("odibi-dbx")
-    for key, value in {**local_conf(timezone), **(extra or {})}.items():
+    settings = {**local_conf(timezone), **(extra or {})}
+    for key, value in settings.items():
         builder = builder.config(key, value)
+    if not os.environ.get(VERBOSE_ENV):
+        _start_jvm_quietly(settings, master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+VERBOSE_ENV = "ODIBI_VERBOSE"  # set (CLI --verbose): the JVM prints to this process's streams
+
+
+def _start_jvm_quietly(settings: dict[str, str], master: str) -> None:
+    """Start Spark's JVM with its output (Ivy's jar resolution, startup warnings) in a log file
+    beside the session's scratch folders instead of the terminal."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a JVM of this process already runs
+        return
+    log_path = Path(settings["spark.sql.warehouse.dir"]).parent / "jvm.log"
+    conf = SparkConf(loadDefaults=False).setMaster(master).setAll(list(settings.items()))
+    with open(log_path, "ab") as log:
+        try:
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+        except Exception as exc:
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"the local Spark JVM did not start: {exc}\n{tail}") from exc
+    SparkContext._gateway = gateway
+    SparkContext._jvm = gateway.jvm
 
 
 def has_delta(spark: Any) -> bool:

@@ -97,14 +97,28 @@ def test_the_bundle_is_wired_to_the_project(project):
             assert (project / "bundle" / path).resolve().is_file(), path
 
 
-def test_spark_project_validates(tmp_path):
+@pytest.mark.spark
+def test_spark_project_runs_quietly(tmp_path):
+    """A Spark project runs at once; the JVM's own output (Ivy's jar resolution, startup
+    warnings) stays out of the terminal without --verbose."""
     p = cli("init", "lake-on-spark", "--engine", "spark", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    v = cli("validate", "project.yaml", cwd=tmp_path / "lake-on-spark")
+    proj = tmp_path / "lake-on-spark"
+    v = cli("validate", "project.yaml", cwd=proj)
     assert v.returncode == 0 and "engine spark" in v.stdout, v.stdout + v.stderr
-    bundle = yaml.safe_load((tmp_path / "lake-on-spark" / "bundle" / "databricks.yml").read_text())
+    bundle = yaml.safe_load((proj / "bundle" / "databricks.yml").read_text())
     task = bundle["resources"]["jobs"]["odibi_pipeline"]["tasks"][0]
     assert [lib for lib in task["libraries"] if "pypi" in lib] == []  # Spark has Delta
+    from tests.spark.spark_fixtures import spark_missing
+
+    reason = spark_missing()
+    if reason:
+        pytest.skip(reason)
+    r = cli("run", "project.yaml", cwd=proj)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "5 succeeded, 0 failed, 0 skipped" in r.stdout
+    assert r.stderr == "", r.stderr  # no Ivy, log4j or JVM warnings
+    assert ":: loading settings" not in r.stdout and "ivy" not in r.stdout.lower()
 
 
 @pytest.mark.notebook
