@@ -15,7 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("LAKE_PATH", None)
     return subprocess.run(
@@ -24,7 +24,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
@@ -114,7 +114,7 @@ def test_spark_project_runs_quietly(tmp_path):
     reason = spark_missing()
     if reason:
         pytest.skip(reason)
-    r = cli("run", "project.yaml", cwd=proj)
+    r = cli("run", "project.yaml", cwd=proj, timeout=1200)  # a JVM start on a busy machine
     assert r.returncode == 0, r.stdout + r.stderr
     assert "5 succeeded, 0 failed, 0 skipped" in r.stdout
     assert r.stderr == "", r.stderr  # no Ivy, log4j or JVM warnings
