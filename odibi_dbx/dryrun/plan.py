@@ -122,19 +122,21 @@ def plan_project(loaded: LoadedProject, **project_options: Any) -> PlanReport:
 def _without_row_counts(loaded: LoadedProject) -> LoadedProject:
     """The project with `not_empty` off: on empty inputs it says nothing about the real run
     (the other checks and row rules pass on no rows, and still check their columns)."""
-    pipelines = [
-        p.model_copy(
-            update={
-                "nodes": [
-                    n.model_copy(
-                        update={"validation": n.validation.model_copy(update={"not_empty": False})}
-                    )
-                    if n.validation is not None
-                    else n
-                    for n in p.nodes
-                ]
-            }
+
+    def relaxed(node: Any) -> Any:
+        if node.validation is None:
+            return node
+        return node.model_copy(
+            update={"validation": node.validation.model_copy(update={"not_empty": False})}
         )
-        for p in loaded.config.pipelines
-    ]
-    return replace(loaded, config=loaded.config.model_copy(update={"pipelines": pipelines}))
+
+    config = loaded.config.model_copy(
+        update={
+            "pipelines": [
+                p.model_copy(update={"nodes": [relaxed(n) for n in p.nodes]})
+                for p in loaded.config.pipelines
+            ]
+        }
+    )
+    nodes = {k: replace(n, config=relaxed(n.config)) for k, n in loaded.plan.nodes.items()}
+    return replace(loaded, config=config, plan=replace(loaded.plan, nodes=nodes))
