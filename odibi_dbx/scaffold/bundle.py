@@ -1,5 +1,6 @@
 """`bundle/databricks.yml` for a project: a Declarative Automation Bundle (formerly Databricks
-Asset Bundle) with a run-once setup job and a scheduled pipeline job, one task per pipeline.
+Asset Bundle) with a run-once setup job and a scheduled pipeline job, one task per pipeline
+waiting for the pipelines it reads from.
 
 The repository's own bundle and the one `odibi-dbx init` writes are both rendered here, so the
 two cannot drift. The jobs install the wheel plus the packages of the extras the project needs
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import AdlsConnectionConfig, ProjectConfig
 
 DIST = "odibi-dbx"
@@ -51,10 +53,19 @@ def pipeline_extras(config: ProjectConfig) -> list[str]:
     return extras
 
 
-def pipeline_order(config: ProjectConfig) -> list[tuple[str, list[str]]]:
-    """(pipeline, pipelines it waits for): each in the project's order after the one before."""
-    names = [p.pipeline for p in config.pipelines]
-    return [(name, names[i - 1 : i]) for i, name in enumerate(names)]
+def pipeline_order(loaded: LoadedProject) -> list[tuple[str, list[str]]]:
+    """(pipeline, pipelines it waits for), from the compiled plan's cross-pipeline edges (a node
+    reading what another pipeline writes, or `depends_on: [pipeline.node]`)."""
+    plan = loaded.plan
+    out = []
+    for name in plan.pipelines:
+        after = {
+            plan.nodes[e.upstream].pipeline
+            for k in plan.in_pipeline(name)
+            for e in plan.upstream(k)
+        } - {name}
+        out.append((name, sorted(after, key=plan.pipelines.index)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,8 @@ def _cluster() -> dict[str, Any]:
     }
 
 
-def bundle_dict(config: ProjectConfig, layout: BundleLayout) -> dict[str, Any]:
+def bundle_dict(loaded: LoadedProject, layout: BundleLayout) -> dict[str, Any]:
+    config = loaded.config
     variables: dict[str, Any] = {
         "key_vault": {
             "description": "Key Vault name or URL (optional when the project's connections "
@@ -160,7 +172,7 @@ def bundle_dict(config: ProjectConfig, layout: BundleLayout) -> dict[str, Any]:
     }
     libs = _libraries(pipeline_extras(config))
     tasks = []
-    for name, after in pipeline_order(config):
+    for name, after in pipeline_order(loaded):
         task: dict[str, Any] = {
             "task_key": name,
             "job_cluster_key": "pipeline",
@@ -191,8 +203,8 @@ def bundle_dict(config: ProjectConfig, layout: BundleLayout) -> dict[str, Any]:
             },
             "odibi_pipeline": {
                 "name": f"{config.project} pipelines",
-                "description": "One task per pipeline, in order (a failed one can be repaired "
-                "alone); each task's output is the run's story; fails when a node fails.",
+                "description": "One task per pipeline, after the pipelines it reads from (a "
+                "failed one can be repaired alone); each task's output is the run's story.",
                 "max_concurrent_runs": 1,
                 # no pause_status: development mode pauses it, production runs it
                 "schedule": {
@@ -241,14 +253,14 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
-def render_bundle(config: ProjectConfig, layout: BundleLayout, args: str = "") -> str:
+def render_bundle(loaded: LoadedProject, layout: BundleLayout, args: str = "") -> str:
     wheel = (
         "builds the wheel, uploads it, the notebooks and the project"
         if layout.build_wheel
         else "uploads ../dist/*.whl, the notebooks and the project"
     )
-    body = yaml.dump(bundle_dict(config, layout), Dumper=_NoAliases, sort_keys=False, width=100)
-    return HEADER.format(project=config.project, wheel=wheel, args=args) + body
+    body = yaml.dump(bundle_dict(loaded, layout), Dumper=_NoAliases, sort_keys=False, width=100)
+    return HEADER.format(project=loaded.config.project, wheel=wheel, args=args) + body
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -267,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     layout = BundleLayout(a.name, a.project, a.build_wheel, tuple(a.sync), a.dev_env, a.prod_env)
     args = " ".join(sys.argv[1:] if argv is None else argv)
-    sys.stdout.write(render_bundle(load_project(a.project).config, layout, args))
+    sys.stdout.write(render_bundle(load_project(a.project), layout, args))
 
 
 if __name__ == "__main__":

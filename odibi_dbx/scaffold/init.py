@@ -107,10 +107,11 @@ def init_project(
     lines: list[str] = []
     for rel, text in files(root, engine).items():
         lines.append(_write(root / rel, text))
-    config = load_project(root / "project.yaml").config  # the new project validates
+    loaded = load_project(root / "project.yaml")  # the new project validates
+    config = loaded.config
     slug = re.sub(r"[^a-z0-9]+", "-", config.project.lower()).strip("-") or "odibi-project"
     layout = BundleLayout(slug, "project.yaml", False, ("..",), "dev", "prod")
-    lines.append(_write(root / "bundle" / "databricks.yml", render_bundle(config, layout)))
+    lines.append(_write(root / "bundle" / "databricks.yml", render_bundle(loaded, layout)))
     return lines
 
 

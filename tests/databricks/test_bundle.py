@@ -110,7 +110,7 @@ def test_bundle_is_rendered_from_the_sample_project():
         dev_environment="dev",
         prod_environment="prod",
     )
-    text = render_bundle(load_project(ROOT / a[0]).config, layout, RENDER_ARGS)
+    text = render_bundle(load_project(ROOT / a[0]), layout, RENDER_ARGS)
     assert BUNDLE.read_text(encoding="utf-8") == text, (
         f"bundle/databricks.yml is stale: python -m odibi_dbx.scaffold.bundle {RENDER_ARGS}"
     )
@@ -223,3 +223,25 @@ def test_databricks_cli_validates_strict(target, tmp_path):
         timeout=300,
     )
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_tasks_wait_only_for_the_pipelines_they_read_from(tmp_path):
+    from odibi_dbx.config import load_project
+    from odibi_dbx.scaffold.bundle import pipeline_order
+
+    (tmp_path / "project.yaml").write_text(
+        """
+project: Three
+connections: {lake: {type: local, base_path: ./lake}}
+story: {connection: lake}
+pipelines:
+  - pipeline: a
+    nodes: [{name: x, read: {connection: lake, path: in.csv}, write: {connection: lake, path: a.parquet}}]
+  - pipeline: b
+    nodes: [{name: y, read: {connection: lake, path: in.csv}, write: {connection: lake, path: b.parquet}}]
+  - pipeline: c
+    nodes: [{name: z, read: {connection: lake, path: a.parquet}, write: {connection: lake, path: c.parquet}}]
+"""
+    )
+    order = pipeline_order(load_project(tmp_path / "project.yaml"))
+    assert order == [("a", []), ("b", []), ("c", ["a"])]  # b runs beside a; c after a only
