@@ -19,18 +19,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}  # module -> name -> function
 
 
+ENGINES = ("pandas", "spark")
+
+
 @overload
 def transform(fn: F) -> F: ...
 @overload
-def transform(*, name: str | None = None) -> Callable[[F], F]: ...
-def transform(fn: Any = None, *, name: str | None = None) -> Any:
+def transform(
+    *, name: str | None = None, engine: str | None = None, narwhals: bool = False
+) -> Callable[[F], F]: ...
+def transform(
+    fn: Any = None, *, name: str | None = None, engine: str | None = None, narwhals: bool = False
+) -> Any:
     """Register a Python function step, called as ``fn(context, **params)``.
 
     ``context.get("node")`` returns a node's output (pandas on the Pandas engine, a Spark
     DataFrame on Spark); the function returns a DataFrame.
+
+    * ``narwhals=True``: written once for both engines. ``context.get`` returns a Narwhals
+      LazyFrame (over DuckDB on the Pandas engine, over Spark on Spark); return a Narwhals frame.
+    * ``engine="pandas"`` / ``"spark"``: written for one engine; on the other one the node fails
+      with a message saying so, before the function runs.
     """
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"@transform(engine={engine!r}): expected one of {', '.join(ENGINES)}")
+    if engine is not None and narwhals:
+        raise ValueError("@transform: narwhals=True runs on both engines; drop engine=")
 
     def register(f: F) -> F:
+        f.__odibi_engine__ = engine  # type: ignore[attr-defined]
+        f.__odibi_narwhals__ = narwhals  # type: ignore[attr-defined]
         module = getattr(f, "__module__", None) or "__main__"
         _REGISTRY.setdefault(module, {})[name or f.__name__] = f  # re-running a cell replaces it
         return f
@@ -88,3 +106,36 @@ class Functions:
 
     def names(self) -> list[str]:
         return sorted({n for m in _REGISTRY.values() for n in m})
+
+
+# --- how a function step sees and returns frames ------------------------------------------
+
+
+def engine_mismatch(fn: Callable[..., Any], engine: str) -> str | None:
+    """Why `fn` cannot run on `engine` (declared for the other one), else None."""
+    declared = getattr(fn, "__odibi_engine__", None)
+    if declared and declared != engine:
+        return (
+            f"function '{fn.__name__}' is written for the {declared} engine "
+            f"(@transform(engine='{declared}')) and this run uses the {engine} engine"
+        )
+    return None
+
+
+def frame_adapters(
+    fn: Callable[..., Any], engine: Any
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(what context.get returns for a frame, what the engine gets back from the result)."""
+    if not getattr(fn, "__odibi_narwhals__", False):
+        return engine.to_user, lambda out: out
+    import narwhals.stable.v2 as nw
+
+    def to_user(frame: Any) -> Any:
+        return nw.from_native(engine.to_lazy(frame))
+
+    def to_native(out: Any) -> Any:
+        if isinstance(out, (nw.DataFrame, nw.LazyFrame)):
+            return nw.to_native(out)
+        return out
+
+    return to_user, to_native

@@ -181,6 +181,10 @@ class Engine(ABC):
     def to_user(self, frame: Any) -> Any:
         """The frame as the DataFrame user functions get (pandas, or a Spark DataFrame)."""
 
+    def to_lazy(self, frame: Any) -> Any:
+        """The native lazy frame a Narwhals function step wraps (default: to_user)."""
+        return self.to_user(frame)
+
     @abstractmethod
     def from_user(self, df: Any) -> Any:
         """A DataFrame returned by a user function, as a frame."""

@@ -228,10 +228,16 @@ class PandasEngine(Engine):
             return table.to_pandas(types_mapper=_nullable_dtype)
         return table.to_pandas(types_mapper=pd.ArrowDtype)
 
+    def to_lazy(self, frame: DuckFrame) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over the frame: Narwhals function steps stay lazy in DuckDB."""
+        return self.con.sql(f"SELECT * FROM {frame.name}")
+
     def from_user(self, df: Any) -> DuckFrame:
         import pyarrow as pa
 
-        if isinstance(df, (pa.Table, pa.RecordBatchReader)):
+        if isinstance(df, duckdb.DuckDBPyRelation):
+            data = _spark_integers(df).to_arrow_table()
+        elif isinstance(df, (pa.Table, pa.RecordBatchReader)):
             data = df
         elif hasattr(df, "to_arrow") and not hasattr(df, "to_pandas"):
             data = df.to_arrow()
@@ -328,6 +334,19 @@ class PandasEngine(Engine):
     def release(self, frame: DuckFrame) -> None:
         if frame.table and self._con is not None:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
+
+
+def _spark_integers(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """DuckDB sums integers into HUGEINT; Spark into BIGINT (a value beyond it fails, as on
+    Spark with ANSI on)."""
+    types = [str(t) for t in rel.types]
+    if "HUGEINT" not in types:
+        return rel
+    cols = [
+        f"CAST({q(c)} AS BIGINT) AS {q(c)}" if t == "HUGEINT" else q(c)
+        for c, t in zip(rel.columns, types, strict=True)
+    ]
+    return rel.project(", ".join(cols))
 
 
 def _under(path: str, folder: str) -> bool:

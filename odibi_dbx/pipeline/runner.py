@@ -35,6 +35,7 @@ from odibi_dbx.pipeline.events import (
 from odibi_dbx.pipeline.plan import Edge, Plan, PlanNode
 from odibi_dbx.redact import redact
 from odibi_dbx.retry import call_with_retry, is_transient
+from odibi_dbx.transforms import engine_mismatch, frame_adapters
 
 log = logging.getLogger("odibi_dbx.runner")
 
@@ -530,9 +531,19 @@ class Runner:
                 stage="transform",
                 hint="list its module under imports:",
             )
-        ctx = Context(node, views, self.engine.to_user, self.engine)
+        mismatch = engine_mismatch(fn, self.engine.name)
+        if mismatch:
+            raise NodeError(
+                mismatch,
+                node=node,
+                stage="transform",
+                hint="run the project with that engine, or write the function once for both "
+                "engines with @transform(narwhals=True)",
+            )
+        to_user, to_native = frame_adapters(fn, self.engine)
+        ctx = Context(node, views, to_user, self.engine)
         try:
-            out = fn(ctx, **step.params)
+            out = to_native(fn(ctx, **step.params))
         except Exception as exc:
             raise NodeError(
                 f"function step {i + 1} '{step.function}' raised {type(exc).__name__}: "
@@ -540,6 +551,7 @@ class Runner:
                 node=node,
                 stage="transform",
                 detail=f"params: {step.params}" if step.params else None,
+                hint=_function_hint(fn, self.engine.name),
             ) from exc
         if out is None:
             raise NodeError(
@@ -552,6 +564,19 @@ class Runner:
             return self.engine.from_user(out)
         except TypeError as exc:
             raise NodeError(str(exc), node=node, stage="transform") from exc
+
+
+def _function_hint(fn: Any, engine: str) -> str | None:
+    """For a function declared for no engine: say what it received, in case it was written for
+    the other engine (a pandas function on Spark fails with "'Column' object is not callable")."""
+    if getattr(fn, "__odibi_engine__", None) or getattr(fn, "__odibi_narwhals__", False):
+        return None
+    kind = "Spark DataFrames" if engine == "spark" else "pandas DataFrames"
+    return (
+        f"on the {engine} engine context.get() gives {kind}; a function written for one engine "
+        "says so with @transform(engine='pandas'|'spark'), one written for both uses "
+        "@transform(narwhals=True)"
+    )
 
 
 def _new_result(node: PlanNode) -> NodeResult:

@@ -25,6 +25,7 @@ OUTPUTS = {
         "strings",
         "windows",
         "aggregates",
+        "narwhals_once",
         "joins",
         "pivot",
         "nested",
