@@ -76,7 +76,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     elif spec.format == "delta":
         writer.mode(mode).save(spec.connection.uri(spec.path or ""))
     elif mode == "append":
-        _append_checked(engine, writer, spec)
+        _append_checked(engine, writer, spec, df)
     else:
         _write_swapped(engine, writer, spec)
     rows = done(frame)
@@ -128,9 +128,20 @@ def _hadoop(engine: SparkEngine, spec: WriteSpec) -> tuple[Any, Any, Any]:
     return path_cls, target.getFileSystem(engine.spark._jsc.hadoopConfiguration()), target
 
 
-def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
+def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec, df: Any) -> None:
     """Append to a csv/parquet/json output only when the new files read back with the output's
-    columns and types (as Delta refuses a schema change): stage, compare, then move the files in."""
+    columns and types (as Delta refuses a schema change): stage, compare, then move the files in.
+    Spark Connect has no Hadoop file system in Python: there the frame's own columns are compared
+    with the output's before a plain append."""
+    if getattr(engine.spark, "_jvm", None) is None:
+        uri = spec.connection.uri(spec.path or "")
+        existing = _existing_columns(engine, spec, uri)
+        if existing is not None:
+            _check_append_schema(
+                spec, [(f.name, f.dataType.simpleString()) for f in df.schema.fields], existing
+            )
+        writer.mode("append").save(uri)
+        return
     path_cls, fs, target = _hadoop(engine, spec)
     if not fs.exists(target):
         writer.mode("append").save(target.toString())
@@ -138,7 +149,11 @@ def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
     staging = path_cls(target.getParent(), f".{target.getName()}.odibi-tmp-{_tag(spec)}")
     try:
         writer.mode("overwrite").save(staging.toString())
-        _check_append_schema(engine, spec, staging.toString(), target.toString())
+        _check_append_schema(
+            spec,
+            _read_columns(engine, spec, staging.toString()),
+            _read_columns(engine, spec, target.toString()),
+        )
         files = fs.listFiles(staging, True)
         root = len(staging.toUri().getPath().rstrip("/")) + 1
         while files.hasNext():
@@ -155,24 +170,38 @@ def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
             fs.delete(staging, True)
 
 
-def _check_append_schema(engine: SparkEngine, spec: WriteSpec, new: str, existing: str) -> None:
-    from odibi_dbx.engines.schema_check import check_compatible
-
+def _read_columns(engine: SparkEngine, spec: WriteSpec, path: str) -> list[tuple[str, str]]:
+    """The columns a reader sees at `path`, read with the write's csv options."""
     opts = {
         k: v for k, v in _write_opts(spec).items() if k.lower() in ("header", "sep", "delimiter")
     }
     if spec.format == "csv":
         opts["inferSchema"] = "true"
+    schema = engine.spark.read.format(spec.format).options(**opts).load(path).schema
+    return [(f.name, f.dataType.simpleString()) for f in schema.fields]
 
-    def columns(path: str) -> list[tuple[str, str]]:
-        schema = engine.spark.read.format(spec.format).options(**opts).load(path).schema
-        return [(f.name, f.dataType.simpleString()) for f in schema.fields]
+
+def _existing_columns(
+    engine: SparkEngine, spec: WriteSpec, uri: str
+) -> list[tuple[str, str]] | None:
+    try:
+        return _read_columns(engine, spec, uri)
+    except Exception as exc:  # no output yet: nothing to compare with
+        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
+            return None
+        raise
+
+
+def _check_append_schema(
+    spec: WriteSpec, incoming: list[tuple[str, str]], existing: list[tuple[str, str]]
+) -> None:
+    from odibi_dbx.engines.schema_check import check_compatible
 
     # strict even under schema_evolution: add_columns: readers of a folder of part files take
     # one file's columns, so an added column would be hidden (Delta outputs evolve instead)
     check_compatible(
-        columns(existing),
-        columns(new),
+        existing,
+        incoming,
         target_name=spec.target,
         ordered=spec.format == "csv",
         ignore_types=spec.partition_by,
