@@ -54,6 +54,9 @@ _SYNTAX_HINT = (
 
 def load_yaml(text: str, file: str) -> Source:
     """Parse YAML text; a syntax error becomes one Problem with its line."""
+    deep = _flow_too_deep(text)
+    if deep is not None:  # PyYAML's scanner is quadratic in flow depth: refuse it first
+        return Source(file, None, problems=[_depth_problem(file, deep)])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -85,6 +88,27 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
     if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
         hint = 'inside {...} quote values that use ${VAR}, e.g. base_path: "${VAR}"'
     return Problem(msg, file, mark.line + 1 if mark else None, hint=hint)
+
+
+_NOT_SYNTAX = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"\\\n]|\\.)*\"|(?:^|(?<=\s))#[^\n]*", re.M)
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The line where [ / { brackets (outside quotes and comments) nest past MAX_DEPTH."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, line = 0, 1
+    for m in re.finditer(r"[\[\]{}\n]", _NOT_SYNTAX.sub("", text)):
+        ch = m.group(0)
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        else:
+            depth = max(0, depth - 1)
+    return None
 
 
 def _too_deep(text: str, file: str) -> Problem:
