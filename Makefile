@@ -36,9 +36,11 @@ TEST_DEPS := $(VENV)/.test-ready
 test: $(TEST_DEPS)  ## set up and run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:  ## ruff
+lint: $(VENV)/.test-ready  ## ruff, import layers (lint-imports), types (mypy + pydantic plugin); config in pyproject.toml
 	$(BIN)/ruff check odibi_dbx tests bench
 	$(BIN)/ruff format --check odibi_dbx tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:  ## remove the venv and build outputs
 	rm -rf $(VENV) build dist .pytest_cache examples/*/output

@@ -26,26 +26,33 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PY = sys.executable
-BASELINE = {"odibi": "duckdb", "odibi-spark": "pyspark"}  # variant -> the yardstick it is held to
+# variant -> the yardstick it is held to; *-layers: project/layers.yaml vs baseline_duckdb_layers.py
+BASELINE = {"odibi": "duckdb", "odibi-spark": "pyspark", "odibi-layers": "duckdb-layers"}
 SPARK_VARIANTS = {"odibi-spark", "pyspark"}
 GOLD_KEYS = ["region", "month"]
 
 
 def command(variant: str, data: Path, out: Path, delta: bool) -> tuple[list[str], dict[str, str]]:
     """The subprocess command line and extra environment for one run of a variant."""
-    if variant in ("odibi", "odibi-spark"):
-        cmd = [PY, "-m", "odibi_dbx", "run", str(BENCH / "project" / "bench.yaml")]
+    if variant in ("odibi", "odibi-spark", "odibi-layers"):
+        yaml = "layers.yaml" if variant == "odibi-layers" else "bench.yaml"
+        cmd = [PY, "-m", "odibi_dbx", "run", str(BENCH / "project" / yaml)]
         if variant == "odibi-spark":
             cmd += ["--engine", "spark"]
-        env = {
-            "BENCH_DATA": str(data),
-            "BENCH_OUT": str(out),
+        env = {  # absolute: the project resolves relative folders against its own folder
+            "BENCH_DATA": str(data.resolve()),
+            "BENCH_OUT": str(out.resolve()),
             "BENCH_SILVER_FORMAT": "delta" if delta else "parquet",
         }
         return cmd, env
-    script = {"duckdb": "baseline_duckdb.py", "pyspark": "baseline_pyspark.py"}[variant]
+    script = {
+        "duckdb": "baseline_duckdb.py",
+        "pyspark": "baseline_pyspark.py",
+        "duckdb-layers": "baseline_duckdb_layers.py",
+    }[variant]
+    layered = variant == "duckdb-layers"  # always parquet
     return [PY, str(BENCH / script), "--data", str(data), "--out", str(out)] + (
-        ["--delta"] if delta else []
+        ["--delta"] if delta and not layered else []
     ), {}
 
 
@@ -219,7 +226,8 @@ def main() -> int:
     unknown = set(variants) - set(BASELINE) - set(BASELINE.values())
     if unknown:
         ap.error(
-            f"unknown variants {sorted(unknown)}; choose from odibi, duckdb, odibi-spark, pyspark"
+            f"unknown variants {sorted(unknown)}; "
+            f"choose from {', '.join(sorted({*BASELINE, *BASELINE.values()}))}"
         )
     missing = (
         "pyspark"
@@ -267,7 +275,7 @@ def main() -> int:
                 runs[v].append(res)
                 state = "ok" if res["rc"] == 0 else f"FAILED rc={res['rc']}"
                 print(
-                    f"size={size} repeat={r + 1} {v:<12} {res['wall_s']:8.2f}s "
+                    f"size={size} repeat={r + 1} {v:<14} {res['wall_s']:8.2f}s "
                     f"cpu {res['cpu_s']:7.2f}s "
                     f"{res['rss_mib']:8.1f} MiB  {state}",
                     flush=True,
@@ -344,7 +352,7 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
         f"heavy modules pulled in: {', '.join(imp['heavy_modules_imported']) or 'none'}",
     )
     print(
-        f"\n{'size':>9}  {'variant':<12} {'ok':>5} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
+        f"\n{'size':>9}  {'variant':<14} {'ok':>5} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
         f"{'x wall':>7} {'x cpu':>6} {'x RSS':>6}  (x = ratio vs baseline; medians of ok runs)"
     )
     for size in sizes:
@@ -353,7 +361,7 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
             n = f"{s['ok']}/{len(s['runs'])}"
             if not s["ok"]:
                 tail = " | ".join(s["error"].splitlines()[-3:])
-                print(f"{size:>9}  {v:<12} {n:>5}  {v}: failed ({tail})")
+                print(f"{size:>9}  {v:<14} {n:>5}  {v}: failed ({tail})")
                 continue
             ratio = (
                 f"{s['ratio_wall']:>7.2f} {s['ratio_cpu']:>6.2f} {s['ratio_rss']:>6.2f}"
@@ -364,7 +372,7 @@ def print_table(results: dict, variants: list[str], sizes: list[int]) -> None:
             if s["error"]:
                 flag += f"  (some runs failed: {s['error'].splitlines()[0][:80]})"
             print(
-                f"{size:>9}  {v:<12} {n:>5} {s['median_wall_s']:>8.2f} {s['median_cpu_s']:>7.2f} "
+                f"{size:>9}  {v:<14} {n:>5} {s['median_wall_s']:>8.2f} {s['median_cpu_s']:>7.2f} "
                 f"{s['median_rss_mib']:>9.1f} {ratio}{flag}"
             )
     for m in results["mismatches"]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from odibi_dbx.errors import ConfigError, OdibiError, did_you_mean
 from odibi_dbx.redact import redact
+from odibi_dbx.registry import ENGINES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,9 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("project", help="the project YAML file")
         sp.add_argument("--env", help="environment from the project's environments: to apply")
-        sp.add_argument(
-            "--engine", choices=["pandas", "spark"], help="override the project's engine"
-        )
+        sp.add_argument("--engine", choices=list(ENGINES), help="override the project's engine")
 
     v = sub.add_parser("validate", help="check the project; exit 2 listing every problem")
     common(v)
@@ -82,9 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("init", help="create a new project that runs at once")
     i.add_argument("directory", help="the folder to create (must be empty unless --force)")
-    i.add_argument(
-        "--engine", choices=["pandas", "spark"], default="pandas", help="the project's engine"
-    )
+    i.add_argument("--engine", choices=list(ENGINES), default="pandas", help="the project's engine")
     i.add_argument(
         "--force", action="store_true", help="write into a non-empty folder (same names replaced)"
     )

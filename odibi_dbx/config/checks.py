@@ -29,7 +29,7 @@ def project_problems(
     each SQL step's parsed tree by (pipeline, node, step) index (SQL is parsed only here)."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
-    connections = data.get("connections") if isinstance(data.get("connections"), dict) else {}
+    connections: dict = data["connections"] if isinstance(data.get("connections"), dict) else {}
     out += _secret_literals(src)
     out += _connection_refs(src, data, list(connections))
     out += _write_paths(src, data)
@@ -88,7 +88,7 @@ def _nodes(data: dict) -> Iterator[tuple[tuple, dict]]:
 
 
 def _engine_class(name: str | None):
-    from odibi_dbx.engines import engine_class
+    from odibi_dbx.registry import engine_class
 
     try:
         return engine_class(name or "pandas")
@@ -160,7 +160,7 @@ def _write_paths(src: Source, data: dict) -> list[Problem]:
     places.append((("story",), data.get("story")))
     for where, spec in places:
         value = spec.get("path") if isinstance(spec, dict) else None
-        if isinstance(value, str) and escapes(value):
+        if isinstance(spec, dict) and isinstance(value, str) and escapes(value):
             conn = spec.get("connection")
             out.append(
                 src.problem(
@@ -284,7 +284,7 @@ def _incremental(
     """An incremental read keeps its watermark with the writes downstream of it: it needs one,
     and a batch is no full snapshot for scd2's deletes: close."""
     out: list[Problem] = []
-    by_name = {n.get("name"): (ni, n) for ni, n in nodes if isinstance(n.get("name"), str)}
+    by_name = {n["name"]: (ni, n) for ni, n in nodes if isinstance(n.get("name"), str)}
     for name, (ni, node) in by_name.items():
         read = node.get("read")
         if not isinstance(read, dict) or not read.get("incremental"):
@@ -450,6 +450,7 @@ def _sql(
     out = []
     allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
     for ref in sorted(S.referenced_tables(tree)):
+        hint: str | None
         if ref not in allowed:
             if ref == "this":
                 msg, hint = (

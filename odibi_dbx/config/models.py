@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -16,7 +16,9 @@ from pydantic import (
     model_validator,
 )
 
-ENGINE_NAMES = ("pandas", "spark")  # registry names; engines themselves load lazily
+from odibi_dbx.registry import ENGINES
+
+ENGINE_NAMES = tuple(ENGINES)  # odibi_dbx.registry; engines themselves load lazily
 FORMATS = ("csv", "parquet", "json", "delta")
 _ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
 
@@ -74,6 +76,11 @@ class AdlsConnectionConfig(Model):
 ConnectionConfig = Annotated[
     LocalConnectionConfig | AdlsConnectionConfig, Field(discriminator="type")
 ]
+# type tag -> config model, from the union above (the runtime classes: odibi_dbx.registry)
+CONNECTION_CONFIGS: dict[str, type[Model]] = {
+    get_args(c.model_fields["type"].annotation)[0]: c
+    for c in get_args(get_args(ConnectionConfig)[0])
+}
 
 
 # --- project-wide settings ---------------------------------------------------------------------

@@ -11,14 +11,18 @@ from odibi_dbx.config import models as m
 from odibi_dbx.config.source import Source
 from odibi_dbx.errors import Problem, did_you_mean
 
-_CONNECTION_TYPES = {"local": m.LocalConnectionConfig, "azure_adls": m.AdlsConnectionConfig}
-_NODE_PARTS = {
+_CONNECTION_TYPES: dict[str, type[BaseModel]] = dict(m.CONNECTION_CONFIGS)
+_NODE_PARTS: dict[str, type[BaseModel]] = {
     "read": m.ReadConfig,
     "write": m.WriteConfig,
     "transform": m.TransformConfig,
     "validation": m.ValidationConfig,
 }
-_TOP = {"story": m.StoryConfig, "retry": m.RetryConfig, "logging": m.LoggingConfig}
+_TOP: dict[str, type[BaseModel]] = {
+    "story": m.StoryConfig,
+    "retry": m.RetryConfig,
+    "logging": m.LoggingConfig,
+}
 
 
 def structure_problems(src: Source, exc: ValidationError) -> list[Problem]:
@@ -46,10 +50,10 @@ def _raw_path(data: Any, loc: tuple) -> tuple:
     return tuple(path)
 
 
-_TAGS = {"local", "azure_adls", "sql", "function"}
+_TAGS = {*_CONNECTION_TYPES, "sql", "function"}
 
 
-def _problem(src: Source, err: dict, path: tuple) -> Problem:
+def _problem(src: Source, err: Any, path: tuple) -> Problem:
     kind, msg = err["type"], err["msg"]
     key = path[-1] if path else None
     hint = None
@@ -64,10 +68,10 @@ def _problem(src: Source, err: dict, path: tuple) -> Problem:
     elif kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         msg = f"unknown connection type '{tag}'"
-        hint = did_you_mean(str(tag), _CONNECTION_TYPES) or "types: local, azure_adls"
+        hint = did_you_mean(str(tag), _CONNECTION_TYPES) or f"types: {', '.join(_CONNECTION_TYPES)}"
         path = path + ("type",)
     elif kind == "union_tag_not_found":
-        msg = "a connection needs type: local | azure_adls"
+        msg = f"a connection needs type: {' | '.join(_CONNECTION_TYPES)}"
     elif kind == "value_error":
         msg = msg.removeprefix("Value error, ")
         if ". did you mean" in msg:

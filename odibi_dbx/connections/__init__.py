@@ -1,4 +1,5 @@
-"""Connections by type: one module each, built from the validated config."""
+"""Connections by type: one module each (registered in odibi_dbx.registry), built from the
+validated config."""
 
 from __future__ import annotations
 
@@ -7,20 +8,14 @@ from typing import Any
 
 from odibi_dbx.config.models import ProjectConfig
 from odibi_dbx.connections.base import Connection
+from odibi_dbx.registry import connection_class
 
 
 def build_connections(config: ProjectConfig, base_dir: Path) -> dict[str, Connection]:
     """Connection objects for every configured connection (no network: secrets come later)."""
     out: dict[str, Connection] = {}
     for name, cfg in config.connections.items():
-        if cfg.type == "local":
-            from odibi_dbx.connections.local import LocalConnection
-
-            out[name] = LocalConnection(name, cfg, base_dir)
-        else:
-            from odibi_dbx.connections.adls import AdlsConnection
-
-            out[name] = AdlsConnection(name, cfg)
+        out[name] = connection_class(cfg.type)(name, cfg, base_dir)
     return out
 
 

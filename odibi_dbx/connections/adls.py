@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,7 +46,7 @@ class SecretNotFetched(OdibiError):
 class AdlsConnection(Connection):
     type = "azure_adls"
 
-    def __init__(self, name: str, config: AdlsConnectionConfig):
+    def __init__(self, name: str, config: AdlsConnectionConfig, base_dir: Path | None = None):
         super().__init__(name)
         self.account = config.account
         self.container = config.container
@@ -141,9 +143,31 @@ class AdlsConnection(Connection):
         no ABFS equivalent: the key is still set for the production host, and I/O will fail."""
         return {f"fs.azure.account.key.{self.dfs_host}": self.account_key}
 
-    def filesystem(self) -> Any:
-        """An adlfs AzureBlobFileSystem with this connection's credentials."""
-        return make_filesystem(self.storage_options())
+    def filesystem(self, options: Mapping[str, Any] | None = None) -> Any:
+        """An adlfs AzureBlobFileSystem with this connection's credentials (the user's
+        storage_options merged over them)."""
+        return make_filesystem({**self.storage_options(), **(options or {})})
+
+    def explain(self, exc: BaseException) -> BaseException | None:
+        """The storage service refused the key: say which secret to check."""
+        text = str(exc)
+        status = getattr(exc, "status_code", None)
+        if not (
+            status == 403 or "failed to authenticate" in text or "AuthorizationFailure" in text
+        ):
+            return None
+        where = (
+            f"Key Vault secret '{self.secret_name}' in {self.vault_url}"
+            if self.auth_mode == "key_vault"
+            else "account_key (direct_key)"
+        )
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return PermissionError(
+            f"storage account '{self.account}' refused the key of connection "
+            f"'{self.name}' ({first}). Check that the {where} holds a current key of "
+            f"account '{self.account}' (keys rotate), and that the account's firewall "
+            "allows this network"
+        )
 
     def blob_service_client(self) -> Any:
         """An azure-storage-blob BlobServiceClient for this account."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 SECRET_OPTIONS = frozenset({"account_key", "connection_string", "sas_token", "client_secret"})
@@ -50,11 +51,17 @@ class Connection(ABC):
         """Spark conf this connection needs at engine start (secrets included: never log it)."""
         return {}
 
-    def filesystem(self) -> Any:
-        """An fsspec filesystem for this connection's URIs."""
+    def filesystem(self, options: Mapping[str, Any] | None = None) -> Any:
+        """An fsspec filesystem for this connection's URIs (`options`: the user's
+        storage_options, merged over the connection's)."""
         import fsspec
 
         return fsspec.filesystem("file")
+
+    def explain(self, exc: BaseException) -> BaseException | None:
+        """An error that tells what to check when `exc` is this connection's fault (a refused
+        key, say); None to let `exc` speak for itself."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -101,8 +101,9 @@ class PandasEngine(Engine):
         self._sealed = False
         self._folders = {self._tmp.name}
         for conn in self.connections.values():
-            if getattr(conn, "is_local", False) and getattr(conn, "root", None):
-                self._folders.add(str(conn.root))
+            root = getattr(conn, "root", None) if conn.is_local else None
+            if root:
+                self._folders.add(str(root))
 
     def stop(self) -> None:
         if self._con is not None:
@@ -117,6 +118,7 @@ class PandasEngine(Engine):
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         if self._con is None:
             self.start()
+        assert self._con is not None
         cur = getattr(self._local, "cur", None)
         if cur is None or getattr(self._local, "owner", None) is not self._con:
             cur = self._con.cursor()
@@ -147,6 +149,7 @@ class PandasEngine(Engine):
                 return
             if self._con is None:
                 self.start()
+            assert self._con is not None
             folders = ", ".join(_lit(f.rstrip("/") + "/") for f in sorted(self._folders))
             self._con.execute(f"SET allowed_directories = [{folders}]")
             self._con.execute("SET enable_external_access = false")

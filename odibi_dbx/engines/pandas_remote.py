@@ -79,37 +79,20 @@ def delta_options(connection: Any, user: Mapping[str, Any]) -> dict[str, str] | 
 
 
 def filesystem(connection: Any, user: Mapping[str, Any]) -> Any:
-    if not user:
-        fs = connection.filesystem()
-    else:
-        from odibi_dbx.connections.adls import make_filesystem
-
-        fs = make_filesystem(storage_options(connection, user))
+    fs = connection.filesystem(user)
     fs.invalidate_cache()  # listings must reflect writes made through other clients
     return fs
 
 
 @contextlib.contextmanager
 def explained(connection: Any):
-    """Turn the storage service's refusal of a key into an error that says what to check."""
+    """Errors the connection can explain (e.g. a refused key) become its advice."""
     try:
         yield
     except Exception as exc:
-        text = str(exc)
-        status = getattr(exc, "status_code", None)
-        if status == 403 or "failed to authenticate" in text or "AuthorizationFailure" in text:
-            where = (
-                f"Key Vault secret '{connection.secret_name}' in {connection.vault_url}"
-                if connection.auth_mode == "key_vault"
-                else "account_key (direct_key)"
-            )
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-            raise PermissionError(
-                f"storage account '{connection.account}' refused the key of connection "
-                f"'{connection.name}' ({first}). Check that the {where} holds a current key of "
-                f"account '{connection.account}' (keys rotate), and that the account's firewall "
-                "allows this network"
-            ) from exc
+        advice = connection.explain(exc)
+        if advice is not None:
+            raise advice from exc
         raise
 
 
@@ -139,8 +122,9 @@ def _local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]
     fs = filesystem(conn, user)
     uri = conn.uri(spec.path or "")
     stripped = fs._strip_protocol(uri).rstrip("/")
-    if _GLOB.search(spec.path or ""):
-        root = stripped[: _GLOB.search(stripped).start()].rsplit("/", 1)[0]
+    glob = _GLOB.search(stripped) if _GLOB.search(spec.path or "") else None
+    if glob:
+        root = stripped[: glob.start()].rsplit("/", 1)[0]
         files = [f for f in fs.glob(uri) if fs.isfile(f)]
     elif fs.isdir(uri):
         root = stripped

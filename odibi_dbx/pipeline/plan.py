@@ -218,20 +218,20 @@ def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any
     plan = Plan(nodes, [p.pipeline for p in config.pipelines])
     writers: dict[Dataset, list[str]] = {}
     readers: dict[Dataset, list[str]] = {}
-    for key, node in nodes.items():  # project order: edges point from earlier nodes only
-        ups = [f"{node.pipeline}.{d}" if "." not in d else d for d in node.config.depends_on]
+    for key, pn in nodes.items():  # project order: edges point from earlier nodes only
+        ups = [f"{pn.pipeline}.{d}" if "." not in d else d for d in pn.config.depends_on]
         edges = [Edge(u, key) for u in dict.fromkeys(ups) if u in nodes]
-        for ds in node.reads:
+        for ds in pn.reads:
             edges += [Edge(w, key, "reads", ds) for w in writers.get(ds, [])]
-        for ds in node.writes:
+        for ds in pn.writes:
             earlier = writers.get(ds, []) + readers.get(ds, [])
             edges += [Edge(u, key, "order", ds) for u in earlier if u != key]
-        node.upstream = _strongest(edges)
-        for e in node.upstream:
+        pn.upstream = _strongest(edges)
+        for e in pn.upstream:
             nodes[e.upstream].downstream.append(e)
-        for ds in node.reads:
+        for ds in pn.reads:
             readers.setdefault(ds, []).append(key)
-        for ds in node.writes:
+        for ds in pn.writes:
             writers.setdefault(ds, []).append(key)
     plan.topological_order()  # raises PlanCycle
     return plan

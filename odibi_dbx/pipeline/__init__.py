@@ -1,0 +1,1 @@
+"""Runs: the compiled plan (plan.py), the runner that walks it, events and listeners."""
