@@ -3,6 +3,7 @@ change data feed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.incremental.watermark import (
@@ -40,12 +41,26 @@ def _table(spec: ReadSpec | WriteSpec, version: int | None = None) -> Any:
         return None
 
 
-def delta_history(engine: PandasEngine, spec: WriteSpec) -> list[str | None] | None:
-    """userMetadata of every commit, newest first; None when the table does not exist."""
+def delta_history(engine: PandasEngine, spec: WriteSpec) -> Iterator[str | None] | None:
+    """userMetadata of the commits, newest first, read lazily; None when the table does not
+    exist."""
     table = _table(spec)
     if table is None:
         return None
-    return [c.get("userMetadata") for c in table.history()]
+    return _walk_back(table)
+
+
+def _walk_back(table: Any) -> Iterator[str | None]:
+    """Walk the log back from the newest commit in growing pages: delta-rs reads only the
+    `limit` newest commit files, so finding a recent state does not read the whole history."""
+    seen, limit = 0, 8
+    while True:
+        page = table.history(limit)
+        for commit in page[seen:]:
+            yield commit.get("userMetadata")
+        if len(page) < limit:
+            return
+        seen, limit = len(page), limit * 8
 
 
 def keep_after(engine: PandasEngine, frame: DuckFrame, column: str, bound: Watermark) -> DuckFrame:

@@ -214,3 +214,42 @@ def test_validation_refuses_reads_without_a_write_and_deletes_on_batches(tmp_pat
     assert "deletes: close needs full snapshots" in res.stderr
     assert "no write downstream to keep its watermark" in res.stderr
     assert "lookback '2 parsecs' is not a duration" in res.stderr
+
+
+def test_state_is_found_behind_many_later_commits(tmp_path):
+    """The Pandas engine walks the log back from the newest commit: a state 150 commits back
+    is found, and it is the one the full history holds."""
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable, write_deltalake
+    from deltalake.transaction import CommitProperties
+
+    from odibi_dbx.incremental import state as S
+
+    proj = project(tmp_path, MERGE_NODE)
+    _batch(tmp_path, "b1", ["1,10,2025-01-01 10:00:00", "2,20,2025-01-01 11:00:00"])
+    assert run(proj, "pandas").ok
+    out = tmp_path / "lake" / "out"
+    # later commits by others: no metadata, free text, another read's state
+    others = [None, "hand-edited", S.commit_metadata({"q.other": {"mode": "change_feed"}})]
+    one = DeltaTable(str(out)).to_pyarrow_table().filter(pc.field("id") == 1)
+    for i in range(150):
+        meta = others[i % 3]
+        write_deltalake(
+            str(out),
+            one,
+            mode="append",
+            commit_properties=CommitProperties(
+                custom_metadata={"userMetadata": meta} if meta else None
+            ),
+        )
+    full = [c.get("userMetadata") for c in DeltaTable(str(out)).history()]
+    assert len(full) > 150
+    expected = S.newest_state(full, "p.load")
+    assert expected["watermark"]["value"].startswith("2025-01-01T11:00:00")
+
+    _batch(tmp_path, "b2", ["3,30,2025-01-01 12:00:00"])
+    second = run(proj, "pandas")
+    assert second.ok, second.nodes[0].error_message
+    inc = second.node("load").incremental
+    assert inc["before"] == expected["watermark"]["value"]
+    assert inc["rows_read"] == 2  # rows 2 (lookback) and 3: the state was found, not a first run
