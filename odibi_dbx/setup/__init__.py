@@ -14,13 +14,37 @@ CLI: `odibi-dbx setup [PROJECT.yaml] [--vault NAME|URL] [--service-credential NA
 
 from __future__ import annotations
 
-from odibi_dbx.setup.checks import Setup, run_checks
-from odibi_dbx.setup.helpers import (
-    IdentityInfo,
-    get_databricks_identity_info,
-    print_keyvault_setup_instructions,
-)
-from odibi_dbx.setup.report import Check, Report, Section
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from odibi_dbx.setup.checks import Setup, run_checks
+    from odibi_dbx.setup.helpers import (
+        IdentityInfo,
+        get_databricks_identity_info,
+        print_keyvault_setup_instructions,
+    )
+    from odibi_dbx.setup.report import Check, Report, Section
+
+# loaded on first use: `odibi-dbx run` builds the setup sub-command's parser without them
+_LAZY = {
+    "Setup": "checks",
+    "run_checks": "checks",
+    "IdentityInfo": "helpers",
+    "get_databricks_identity_info": "helpers",
+    "print_keyvault_setup_instructions": "helpers",
+    "Check": "report",
+    "Report": "report",
+    "Section": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"odibi_dbx.setup.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'odibi_dbx.setup' has no attribute {name!r}")
+
 
 __all__ = [
     "Check",
