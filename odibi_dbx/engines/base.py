@@ -199,9 +199,18 @@ class Engine(ABC):
         """Rows of a node's output when known without new work (None otherwise)."""
 
     @abstractmethod
-    def summarize(self, frame: Any, sample_rows: int, profile_columns: int = 0) -> Summary:
+    def summarize(
+        self,
+        frame: Any,
+        sample_rows: int,
+        profile_columns: int = 0,
+        *,
+        defer_profile: bool = False,
+    ) -> Summary:
         """Rows, schema, sample and the profile of the first `profile_columns` columns, from
-        passes the node makes anyway (None where the engine only learns them at the write)."""
+        passes the node makes anyway (None where the engine only learns them at the write).
+        `defer_profile`: the node writes next and nothing reads the profile before the write,
+        so an engine may take it from the write (summarize again after it)."""
 
     def failing_rows(self, frame: Any, validation: ValidationConfig, limit: int) -> list[dict]:
         """Up to `limit` rows that break `no_nulls` or `unique` (asked only when a check failed)."""

@@ -29,6 +29,7 @@ from odibi_dbx.engines.base import (
 from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
+from odibi_dbx.engines.write_stats import MISSING, known_values
 
 UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
@@ -50,6 +51,8 @@ class DuckFrame:
     temp: list[tuple[str, str]] = field(default_factory=list)  # views/registrations it rests on
     columns: dict[str, str] | None = None  # name -> DuckDB type, once asked
     profile: dict[str, dict[str, Any]] | None = None  # once computed (write-only nodes share it)
+    profile_plan: list[tuple[str, bool]] | None = None  # a profile the write is to give
+    file_stats: list[dict[str, Any]] | None = None  # per Parquet part file written: its statistics
 
 
 def q(ident: str) -> str:
@@ -173,7 +176,12 @@ class PandasEngine(Engine):
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
         if spec.connection.is_local and spec.format != "delta":
             self.allow_folder(os.path.dirname(spec.connection.uri(spec.path or "")) or ".")
-        return pandas_io.write(self, frame, spec)
+        frame.file_stats = None
+        result = pandas_io.write(self, frame, spec)
+        if frame.profile_plan:  # what the write's statistics do not give: one aggregate
+            frame.profile = self._profile(frame, frame.profile_plan, frame.file_stats)
+            frame.profile_plan = frame.file_stats = None
+        return result
 
     def _columns(self, frame: DuckFrame) -> dict[str, str]:
         """Column name -> DuckDB type (cached: a relation's schema never changes)."""
@@ -281,20 +289,45 @@ class PandasEngine(Engine):
     def row_count(self, frame: DuckFrame) -> int | None:
         return frame.rows  # known when materialized (finish) or read from Delta
 
-    def summarize(self, frame: DuckFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
-        con = self.con
+    def summarize(
+        self,
+        frame: DuckFrame,
+        sample_rows: int,
+        profile_columns: int = 0,
+        *,
+        defer_profile: bool = False,
+    ) -> Summary:
         cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
-        profile = frame.profile
         plan = profiled(cols, profile_columns)
-        if plan and (profile is None or len(profile) != len(plan)):
-            # the profile and the row count: one aggregate query over the node's output
-            exprs = ["count(*)"]
-            for c, ordered in plan:
-                exprs += [f"count({q(c)})"] + ([f"min({q(c)})", f"max({q(c)})"] if ordered else [])
-            values = con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchall()[0]
-            frame.rows = int(values[0])
-            profile = frame.profile = profile_from(frame.rows, plan, values[1:])
-        return Summary(frame.rows, cols, self._head(frame.name, sample_rows), profile)
+        if plan and (frame.profile is None or len(frame.profile) != len(plan)):
+            if defer_profile:  # from the statistics of the write (Parquet), no second scan
+                frame.profile, frame.profile_plan = None, plan
+            else:
+                frame.profile = self._profile(frame, plan)
+        return Summary(frame.rows, cols, self._head(frame.name, sample_rows), frame.profile)
+
+    def _profile(
+        self, frame: DuckFrame, plan: list[tuple[str, bool]], files: list | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The profile from the written files' statistics where they are exact, the rest (and
+        the row count when unknown) from one aggregate query over the node's output."""
+        values: list[Any] = [MISSING] * sum(3 if o else 1 for _, o in plan)
+        if files and frame.rows is not None:
+            values = known_values(self.con, frame.rows, plan, self._columns(frame), files)
+        exprs, slots, i = [], [], 0
+        for c, ordered in plan:
+            for agg in ("count", "min", "max") if ordered else ("count",):
+                if values[i] is MISSING:
+                    exprs.append(f"{agg}({q(c)})")
+                    slots.append(i)
+                i += 1
+        if exprs or frame.rows is None:
+            got = self.con.execute(f"SELECT count(*), {', '.join(exprs) or '0'} FROM {frame.name}")
+            row = got.fetchall()[0]
+            frame.rows = int(row[0])
+            for slot, value in zip(slots, row[1:], strict=False):
+                values[slot] = value
+        return profile_from(frame.rows, plan, values)
 
     def _head(self, relation: str, limit: int) -> list[dict[str, Any]]:
         if limit <= 0:

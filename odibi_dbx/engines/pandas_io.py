@@ -460,8 +460,16 @@ def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path,
         copy_opts += f", PARTITION_BY ({cols}), FILENAME_PATTERN 'part-{{i}}-{tag}'"
     else:
         dest = folder / f"part-00000-{tag}.{_EXT[fmt]}"
+    stats = fmt == "parquet" and frame.profile_plan is not None  # the node's profile, for free
+    if stats:
+        copy_opts += ", RETURN_STATS"
     sql = f"COPY (SELECT * FROM {frame.name}) TO {_lit(str(dest))} ({copy_opts})"
-    return int(engine.con.execute(sql).fetchall()[0][0])
+    got = engine.con.execute(sql).fetchall()
+    if not stats:
+        return int(got[0][0])
+    # one row per part file: (file, rows, bytes, footer bytes, column statistics, partition)
+    frame.file_stats = (frame.file_stats or []) + [row[4] for row in got]
+    return sum(int(row[1]) for row in got)
 
 
 def _swap(staging: Path, target: Path, tag: str) -> None:

@@ -285,7 +285,14 @@ class SparkEngine(Engine):
     def row_count(self, frame: SparkFrame) -> int | None:
         return frame.rows  # known once written (observed) or validated; never a new job
 
-    def summarize(self, frame: SparkFrame, sample_rows: int, profile_columns: int = 0) -> Summary:
+    def summarize(
+        self,
+        frame: SparkFrame,
+        sample_rows: int,
+        profile_columns: int = 0,
+        *,
+        defer_profile: bool = False,
+    ) -> Summary:
         """No Spark job: the schema is known; rows, profile and sample come with the write
         (or with the validation job, when the node has one)."""
         frame.sample_rows, frame.profile_columns = sample_rows, profile_columns

@@ -354,7 +354,11 @@ class Runner:
         gate = None
         if node.validation and node.validation.rules:  # may fail the node: nothing written
             frame, gate = self._rules(info, pipe.pipeline, node, frame, inputs, res)
-        summary = eng.summarize(frame, story.max_sample_rows, story.profile_columns)
+        # the profile can come from the write when no vs_previous gate reads it before
+        later = bool(node.write) and not (node.validation and node.validation.vs_previous)
+        summary = eng.summarize(
+            frame, story.max_sample_rows, story.profile_columns, defer_profile=later
+        )
         if node.validation:
             checks = node.validation if gate is None else gate.remaining_checks()
             if checks is not None:
@@ -369,6 +373,8 @@ class Runner:
             except ValidationFailed:
                 if gate is not None:
                     gate.discard()
+                if res.profile is None and story.profile_columns:  # no write to profile it
+                    res.profile = eng.summarize(frame, 0, story.profile_columns).profile
                 raise
         if gate is not None:
             gate.write_quarantine()  # appended before the node's own write
@@ -401,6 +407,8 @@ class Runner:
                 res.rows_out = out.rows if late.rows is None else late.rows
                 res.sample = late.sample or res.sample
                 res.profile = late.profile
+            elif res.profile is None and story.profile_columns:  # profiled by the write
+                res.profile = eng.summarize(frame, 0, story.profile_columns).profile
         if node.read and not node.transform and res.rows_in is None:
             res.rows_in = res.rows_out
         return frame

@@ -1,0 +1,85 @@
+"""Column profiles from the statistics DuckDB's Parquet writer returns (`COPY ... RETURN_STATS`),
+so a node that writes Parquet gets its profile without scanning its output again.
+
+Only statistics that give the exact answer are used: null counts, and min/max flagged exact for
+types whose order Python shares with DuckDB and Spark (strings, integers, dates, booleans).
+Every other value (floats and NaN, timestamps, partition columns, truncated strings) is left
+for the aggregate query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_EXACT_TYPES = (
+    "VARCHAR",
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "HUGEINT",
+    "DATE",
+    "BOOLEAN",
+)
+MISSING = object()  # a value the statistics cannot give
+
+
+def known_values(
+    con: Any,
+    rows: int,
+    plan: Sequence[tuple[str, bool]],
+    types: Mapping[str, str],
+    files: Iterable[Mapping[str, Mapping[str, str]]],
+) -> list[Any]:
+    """Per planned column its non-null count, then min and max (when they apply), as
+    `profile.profile_from` takes them; MISSING where the statistics do not tell exactly."""
+    files = list(files)
+    out: list[Any] = []
+    casts: list[tuple[int, str, str, str]] = []  # (slot, min|max, literal, type) to make typed
+    for name, ordered in plan:
+        key = '"' + name.replace('"', '""') + '"'
+        stats = [f.get(key) for f in files]
+        counts = [_int(s.get("null_count")) if s else None for s in stats]
+        nulls = None if not files or None in counts else sum(c for c in counts if c is not None)
+        out.append(MISSING if nulls is None else rows - nulls)
+        if not ordered:
+            continue
+        typ = types.get(name, "")
+        for end in ("min", "max"):
+            slot = len(out)
+            out.append(MISSING)
+            if nulls is None or typ not in _EXACT_TYPES:
+                continue
+            have = [s for s in stats if s and end in s]
+            if any(s.get(f"{end}_is_exact") != "true" for s in have):
+                continue
+            if not have:  # every value is NULL (or there is none): so is the min/max
+                if nulls == rows:
+                    out[slot] = None
+                continue
+            casts += [(slot, end, s[end], typ) for s in have]
+    if casts:
+        # DuckDB turns the statistics' text into the values its own min()/max() would return
+        lits = ", ".join(f"CAST({_lit(v)} AS {t})" for _, _, v, t in casts)
+        typed = con.execute(f"SELECT {lits}").fetchall()[0]
+        by_slot: dict[int, tuple[str, list[Any]]] = {}
+        for (slot, end, _, _), value in zip(casts, typed, strict=True):
+            by_slot.setdefault(slot, (end, []))[1].append(value)
+        for slot, (end, values) in by_slot.items():  # one value per part file
+            out[slot] = min(values) if end == "min" else max(values)
+    return out
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

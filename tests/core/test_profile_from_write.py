@@ -1,0 +1,87 @@
+"""Pandas engine: a node that writes Parquet takes its column profile from the statistics of the
+files it wrote, and it must equal the profile the aggregate query gives (the one Spark matches)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow as pa
+import pytest
+
+from odibi_dbx.config.models import LocalConnectionConfig
+from odibi_dbx.connections.local import LocalConnection
+from odibi_dbx.engines import write_stats
+from odibi_dbx.engines.base import WriteSpec
+from odibi_dbx.engines.pandas import PandasEngine
+
+LONG = "é" * 3000  # longer than DuckDB keeps in Parquet string statistics
+
+
+def _table() -> pa.Table:
+    n = 40
+    return pa.table(
+        {
+            "name": [LONG + str(i) if i % 9 == 0 else f"ü{i % 7}x" for i in range(n)],
+            "city": [
+                None if i % 4 == 0 else ["Zürich", "Åre", "Berlin", "aachen"][i % 4]
+                for i in range(n)
+            ],
+            "qty": [None if i % 5 == 0 else (i * 37) % 101 - 50 for i in range(n)],
+            "day": [dt.date(2024, 1, 1) + dt.timedelta(days=(i * 13) % 90) for i in range(n)],
+            "ok": [i % 3 == 0 for i in range(n)],
+            "price": [math.nan if i == 7 else i / 3 for i in range(n)],
+            "at": [
+                dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i)
+                for i in range(n)
+            ],
+            "empty": pa.array([None] * n, pa.string()),
+            "region": [["north", "south"][i % 2] for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize("partition_by", [(), ("region",)])
+def test_profile_from_parquet_statistics_equals_the_aggregate(tmp_path, monkeypatch, partition_by):
+    conn = LocalConnection(
+        "out", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+    )
+    eng = PandasEngine(connections={"out": conn})
+    eng.start()
+    try:
+        expected = eng.summarize(eng.finish(eng.from_user(_table()), key="a", consumers=0), 0, 50)
+        used = []
+        real = write_stats.known_values
+
+        def spy(*args):
+            used.append(real(*args))
+            return used[-1]
+
+        monkeypatch.setattr("odibi_dbx.engines.pandas.known_values", spy)
+        frame = eng.finish(eng.from_user(_table()), key="b", consumers=0)
+        before = eng.summarize(frame, 0, 50, defer_profile=True)
+        assert before.profile is None  # nothing scanned yet: the write gives it
+        spec = WriteSpec(
+            node="b", connection=conn, format="parquet", path="out", partition_by=partition_by
+        )
+        eng.write(frame, spec)
+        got = eng.summarize(frame, 0, 50).profile
+    finally:
+        eng.stop()
+    assert _comparable(got) == _comparable(expected.profile)
+    assert got["name"]["min"] == "é" * 100 + "…" and got["name"]["max"] == "ü6x"
+    assert got["city"] == {"nulls": 10, "null_fraction": 0.25, "min": "Berlin", "max": "Åre"}
+    assert got["empty"] == {"nulls": 40, "null_fraction": 1.0, "min": None, "max": None}
+    # the statistics answered the string, integer and date columns (only the long strings,
+    # floats and timestamps, and the partition column, were left to the aggregate)
+    (values,) = used
+    answered = [v is not write_stats.MISSING for v in values]
+    assert answered[3:7] == [True, True, True, True]  # city: count, min, max; qty: count
+    assert values[4:6] == ["Berlin", "Åre"]
+
+
+def _comparable(profile):
+    return {
+        c: {k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in p.items()}
+        for c, p in profile.items()
+    }
