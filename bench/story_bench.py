@@ -4,7 +4,8 @@
 
 1. One node that reads `--rows` rows of `--columns` columns (Parquet; a third of the columns
    strings, some NULLs), filters them in SQL and writes Parquet, run with
-   `story.profile_columns: 0` and with `--columns`; the node's time, best of `--repeats`.
+   `story.profile_columns: 0` and with `--columns`, alternating; the node's median time over
+   `--repeats` runs of each, with the load average (the machine may be shared).
 2. The story JSON + HTML + index.html of a 60-node run (tests/story/big_project.py), best of
    `--repeats` calls to the story listener.
 Spark: the profile adds no job (tests/spark/test_spark_engine.py::test_story_adds_no_spark_job
@@ -14,6 +15,8 @@ counts jobs per node against hand-written PySpark).
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -55,24 +58,22 @@ def make_data(folder: Path, rows: int, columns: int) -> None:
     )
 
 
-def profile_cost(rows: int, columns: int, repeats: int) -> dict[str, float]:
+def profile_cost(rows: int, columns: int, repeats: int) -> dict[int, list[float]]:
+    """The node's seconds per run, by profile_columns; runs alternate between the two settings
+    so that the load of a shared machine hits both alike."""
     from odibi_dbx import Project
 
-    out = {}
+    out: dict[int, list[float]] = {0: [], columns: []}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         make_data(folder, rows, columns)
-        for profile in (0, columns, 0, columns):  # interleaved: drift hits both alike
-            (folder / "project.yaml").write_text(PROJECT.format(profile=profile))
-            best = float("inf")
-            for _ in range(repeats):
+        for _ in range(repeats):
+            for profile in (0, columns):
+                (folder / "project.yaml").write_text(PROJECT.format(profile=profile))
                 with Project.load(folder / "project.yaml") as p:
                     res = p.run()
                 assert res.ok, [n.error_message for n in res.nodes]
-                best = min(best, res.node("copy").seconds)
-            out[f"profile_columns={profile}"] = min(
-                best, out.get(f"profile_columns={profile}", best)
-            )
+                out[profile].append(res.node("copy").seconds)
     return out
 
 
@@ -99,13 +100,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--columns", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     got = profile_cost(args.rows, args.columns, args.repeats)
-    off, on = got["profile_columns=0"], got[f"profile_columns={args.columns}"]
-    print(f"{args.rows:,} rows x {args.columns} columns, node time (read, SQL, write):")
-    print(f"  no profile      {off:.3f}s")
-    print(f"  {args.columns} profiled    {on:.3f}s  ({100 * (on - off) / off:+.1f}%)")
+    off, on = statistics.median(got[0]), statistics.median(got[args.columns])
+    print(
+        f"{args.rows:,} rows x {args.columns} columns, node time (read, SQL, write), median of "
+        f"{args.repeats} alternating runs (load average {os.getloadavg()[0]:.1f}):"
+    )
+    print(f"  no profile      {off:.3f}s  (runs: {', '.join(f'{t:.2f}' for t in got[0])})")
+    print(
+        f"  {args.columns} profiled    {on:.3f}s  ({100 * (on - off) / off:+.1f}%)  "
+        f"(runs: {', '.join(f'{t:.2f}' for t in got[args.columns])})"
+    )
     print(f"story JSON + HTML + index for 60 nodes: {story_cost(args.repeats):.3f}s")
 
 

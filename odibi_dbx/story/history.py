@@ -57,22 +57,27 @@ def _absorb(base: dict[str, dict[str, Any]], doc: dict[str, Any]) -> None:
 
 
 def record(store: StoryStore, doc: dict[str, Any], keep_last: int) -> list[dict[str, Any]]:
-    """Add a written story to the history, drop stories beyond `keep_last`; the index entries
-    (oldest first) are returned for `index.html`."""
-    base = baselines(store)
-    _absorb(base, doc)
-    store.put_text(BASELINES, _dumps(base))
-    entries = store.get_json(INDEX)
-    if not isinstance(entries, list):
-        entries = [index_entry(store.read(r)) for r in store.runs() if r != doc["run_id"]]
-    entries = [e for e in entries if e["run_id"] != doc["run_id"]] + [index_entry(doc)]
-    entries.sort(key=lambda e: e["run_id"])
-    runs = store.runs()
-    for old in runs[: max(0, len(runs) - keep_last)]:
-        store.remove(old)
-    kept = set(runs[max(0, len(runs) - keep_last) :])
-    entries = [e for e in entries if e["run_id"] in kept]
-    store.put_text(INDEX, _dumps(entries))
+    """Add a written story to the history, drop stories beyond `keep_last` and rewrite
+    `index.html`, under the history lock: runs sharing a story folder each re-read the side
+    files and add to them, none loses another's update. Returns the index entries, oldest first."""
+    from odibi_dbx.story.index import render_index
+
+    with store.locked(f"run {doc['run_id']}"):
+        base = baselines(store)
+        _absorb(base, doc)
+        store.put_text(BASELINES, _dumps(base))
+        entries = store.get_json(INDEX)
+        if not isinstance(entries, list):
+            entries = [index_entry(store.read(r)) for r in store.runs() if r != doc["run_id"]]
+        entries = [e for e in entries if e["run_id"] != doc["run_id"]] + [index_entry(doc)]
+        entries.sort(key=lambda e: e["run_id"])
+        runs = store.runs()
+        for old in runs[: max(0, len(runs) - keep_last)]:
+            store.remove(old)
+        kept = set(runs[max(0, len(runs) - keep_last) :])
+        entries = [e for e in entries if e["run_id"] in kept]
+        store.put_text(INDEX, _dumps(entries))
+        store.put_text("index.html", render_index(doc["project"], entries))
     return entries
 
 

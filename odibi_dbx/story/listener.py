@@ -10,7 +10,6 @@ from odibi_dbx.errors import OdibiError, first_line
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.story import history
 from odibi_dbx.story.html import render_html
-from odibi_dbx.story.index import render_index
 from odibi_dbx.story.model import story_doc
 from odibi_dbx.story.store import StoryStore
 
@@ -35,8 +34,7 @@ class StoryListener(RunListener):
             result.story_path, result.story_html_path = self.store.write(
                 result.run_id, doc, render_html(doc)
             )
-            entries = history.record(self.store, doc, self.keep_last)
-            self.store.put_text("index.html", render_index(doc["project"], entries))
+            history.record(self.store, doc, self.keep_last)  # and index.html
         except Exception as exc:  # the runner records it as a listener failure: a warning
             raise OdibiError(
                 f"the story could not be written to {self.store.root}: {first_line(exc)}"

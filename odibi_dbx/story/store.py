@@ -5,13 +5,20 @@ last successful run)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from odibi_dbx.connections.base import Connection
+from odibi_dbx.errors import OdibiError
+
+LOCK_WAIT = 60.0  # seconds a run waits for another run's history update (it takes milliseconds)
 
 
 class StoryStore:
@@ -28,7 +35,7 @@ class StoryStore:
 
     def _put(self, final: str, text: str) -> None:
         """Write whole or not at all: a temp file renamed into place."""
-        tmp = self._join(f".{posixpath.basename(final)}.tmp")
+        tmp = self._join(f".{posixpath.basename(final)}.{uuid.uuid4().hex[:8]}.tmp")
         if self._local:
             Path(tmp).write_text(text, encoding="utf-8")
             os.replace(tmp, final)
@@ -36,6 +43,52 @@ class StoryStore:
             with self._fs.open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)
             self._fs.mv(tmp, final)
+
+    @contextlib.contextmanager
+    def locked(self, owner: str) -> Iterator[None]:
+        """One run at a time updates the side files (read, change, write back): an exclusive
+        lock on `.history.odibi-lock` beside the stories (ADLS: a blob lease on it), waited for
+        up to LOCK_WAIT seconds. A killed holder frees it (the OS drops the lock; a lease lapses)."""
+        deadline = time.monotonic() + LOCK_WAIT
+        if self._local:
+            import fcntl
+
+            Path(self.root).mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._join(".history.odibi-lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        self._wait(deadline, owner)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+            return
+        from odibi_dbx.engines import blob_lock
+        from odibi_dbx.engines.write_guard import OutputBusy
+
+        target = self._fs._strip_protocol(self._join("history")).rstrip("/")
+        with contextlib.ExitStack() as stack:
+            while True:
+                try:
+                    stack.enter_context(blob_lock.leased(self.connection, self._fs, target, owner))
+                    break
+                except OutputBusy:
+                    self._wait(deadline, owner)
+            yield
+
+    def _wait(self, deadline: float, owner: str) -> None:
+        if time.monotonic() > deadline:
+            raise OdibiError(
+                f"{owner}: another run has held the story history lock under {self.root} for "
+                f"{LOCK_WAIT:.0f}s; the story was written, the index and baselines not updated"
+            )
+        time.sleep(0.05)
 
     def write(self, run_id: str, doc: dict[str, Any], html: str) -> tuple[str, str]:
         if self._local:
