@@ -303,7 +303,7 @@ class PandasEngine(Engine):
             if defer_profile:  # from the statistics of the write (Parquet), no second scan
                 frame.profile, frame.profile_plan = None, plan
             else:
-                frame.profile = self._profile(frame, plan)
+                frame.profile, frame.profile_plan = self._profile(frame, plan), None
         return Summary(frame.rows, cols, self._head(frame.name, sample_rows), frame.profile)
 
     def _profile(
