@@ -84,7 +84,7 @@ class PandasEngine(Engine):
         problems = list(S.portability_problems(tree))
         if not problems:
             try:
-                S.to_duckdb(tree)
+                S.to_duckdb(tree, checked=True)
             except S.NotPortableError as exc:
                 # input types are known only when the node runs; type-dependent checks wait
                 if exc.construct != UNKNOWN_TYPE:

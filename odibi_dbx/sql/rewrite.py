@@ -22,16 +22,18 @@ def to_duckdb(
     *,
     tables: Mapping[str, str] | None = None,
     schema: Mapping[str, Mapping[str, str]] | None = None,
+    checked: bool = False,
 ) -> str:
     """Spark SQL -> DuckDB SQL giving Spark's result, or NotPortableError.
 
     `tables` maps a referenced table name (lower-case) to the DuckDB relation to read instead.
     `schema` optionally maps table names to {column: type} (Spark or DuckDB type names); with
     it, type-dependent rules (decimal division, sum/avg of decimals) match Spark's result types.
+    `checked`: the caller already ran portability_problems on this tree and found none.
     """
     tree = parse_spark(sql_or_tree) if isinstance(sql_or_tree, str) else sql_or_tree.copy()
     ctx = Context.build(tree, schema)
-    problems = portability_problems(tree)
+    problems = [] if checked else portability_problems(tree)
     if problems:
         raise problems[0]
     if tables:
