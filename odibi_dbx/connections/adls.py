@@ -37,6 +37,15 @@ STORAGE_CLIENT_KWARGS: dict[str, Any] = {
     "read_timeout": 120,
 }
 DELTA_CLIENT_OPTIONS = {"max_retries": "0", "connect_timeout": "10s"}  # delta-rs object_store
+# Spark's ABFS driver (hadoop-azure) retries each request up to 30 times, backing off to 30 s.
+# Set per account (hadoop-azure reads `<key>.<account host>` first): two retries within ~5 s,
+# since one Spark write is thousands of requests and our retry redoes the whole node.
+ABFS_RETRY_CONF = {
+    "fs.azure.io.retry.max.retries": "2",
+    "fs.azure.io.retry.min.backoff.interval": "500",  # ms
+    "fs.azure.io.retry.backoff.interval": "1000",
+    "fs.azure.io.retry.max.backoff.interval": "4000",
+}
 
 
 class SecretNotFetched(OdibiError):
@@ -140,8 +149,10 @@ class AdlsConnection(Connection):
 
     def spark_conf(self) -> dict[str, str]:
         """The account-scoped key for Spark's ABFS driver. An http/IP endpoint (an emulator) has
-        no ABFS equivalent: the key is still set for the production host, and I/O will fail."""
-        return {f"fs.azure.account.key.{self.dfs_host}": self.account_key}
+        no ABFS equivalent: the key is still set for the production host, and I/O will fail.
+        The driver's own retries are bounded for this account (ABFS_RETRY_CONF)."""
+        conf = {f"{key}.{self.dfs_host}": value for key, value in ABFS_RETRY_CONF.items()}
+        return {f"fs.azure.account.key.{self.dfs_host}": self.account_key, **conf}
 
     def filesystem(self, options: Mapping[str, Any] | None = None) -> Any:
         """An adlfs AzureBlobFileSystem with this connection's credentials (the user's

@@ -34,7 +34,7 @@ def test_options_for_each_client():
         "max_retries": "0",  # our retry loop owns retries (bounded by retry.max_seconds)
         "connect_timeout": "10s",
     }
-    assert c.spark_conf() == {"fs.azure.account.key.acmebronze.dfs.core.windows.net": KEY}
+    assert c.spark_conf()["fs.azure.account.key.acmebronze.dfs.core.windows.net"] == KEY
 
 
 def test_emulator_endpoint_keeps_production_urls():
@@ -54,7 +54,7 @@ def test_emulator_endpoint_keeps_production_urls():
         "max_retries": "0",
         "connect_timeout": "10s",
     }
-    assert c.spark_conf() == {"fs.azure.account.key.acmebronze.dfs.core.windows.net": KEY}
+    assert c.spark_conf()["fs.azure.account.key.acmebronze.dfs.core.windows.net"] == KEY
 
 
 def test_sovereign_cloud_endpoint_moves_the_dfs_host():
@@ -62,7 +62,8 @@ def test_sovereign_cloud_endpoint_moves_the_dfs_host():
         "gov", "acmegov", KEY, endpoint="https://acmegov.blob.core.usgovcloudapi.net"
     )
     assert c.uri("t") == "abfss://data@acmegov.dfs.core.usgovcloudapi.net/t"
-    assert list(c.spark_conf()) == ["fs.azure.account.key.acmegov.dfs.core.usgovcloudapi.net"]
+    assert "fs.azure.account.key.acmegov.dfs.core.usgovcloudapi.net" in c.spark_conf()
+    assert all(k.endswith(".acmegov.dfs.core.usgovcloudapi.net") for k in c.spark_conf())
     assert "allow_http" not in c.delta_storage_options()
 
 
@@ -71,7 +72,7 @@ def test_several_accounts_never_share_keys():
     conf: dict[str, str] = {}
     for c in conns:
         conf.update(c.spark_conf())
-    assert len(conf) == 3
+    assert len([k for k in conf if k.startswith("fs.azure.account.key.")]) == 3
     for c in conns:
         assert conf[f"fs.azure.account.key.acct{c.name[1]}.dfs.core.windows.net"] == c.account_key
         assert c.storage_options()["account_name"] == c.account

@@ -10,6 +10,7 @@ import pytest
 
 from odibi_dbx.config.models import ProjectConfig
 from odibi_dbx.connections import build_connections, resolve_secrets
+from odibi_dbx.engines.spark import SparkEngine
 
 pytestmark = [pytest.mark.azure, pytest.mark.spark]
 
@@ -53,14 +54,20 @@ def _project(monkeypatch, tmp_path) -> ProjectConfig:
 def test_conf_keys_for_several_accounts(spark, monkeypatch, tmp_path):
     connections = build_connections(_project(monkeypatch, tmp_path), tmp_path)
     resolve_secrets(connections)  # nothing to fetch: all direct_key
-    for conn in connections.values():  # what the Spark engine does at start
-        for key, value in conn.spark_conf().items():
-            spark.conf.set(key, value)
+    engine = SparkEngine(connections=connections, spark=spark)
+    engine.start()  # applies each connection's Spark conf
+    engine.stop()
     for acct, key in KEYS.items():
-        assert spark.conf.get(f"fs.azure.account.key.{acct}.dfs.core.windows.net") == key
+        host = f"{acct}.dfs.core.windows.net"
+        assert spark.conf.get(f"fs.azure.account.key.{host}") == key
+        # the ABFS driver's own retries are bounded for each account (30 by default)
+        assert spark.conf.get(f"fs.azure.io.retry.max.retries.{host}") == "2"
+        assert spark.conf.get(f"fs.azure.io.retry.max.backoff.interval.{host}") == "4000"
     assert (
         spark.conf.get("fs.azure.account.key.acctgov.dfs.core.usgovcloudapi.net")
         == KEYS["acct0"][::-1]
     )
+    assert spark.conf.get("fs.azure.io.retry.max.retries.acctgov.dfs.core.usgovcloudapi.net") == "2"
+    assert spark.conf.get("fs.azure.io.retry.max.retries", None) is None  # no global default moved
     assert connections["lake1"].uri("t") == "abfss://data@acct1.dfs.core.windows.net/t"
     assert connections["local"].spark_conf() == {}
