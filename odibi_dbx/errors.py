@@ -48,10 +48,32 @@ class MissingExtraError(OdibiError, ImportError):
     """An optional dependency is not installed."""
 
     def __init__(self, what: str, extra: str, package: str):
+        # odibi-dbx is not on PyPI yet: `pip install "odibi-dbx[extra]"` would fail, so the hint
+        # names the extra's own packages (from the installed wheel's metadata).
+        version, requirements = _installed_extra(extra)
+        self.command = "pip install " + (" ".join(f'"{r}"' for r in requirements) or f'"{package}"')
         super().__init__(
             f"{what} needs the '{package}' package, which is not installed.\n"
-            f'    hint: pip install "odibi-dbx[{extra}]"'
+            f"    hint: {self.command}   (odibi-dbx's [{extra}] extra; or install the "
+            f'wheel with it: pip install "odibi_dbx-{version}-py3-none-any.whl[{extra}]")'
         )
+
+
+def _installed_extra(extra: str) -> tuple[str, list[str]]:
+    """odibi-dbx's installed version and the requirements of one extra, from its metadata."""
+    from importlib import metadata
+
+    try:
+        version, requires = metadata.version("odibi-dbx"), metadata.requires("odibi-dbx") or []
+    except metadata.PackageNotFoundError:
+        return "<version>", []
+    wanted = {f"extra == '{extra}'", f'extra == "{extra}"'}
+    found = []
+    for line in requires:
+        requirement, _, marker = line.partition(";")
+        if marker.strip() in wanted:
+            found.append(requirement.strip())
+    return version, found
 
 
 class NodeError(OdibiError):

@@ -40,9 +40,7 @@ def _facts(s: Section, vault_hosts: set[str]) -> None:
         w = workspace_client()
         me = w.current_user.me()
     except MissingExtraError as exc:
-        s.add(
-            "databricks-sdk", WARN, str(exc).splitlines()[0], 'pip install "odibi-dbx[databricks]"'
-        )
+        s.add("databricks-sdk", WARN, str(exc).splitlines()[0], exc.command)
         return
     except Exception as exc:
         s.add(

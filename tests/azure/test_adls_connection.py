@@ -123,7 +123,7 @@ def test_missing_extra_is_explained(monkeypatch):
     from odibi_dbx.errors import MissingExtraError
 
     monkeypatch.setitem(sys.modules, "adlfs", None)
-    with pytest.raises(MissingExtraError, match=r"odibi-dbx\[azure\]"):
+    with pytest.raises(MissingExtraError, match=r'pip install .*"adlfs>='):
         key_connection("lake", "acct", KEY).filesystem()
     monkeypatch.setitem(sys.modules, "azure.identity", None)
     with pytest.raises(MissingExtraError, match="azure-identity"):
