@@ -33,6 +33,7 @@ pre{background:#f4f5f7;padding:8px 10px;border-radius:4px;overflow:auto;font-siz
 h3{font-size:14px;margin:12px 0 4px} .muted{color:#666}
 h2{font-size:16px;margin:18px 0 6px}
 .scroll{overflow:auto;background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:6px}
+label[for=fit-graph]{font-size:12px;color:#555} .fit:checked~.graphbox svg{width:100%;height:auto}
 td.chg,span.chg{background:#fff1dc;font-weight:600} .down{color:#b71c1c} .up{color:#1b5e20}
 table.kv{width:auto} table.kv th{width:auto}
 """
@@ -314,7 +315,8 @@ def render_html(doc: dict[str, Any]) -> str:
 {s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")} ·
 <a style="color:#fff" href="index.html">all runs</a></div></header>
 <main>
-<h2>Graph</h2><div class="scroll">{graph_svg(*graph_nodes(doc))}</div>
+<h2>Graph</h2><input type="checkbox" id="fit-graph" class="fit"><label for="fit-graph">fit to
+width</label><div class="scroll graphbox">{graph_svg(*graph_nodes(doc))}</div>
 <h2>Timeline</h2><div class="scroll">{timeline_svg(by_start, doc.get("started"))}</div>
 <h2>Overview</h2>
 <table><tr><th>pipeline</th><th>node</th><th>status</th><th>seconds</th><th>rows in</th><th>rows out</th>

@@ -43,6 +43,8 @@ document.body.setAttribute("data-measured", JSON.stringify({
   cross: all("svg.graph path.edge.cross").length,
   rows: all("svg.timeline g.trow").map(e => e.dataset.node),
   bars: all("svg.timeline rect.bar").map(box),
+  fit: (document.getElementById("fit-graph").click(), box(document.querySelector("svg.graph"))),
+  page: document.documentElement.clientWidth,
 }));
 </script></body>"""
 
@@ -118,6 +120,10 @@ def test_graph_and_timeline_render_and_nothing_is_fetched(chromium, tmp_path):
     assert m["cross"] == 2
     assert sorted(m["rows"]) == sorted(keys)  # one timeline row per node
     assert len(m["bars"]) == 60 and all(w >= 2 and h > 5 for w, h in m["bars"])
+    # "fit to width" scales the whole graph into the page, keeping its proportions
+    (fit_w, fit_h), (w, h) = m["fit"], m["graph"]
+    assert 0 < fit_w <= m["page"] < w
+    assert abs(fit_h / fit_w - h / w) < 0.01
     # the screenshot a person looked at once (see the issue's closing note)
     shot = tmp_path / "graph.png"
     subprocess.run(
