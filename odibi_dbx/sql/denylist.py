@@ -7,8 +7,19 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.parse import UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
-from odibi_dbx.sql.types import FLOATING, INTEGRAL, KEY, STRINGS, annotate, is_type, type_of
+from odibi_dbx.sql.types import (
+    FLOATING,
+    INTEGRAL,
+    KEY,
+    STRINGS,
+    annotate,
+    dec_ps,
+    is_type,
+    output_types,
+    type_of,
+)
 
 T = exp.DataType.Type
 _NUMERIC = {*INTEGRAL, *FLOATING, T.DECIMAL}
@@ -121,7 +132,8 @@ DENIED: dict[str, tuple[str, str]] = {
         "CAST the operands to BIGINT (div) or use `/` (exact decimal division).",
     ),
     "decimal widening in a set operation": (
-        "UNION/EXCEPT/INTERSECT of different decimal types widen to another type on DuckDB.",
+        "UNION/EXCEPT/INTERSECT of a decimal with a BIGINT, a FLOAT or a string, or of decimals "
+        "needing more than 38 digits, widen to another type on DuckDB.",
         "CAST each branch's column to the same DECIMAL(p,s).",
     ),
     "typeof": (
@@ -135,6 +147,11 @@ DENIED: dict[str, tuple[str, str]] = {
     "date/timestamp subtraction": (
         "subtracting dates or timestamps gives a Spark INTERVAL, which has no DuckDB equal.",
         "use datediff(end, start) or unix_timestamp(end) - unix_timestamp(start).",
+    ),
+    "quoted datetime unit": (
+        "Spark rejects a quoted unit in date_diff/datediff/timestampdiff "
+        "(INVALID_PARAMETER_VALUE.DATETIME_UNIT).",
+        "write the unit as a keyword: date_diff(DAY, start, end).",
     ),
     "non-deterministic function": (
         "rand/uuid/monotonically_increasing_id/input_file_name give different values on "
@@ -232,7 +249,10 @@ def _kind(node: exp.Expression) -> str | None:
         return "string" if node.is_string else "number"
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
         return _kind(node.this)
-    t = type_of(node)
+    return _type_kind(type_of(node))
+
+
+def _type_kind(t: exp.DataType | None) -> str | None:
     if t is not None:
         if t.this in STRINGS:
             return "string"
@@ -250,14 +270,12 @@ def _check_implicit_coercion(node: exp.Expression) -> NotPortableError | None:
         if {_kind(node.left), _kind(node.right)} == {"string", "number"}:
             return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
     if isinstance(node, exp.SetOperation):
-        left, right = node.left, node.right
-        if isinstance(left, exp.Select) and isinstance(right, exp.Select):
-            for a, b in zip(left.expressions, right.expressions, strict=False):
-                if {_kind(a.unalias()), _kind(b.unalias())} == {"string", "number"}:
-                    return problem(
-                        "implicit string/number comparison",
-                        f" (set operation column {a.alias_or_name})",
-                    )
+        left, right = output_types(node.left), output_types(node.right)
+        for i, (a, b) in enumerate(zip(left or [], right or [], strict=False)):
+            if {_type_kind(a), _type_kind(b)} == {"string", "number"}:
+                return problem(
+                    "implicit string/number comparison", f" (set operation column {i + 1})"
+                )
     if isinstance(node, exp.In) and node.expressions:
         kinds = {_kind(node.this)} | {_kind(e) for e in node.expressions}
         if {"string", "number"} <= kinds:
@@ -278,6 +296,8 @@ def _check_constructs(node: exp.Expression) -> NotPortableError | None:
             return problem("percentile WITHIN GROUP (ORDER BY ... DESC)")
     if isinstance(node, exp.Mode) and not isinstance(node.parent, exp.WithinGroup):
         return problem("mode")
+    if node.meta.get(UNIT_WRITTEN) == "quoted":
+        return problem("quoted datetime unit")
     if isinstance(node, exp.ToBinary):
         fmt = node.args.get("format")
         if not (isinstance(fmt, exp.Literal) and fmt.this in ("hex", "utf-8", "utf8", "base64")):
@@ -304,18 +324,11 @@ def _check_constructs(node: exp.Expression) -> NotPortableError | None:
     if isinstance(node, (exp.IntDiv, exp.SafeDivide)):
         if is_type(node.this, {T.DECIMAL}) or is_type(node.expression, {T.DECIMAL}):
             return problem("decimal div/try_divide")
-    if isinstance(node, exp.SetOperation) and isinstance(node.left, exp.Select):
-        right = node.right
-        if isinstance(right, exp.Select):
-            for a, b in zip(node.left.expressions, right.expressions, strict=False):
-                ta, tb = type_of(a), type_of(b)
-                if (
-                    ta is not None
-                    and tb is not None
-                    and T.DECIMAL in (ta.this, tb.this)
-                    and ta != tb
-                ):
-                    return problem("decimal widening in a set operation")
+    if isinstance(node, exp.SetOperation):
+        left, right = output_types(node.left), output_types(node.right)
+        for ta, tb in zip(left or [], right or [], strict=False):
+            if ta is not None and tb is not None and not _same_widening(ta, tb):
+                return problem("decimal widening in a set operation")
     if isinstance(node, exp.Pivot):
         if node.args.get("unpivot"):
             return problem("UNPIVOT")
@@ -345,6 +358,24 @@ def _check_constructs(node: exp.Expression) -> NotPortableError | None:
         if any(dated) and any(_kind(x) == "string" for x in (node.left, node.right)):
             return problem("date/timestamp subtraction")
     return None
+
+
+def _same_widening(a: exp.DataType, b: exp.DataType) -> bool:
+    """Do DuckDB and Spark widen these two set-operation column types alike?
+
+    Both take the larger integer digits and scale of two decimals (TINYINT, SMALLINT, INT count
+    as 3, 5, 10 digits); they part on BIGINT (19 vs 20 digits) and past 38 digits.
+    """
+    if T.DECIMAL not in (a.this, b.this) or a == b or T.DOUBLE in (a.this, b.this):
+        return True  # (a decimal with a DOUBLE is a DOUBLE on both)
+    ps = [dec_ps(t) or ((INTEGRAL[t.this], 0) if t.this in _NARROW_INTS else None) for t in (a, b)]
+    if None in ps:
+        return False
+    (p1, s1), (p2, s2) = ps
+    return max(p1 - s1, p2 - s2) + max(s1, s2) <= 38
+
+
+_NARROW_INTS = {T.TINYINT, T.SMALLINT, T.INT}
 
 
 def _has_null(node: exp.Expression) -> bool:

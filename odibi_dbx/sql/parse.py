@@ -13,6 +13,22 @@ from sqlglot.errors import ParseError, TokenError
 from odibi_dbx.sql.errors import SqlSyntaxError
 
 
+def _unit_marked(build):
+    """datediff(end, start) (INT, calendar days) and date_diff(unit, start, end) (BIGINT,
+    complete units) parse alike; keep the unit as written on the node's meta."""
+
+    def wrapped(args):
+        node = build(args)
+        if len(args) >= 3:
+            node.meta[UNIT_WRITTEN] = "quoted" if args[0].is_string else "name"
+        return node
+
+    return wrapped
+
+
+UNIT_WRITTEN = "unit_written"
+
+
 class SparkSQL(Databricks):
     """Databricks SQL that keeps datetime patterns as written (Java letters).
 
@@ -22,6 +38,16 @@ class SparkSQL(Databricks):
     """
 
     TIME_MAPPING: ClassVar[dict[str, str]] = {}
+
+    class Parser(Databricks.Parser):
+        FUNCTIONS: ClassVar[dict] = {
+            **Databricks.Parser.FUNCTIONS,
+            **{
+                name: _unit_marked(Databricks.Parser.FUNCTIONS[name])
+                for name in ("DATEDIFF", "DATE_DIFF", "TIMESTAMPDIFF")
+            },
+            "TIMEDIFF": _unit_marked(Databricks.Parser.FUNCTIONS["TIMESTAMPDIFF"]),  # Spark 4
+        }
 
 
 READ_DIALECT = SparkSQL

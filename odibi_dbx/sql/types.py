@@ -16,6 +16,7 @@ from odibi_dbx.sql.parse import table_key
 
 T = exp.DataType.Type
 KEY = "spark_type"
+SELECT_TYPES = "spark_select_types"  # on a SELECT: its output column types (`*` expanded)
 INTEGRAL = {T.TINYINT: 3, T.SMALLINT: 5, T.INT: 10, T.BIGINT: 20}
 FLOATING = {T.DOUBLE, T.FLOAT}
 STRINGS = {T.VARCHAR, T.TEXT, T.CHAR}
@@ -70,7 +71,44 @@ def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | Non
             if t is not None:
                 col.meta[KEY] = t
         _annotate_all(scope.expression)
+        if isinstance(scope.expression, exp.Select):
+            scope.expression.meta[SELECT_TYPES] = _select_types(scope, tables)
     _annotate_all(tree)
+
+
+def _select_types(scope: Scope, tables: dict) -> list[exp.DataType | None] | None:
+    """Types of a SELECT's output columns, `*` expanded over its one source; None if unknown."""
+    out: list[exp.DataType | None] = []
+    for sel in scope.expression.selects:
+        if not (isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star)):
+            out.append(type_of(sel))
+            continue
+        if len(scope.sources) != 1:
+            return None
+        (src,) = scope.sources.values()
+        if isinstance(src, exp.Table) and table_key(src) in tables:
+            out += tables[table_key(src)].values()
+        elif isinstance(src, Scope) and src.expression.meta.get(SELECT_TYPES) is not None:
+            out += src.expression.meta[SELECT_TYPES]
+        else:
+            return None
+    return out
+
+
+def output_types(query: exp.Expression) -> list[exp.DataType | None] | None:
+    """Output column types of a query (a set operation: its first branch's), None if unknown."""
+    if isinstance(query, exp.Subquery):
+        return output_types(query.this)
+    if isinstance(query, exp.SetOperation):
+        return output_types(query.left)
+    if isinstance(query, exp.Select):
+        known = query.meta.get(SELECT_TYPES)
+        if known is not None:
+            return known
+        if any(isinstance(s, exp.Star) or s.is_star for s in query.selects):
+            return None
+        return [type_of(s) for s in query.selects]
+    return None
 
 
 def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | None:
@@ -118,6 +156,13 @@ def infer(node: exp.Expression) -> exp.DataType | None:
         return arith_type(node, type_of(node.left), type_of(node.right))
     if isinstance(node, exp.IntDiv):
         return exp.DataType.build("BIGINT")
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.lower() == "pmod"
+        and len(node.expressions) == 2
+    ):
+        a, b = node.expressions  # pmod is typed like %
+        return arith_type(exp.Mod(this=a.copy(), expression=b.copy()), type_of(a), type_of(b))
     if isinstance(node, exp.Sum):
         return _sum_type(type_of(node.this))
     if isinstance(node, exp.Avg):

@@ -176,8 +176,9 @@ DENIED_EXAMPLES = {
     "avg of dates or timestamps": "SELECT avg(CAST(a AS TIMESTAMP)) FROM t",
     "decimal div/try_divide": "SELECT CAST(a AS DECIMAL(10, 2)) div 2 FROM t",
     "decimal widening in a set operation": (
-        "SELECT CAST(a AS DECIMAL(4, 1)) FROM t UNION ALL SELECT CAST(a AS DECIMAL(10, 2)) FROM t"
+        "SELECT CAST(a AS BIGINT) FROM t UNION ALL SELECT CAST(a AS DECIMAL(10, 2)) FROM t"
     ),
+    "quoted datetime unit": "SELECT date_diff('DAY', a, b) FROM t",
 }
 
 
@@ -203,6 +204,44 @@ def test_implicit_comparison_found_through_schema():
     assert portability_problems(tree) == []
     problems = portability_problems(tree, schema={"t": {"code": "string"}})
     assert [p.construct for p in problems] == ["implicit string/number comparison"]
+
+
+def test_set_operation_of_star_branches_sees_the_column_types():
+    # Spark casts the string column to a number (and fails on 'a'); DuckDB would make it text
+    sql = "SELECT * FROM s UNION ALL SELECT * FROM n"
+    schema = {"s": {"id": "int", "code": "string"}, "n": {"id": "int", "code": "int"}}
+    problems = portability_problems(parse_spark(sql), schema=schema)
+    assert [p.construct for p in problems] == ["implicit string/number comparison"]
+    same = {"s": {"id": "int", "code": "string"}, "n": {"id": "int", "code": "string"}}
+    assert portability_problems(parse_spark(sql), schema=same) == []
+
+
+def test_decimal_set_operation_widens_like_spark():
+    sql = (
+        "SELECT CAST(20 AS DECIMAL(4, 1)) AS x "
+        "UNION ALL SELECT pmod(CAST(10 AS DECIMAL(10, 2)), CAST(3 AS DECIMAL(5, 1)))"
+    )
+    con = duckdb.connect()
+    assert [str(t) for t in con.sql(to_duckdb(sql)).types] == ["DECIMAL(6,2)"]
+
+
+def test_date_diff_with_a_unit_counts_complete_units_as_bigint():
+    # datediff(end, start): calendar days, INT; date_diff(unit, start, end): complete units
+    rel = duckdb.connect().sql(
+        to_duckdb(
+            "SELECT datediff(DATE'2024-01-02', DATE'2024-01-01'),"
+            " date_diff(HOUR, TIMESTAMP'2024-01-01 01:59:00', TIMESTAMP'2024-01-01 02:01:00'),"
+            " timestampdiff(DAY, TIMESTAMP'2024-01-01 23:00:00', TIMESTAMP'2024-01-02 22:00:00')"
+        )
+    )
+    assert rel.fetchall() == [(1, 0, 0)]
+    assert [str(t) for t in rel.types] == ["INTEGER", "BIGINT", "BIGINT"]
+
+
+def test_make_timestamp_with_a_fraction_of_the_60th_second_raises():
+    assert run("SELECT make_timestamp(2021, 7, 11, 6, 30, 60)")[0][0].minute == 31
+    with pytest.raises(duckdb.Error, match="INVALID_FRACTION_OF_SECOND"):
+        run("SELECT make_timestamp(2021, 7, 11, 6, 30, 60.007)")
 
 
 def test_explicit_cast_comparison_is_fine():

@@ -122,8 +122,8 @@ def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) 
 
 
 def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # + - * on decimals: same value, but Spark's precision rules differ from DuckDB's
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+    # + - * % on decimals: same value, but Spark's precision rules differ from DuckDB's
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
         ps = ty.dec_ps(ty.type_of(node))
         a, b = ty.as_decimal(node.left), ty.as_decimal(node.right)
         if ps and a and b:
@@ -178,9 +178,11 @@ def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # pmod: the non-negative remainder (for a positive divisor)
     if fn_name(node) == "pmod" and len(node.expressions) == 2:
         a, n = node.expressions
-        return duck(
+        out = duck(
             "CASE WHEN {a} % {n} < 0 THEN ({a} % {n} + {n}) % {n} ELSE {a} % {n} END", a=a, n=n
         )
+        t = ty.type_of(node)  # Spark types pmod like %; DuckDB widens the CASE's decimal
+        return cast(out, t.sql("duckdb")) if t is not None and t.this == T.DECIMAL else out
     return None
 
 

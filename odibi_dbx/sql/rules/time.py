@@ -9,6 +9,8 @@ from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.formats import java_to_strftime
+from odibi_dbx.sql.parse import UNIT_WRITTEN
+from odibi_dbx.sql.rules.ansi import spark_error
 from odibi_dbx.sql.rules.base import (
     STRINGS,
     TIMESTAMPS,
@@ -212,15 +214,32 @@ def date_add_returns_date(node: exp.Expression, ctx: Context) -> exp.Expression 
 
 
 def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
-    # Spark datediff is INT and compares calendar dates in the session zone
-    if isinstance(node, exp.DateDiff):
-        unit = (node.args.get("unit").name if node.args.get("unit") else "DAY").upper()
-        if unit == "DAY":
-            return duck(
-                "CAST(DATE_DIFF('day', CAST({b} AS DATE), CAST({a} AS DATE)) AS INTEGER)",
-                a=node.this,
-                b=node.expression,
-            )
+    # Spark datediff(end, start) is INT and compares calendar dates in the session zone
+    if isinstance(node, exp.DateDiff) and UNIT_WRITTEN not in node.meta:
+        return duck(
+            "CAST(DATE_DIFF('day', CAST({b} AS DATE), CAST({a} AS DATE)) AS INTEGER)",
+            a=node.this,
+            b=node.expression,
+        )
+    return None
+
+
+def timestampdiff_complete_units(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    # date_diff(unit, start, end) / timestampdiff: BIGINT count of *complete* units between the
+    # wall times in the session zone (Java ChronoUnit.between); DuckDB DATE_DIFF counts the
+    # boundaries crossed instead, DATE_SUB counts complete units
+    if isinstance(node, (exp.DateDiff, exp.TimestampDiff)) and UNIT_WRITTEN in node.meta:
+        unit = node.args["unit"].name.lower()
+        end, start = (
+            a.this if isinstance(a, exp.TsOrDsToDate) else a for a in (node.this, node.expression)
+        )
+        return duck(
+            "DATE_SUB('{u}', CAST(CAST({s} AS TIMESTAMPTZ) AS TIMESTAMP),"
+            " CAST(CAST({e} AS TIMESTAMPTZ) AS TIMESTAMP))",
+            u=unit,
+            s=start,
+            e=end,
+        )
     return None
 
 
@@ -347,6 +366,21 @@ def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # make_timestamp builds a wall time in the session zone
     if isinstance(node, exp.TimestampFromParts) and not node.args.get("zone"):
+        sec = node.args.get("sec")
+        if sec is not None and not isinstance(sec, exp.Null):
+            # Spark takes 60 as the next minute, but 60 with a fraction is an error
+            node.set(
+                "sec",
+                duck(
+                    "CASE WHEN {s} > 60 AND {s} < 61 THEN {err} ELSE {s} END",
+                    s=sec,
+                    err=spark_error(
+                        "INVALID_FRACTION_OF_SECOND",
+                        "Valid range for seconds is [0, 60] (inclusive), but the provided value"
+                        " has a fraction of a second with 60.",
+                    ),
+                ),
+            )
         return cast(node, "TIMESTAMPTZ")
     return None
 
@@ -394,6 +428,7 @@ RULES = [
     trunc_date,
     date_add_returns_date,
     datediff_int,
+    timestampdiff_complete_units,
     add_months_date,
     months_between_spark,
     day_of_week_spark,
