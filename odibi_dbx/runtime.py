@@ -4,6 +4,7 @@ plain Python. Everything else asks here. Nothing here touches the network or dbu
     runtime.kind()          "databricks" | "jupyter" | "ci" | "local"  (env ODIBI_RUNTIME overrides)
     runtime.detect(spark)   RuntimeInfo: DBR version, compute (classic / standard / serverless)
     runtime.get_dbutils()   dbutils on Databricks, else None
+    runtime.get_spark()     the session: active, Spark Connect, Databricks Connect, local
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def detect(spark: Any = None) -> RuntimeInfo:
         return RuntimeInfo(**base)
     version = os.environ.get("DATABRICKS_RUNTIME_VERSION")
     spark = spark if spark is not None else _active_spark()
-    connect = spark is not None and type(spark).__module__.startswith("pyspark.sql.connect")
+    connect = spark is not None and is_spark_connect(spark)
     conf = _conf_reader(spark)
     mode = conf(_TAG + "dataSecurityMode") or conf(_TAG + "clusterUnityCatalogMode")
     compute = _compute(version, mode, connect, conf(_TAG + "clusterId"))
@@ -219,9 +220,17 @@ def widget(
     return os.environ.get(env or f"ODIBI_{name.upper()}", default).strip()
 
 
+def is_spark_connect(spark: Any) -> bool:
+    """A Spark Connect session (serverless, standard access mode, Databricks Connect,
+    `SPARK_REMOTE`): no sparkContext, no JVM handles."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
 def get_spark(timezone: str = "UTC") -> Any:
-    """The Spark session: the active (or default) one, e.g. a Databricks cluster's; off
-    Databricks, a new local session with Delta (see odibi_dbx.engines.spark_session)."""
+    """The Spark session, first found of: the active (or default) one, e.g. a Databricks
+    cluster's or a notebook's; a Spark Connect session when `SPARK_REMOTE` is set; a Databricks
+    Connect session when `databricks-connect` is installed; on Databricks the cluster's; else a
+    new local session with Delta (see odibi_dbx.engines.spark_session)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -236,8 +245,23 @@ def get_spark(timezone: str = "UTC") -> Any:
             spark = None
     if spark is not None:
         return spark
+    if os.environ.get("SPARK_REMOTE"):  # pyspark's builder connects to it (a master would fail)
+        return SparkSession.builder.getOrCreate()
+    databricks_connect = _databricks_connect()
+    if databricks_connect is not None:
+        return databricks_connect.builder.getOrCreate()
     if on_databricks():
         return SparkSession.builder.getOrCreate()
     from odibi_dbx.engines.spark_session import local_session
 
     return local_session(timezone)
+
+
+def _databricks_connect() -> Any:
+    """`DatabricksSession` when databricks-connect is installed (it replaces pyspark, so no
+    local session could start anyway); configured by its own env vars / profile."""
+    try:
+        from databricks.connect import DatabricksSession  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return DatabricksSession

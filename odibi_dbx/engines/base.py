@@ -159,10 +159,15 @@ class Engine(ABC):
                 f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(exc)}",
                 node=spec.node,
                 stage="write",
-                detail=f"connection '{spec.connection.name}'; the previous output was left as it was",
+                detail=f"connection '{spec.connection.name}'; {self.previous_output_note(spec, exc)}",
                 hint=_io_hint(exc),
                 transient=is_transient(exc),
             ) from exc
+
+    def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
+        """What a failed write is known to have left of the previous output (engines that
+        cannot always keep it say so)."""
+        return "the previous output was left as it was"
 
     @abstractmethod
     def _read(self, spec: ReadSpec) -> Any: ...

@@ -2,23 +2,23 @@
 
 No wasted Spark work (see docs/spark-engine.md):
 - a node's output is persisted only when more than one later use will read it;
-- row counts and story samples ride on the write's own job (`DataFrame.observe`), so a story
-  adds no Spark job; nodes that are not written report rows=None instead of counting.
+- row counts and story samples ride on the write's own job (`DataFrame.observe`, see
+  spark_metrics.py), so a story adds no Spark job; nodes that are not written report rows=None
+  instead of counting.
+Runs on classic Spark 3.5.0 to 4.2 and on Spark Connect: no JVM handle is required.
 pyspark and delta-spark are imported only inside methods: `import odibi_dbx` needs neither.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from odibi_dbx.engines import spark_io
+from odibi_dbx.engines import spark_io, spark_metrics
 from odibi_dbx.engines.base import (
     CheckResult,
     Engine,
@@ -33,7 +33,6 @@ from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
 log = logging.getLogger("odibi_dbx.engine.spark")
-_SAMPLE_COL = "__odibi_sample"
 
 
 @dataclass(eq=False)
@@ -143,42 +142,33 @@ class SparkEngine(Engine):
 
     def observed(self, df: Any, profile_columns: int = 0) -> tuple[Any, Any]:
         """`df` with a row count, column profiles and a sample collected by whatever job runs
-        it, and a function that stores them on a frame (call it after that job succeeded)."""
-        from pyspark.sql import Observation
-        from pyspark.sql import functions as F
-
-        obs = Observation(f"odibi_{next(self._ids)}")
+        it, and a function that stores them on a frame (call it after that job succeeded; it
+        never raises: rows stay None when the metrics cannot be had, see spark_metrics)."""
         plan = profiled(_columns(df), profile_columns)
-        metrics = [F.count(F.lit(1)).alias("rows"), *_profile_aggs(plan)]
-        n = 100  # at most 100 sample rows per partition; the story keeps max_sample_rows
-        try:
-            cols = [F.col(f"`{c.replace('`', '``')}`") for c in df.columns]
-            first_n = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)) < n
-            out = df.withColumn(_SAMPLE_COL, F.when(first_n, F.struct(*cols)))
-            sample = F.to_json(F.collect_list(_SAMPLE_COL), {"ignoreNullFields": "false"})
-            out = out.observe(obs, *metrics, sample.alias("sample")).drop(_SAMPLE_COL)
-        except Exception:  # a type to_json cannot print: count only
-            out = df.observe(obs, *metrics)
+        out, obs = spark_metrics.observe(df, _profile_aggs(plan))
 
         def done(frame: SparkFrame) -> int | None:
-            # Observation.get waits forever if a write path never reports the metrics:
-            # wait a bounded time for them instead (they normally arrive with the job)
-            deadline = time.monotonic() + 10
-            jo = getattr(obs, "_jo", None)  # None on Spark Connect: its get returns at once
-            while jo is not None and not jo.future().isCompleted():
-                if time.monotonic() > deadline:
-                    log.warning("no row count observed for a write; the story shows none")
-                    return None
-                time.sleep(0.01)
-            got = obs.get
-            frame.rows = int(got["rows"]) if got.get("rows") is not None else None
-            if plan and frame.rows is not None:
+            got = spark_metrics.observed(obs)
+            frame.rows, frame.sample = spark_metrics.rows_and_sample(got, frame.sample_rows)
+            if (
+                got
+                and plan
+                and frame.rows is not None
+                and all(f"p{i}" in got for i in _slots(plan))
+            ):
                 frame.profile = profile_from(frame.rows, plan, [got[f"p{i}"] for i in _slots(plan)])
-            if got.get("sample"):
-                frame.sample = json.loads(got["sample"])[: frame.sample_rows]
             return frame.rows
 
         return out, done
+
+    def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
+        """What the failed write is known to have left (set by spark_io / spark_swap)."""
+        from odibi_dbx.engines.spark_swap import NOTE
+
+        return getattr(exc, NOTE, None) or (
+            f"whether the previous output of {spec.target} is intact is not known: check it "
+            "before rerunning"
+        )
 
     # -- transforms --
     def sql(

@@ -2,10 +2,15 @@
 
 - csv: header and inferSchema on unless given; a `schema:` DDL wins. json: line-delimited.
 - csv/parquet/json outputs are folders of part files; overwrite writes a staging sibling and
-  swaps it in, so a failed write leaves the previous output as it was; append stages too and
-  moves the new files in only when they read back with the output's columns and types
-  (`schema_check`). Delta gives the same through its log.
-- merge refuses merge_keys that are not output columns, and duplicate keys in the source.
+  swaps it in where a file system can rename (spark_swap.py), so a failed write leaves the
+  previous output as it was; append stages too and moves the new files in only when they read
+  back with the output's columns and types (`schema_check`; classic compute, through the
+  Hadoop FS). Delta gives the same through its log. A failure carries what is known of the
+  previous output (spark_swap.note), which the error message repeats.
+- merge refuses merge_keys that are not output columns, and duplicate keys in the source; it
+  runs as SQL `MERGE INTO` (classic and Spark Connect alike), metrics from its result rows or
+  the commit in DESCRIBE HISTORY. Row counts of other writes ride on the write's own job
+  (spark_metrics.py).
 - Delta append/merge cast to the table's schema and reject unknown columns, like
   `delta_features.cast_to_table` on the Pandas engine.
 """
@@ -16,6 +21,8 @@ import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from odibi_dbx.engines import spark_metrics
+from odibi_dbx.engines import spark_swap as swap
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 
 if TYPE_CHECKING:
@@ -43,7 +50,7 @@ def read(engine: SparkEngine, spec: ReadSpec) -> Any:
     reader = reader.format(spec.format).options(**opts)
     if spec.table:
         return reader.table(spec.table)
-    return reader.load(spec.connection.uri(spec.path or ""))
+    return reader.load(spark_uri(spec))
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -71,16 +78,46 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     if spec.partition_by:
         writer = writer.partitionBy(*spec.partition_by)
     mode = "append" if spec.mode == "append" else "overwrite"
-    if spec.table:
-        writer.mode(mode).saveAsTable(spec.table)
-    elif spec.format == "delta":
-        writer.mode(mode).save(spec.connection.uri(spec.path or ""))
-    elif mode == "append":
-        _append_checked(engine, writer, spec, df)
-    else:
-        _write_swapped(engine, writer, spec)
-    rows = done(frame)
-    return WriteResult(spec.target, rows, {"mode": spec.mode})
+    uri = spark_uri(spec)
+    try:
+        if spec.table:
+            writer.mode(mode).saveAsTable(spec.table)
+        elif spec.format == "delta":
+            writer.mode(mode).save(uri)
+        elif mode == "append":
+            _append_checked(engine, writer, spec, df)
+        else:
+            swap.overwrite(engine.spark, writer, uri, spec.connection, spec.path or "", spec.run_id)
+    except Exception as exc:
+        swap.note(exc, _kept_on_failure(spec))
+        raise
+    return _written(engine, frame, spec, done)
+
+
+def spark_uri(spec: ReadSpec | WriteSpec) -> str:
+    """Where Spark finds the path (on Databricks a local connection maps driver paths)."""
+    return spec.connection.spark_uri(spec.path or "")
+
+
+def _kept_on_failure(spec: WriteSpec) -> str | None:
+    """What a failed write of this kind is known to leave behind (before any finer note)."""
+    if spec.format == "delta":
+        return "the previous output was left as it was (a Delta commit is all or nothing)"
+    if spec.mode == "append" and not spec.table:
+        return "the previous files were kept (an append adds its files when its job commits)"
+    return None
+
+
+def _written(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec, done: Any) -> WriteResult:
+    """The write succeeded: row count and sample from its own job's observation, else (Delta)
+    from the commit just made; never an error from here on."""
+    done(frame)
+    if frame.rows is None and spec.format == "delta":
+        ident = spark_metrics.delta_ident(spec.table, spark_uri(spec))
+        commit = spark_metrics.last_commit(engine.spark, ident)
+        if commit and "numOutputRows" in commit["metrics"]:
+            frame.rows = commit["metrics"]["numOutputRows"]
+    return WriteResult(spec.target, frame.rows, {"mode": spec.mode})
 
 
 def _write_opts(spec: WriteSpec) -> dict[str, str]:
@@ -97,34 +134,11 @@ def _write_opts(spec: WriteSpec) -> dict[str, str]:
     return opts
 
 
-def _write_swapped(engine: SparkEngine, writer: Any, spec: WriteSpec) -> None:
-    """Write to a staging sibling, then swap it in (Hadoop FS renames: local or abfss)."""
-    path_cls, fs, target = _hadoop(engine, spec)
-    tag = _tag(spec)
-    parent, name = target.getParent(), target.getName()
-    staging = path_cls(parent, f".{name}.odibi-tmp-{tag}")
-    old = path_cls(parent, f".{name}.odibi-old-{tag}")
-    try:
-        writer.mode("overwrite").save(staging.toString())
-        had_old = fs.exists(target)
-        if had_old and not fs.rename(target, old):
-            raise OSError(f"cannot move the previous output {target.toString()} aside")
-        if not fs.rename(staging, target):
-            if had_old:
-                fs.rename(old, target)
-            raise OSError(f"cannot move the new output into {target.toString()}")
-        if had_old:
-            fs.delete(old, True)
-    finally:
-        if fs.exists(staging):
-            fs.delete(staging, True)
-
-
 def _hadoop(engine: SparkEngine, spec: WriteSpec) -> tuple[Any, Any, Any]:
     """(Path class, file system, target path) for the write's target."""
     jvm = engine.spark._jvm
     path_cls = jvm.org.apache.hadoop.fs.Path
-    target = path_cls(spec.connection.uri(spec.path or ""))
+    target = path_cls(spark_uri(spec))
     return path_cls, target.getFileSystem(engine.spark._jsc.hadoopConfiguration()), target
 
 
@@ -134,7 +148,7 @@ def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec, df: Any) 
     Spark Connect has no Hadoop file system in Python: there the frame's own columns are compared
     with the output's before a plain append."""
     if getattr(engine.spark, "_jvm", None) is None:
-        uri = spec.connection.uri(spec.path or "")
+        uri = spark_uri(spec)
         existing = _existing_columns(engine, spec, uri)
         if existing is not None:
             _check_append_schema(
@@ -238,25 +252,34 @@ def _tag(spec: WriteSpec) -> str:
 # --- Delta -------------------------------------------------------------------------------------
 
 
-def _delta_table(engine: SparkEngine, spec: WriteSpec) -> Any:
-    from delta.tables import DeltaTable
-
-    if spec.table:
-        return DeltaTable.forName(engine.spark, spec.table)
-    return DeltaTable.forPath(engine.spark, spec.connection.uri(spec.path or ""))
-
-
 def _delta_schema(engine: SparkEngine, spec: WriteSpec) -> Any:
-    """The existing table's schema, or None when there is no table yet."""
+    """The existing table's schema, or None when there is no table yet (SQL and the reader
+    only: no DeltaTable handle, which Spark Connect lacks)."""
     spark = engine.spark
     if spec.table:
         return spark.table(spec.table).schema if spark.catalog.tableExists(spec.table) else None
-    from delta.tables import DeltaTable
+    try:
+        return spark.read.format("delta").load(spark_uri(spec)).schema
+    except Exception as exc:
+        if _no_delta_table(exc):
+            return None
+        raise
 
-    uri = spec.connection.uri(spec.path or "")
-    if not DeltaTable.isDeltaTable(spark, uri):
-        return None
-    return spark.read.format("delta").load(uri).schema
+
+def _no_delta_table(exc: Exception) -> bool:
+    text = str(exc)
+    return any(
+        s in text
+        for s in (
+            "is not a Delta table",
+            "DELTA_MISSING_DELTA_TABLE",
+            "DELTA_TABLE_NOT_FOUND",
+            "DELTA_PATH_DOES_NOT_EXIST",
+            "PATH_NOT_FOUND",
+            "Path does not exist",
+            "doesn't exist",
+        )
+    )
 
 
 def cast_to_schema(df: Any, schema: Any, target: str, add_columns: bool = False) -> Any:
@@ -312,23 +335,33 @@ def commit_settings(engine: SparkEngine, spec: WriteSpec):
 
 
 def _merge(engine: SparkEngine, source: Any, spec: WriteSpec) -> WriteResult:
+    """MERGE INTO on `merge_keys` (update all matched, insert the rest) through SQL, which
+    every Spark and Spark Connect runs; metrics from its result rows or else from the commit
+    in DESCRIBE HISTORY (delta-spark 3.x's Python builder returns none)."""
     if not spec.merge_keys:
         raise ValueError("mode merge needs merge_keys")
+    spark = engine.spark
+    view = f"odibi_merge_{uuid.uuid4().hex[:12]}"
     cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
-    with commit_settings(engine, spec):
-        result = (
-            _delta_table(engine, spec)
-            .alias("t")
-            .merge(source.alias("s"), cond)
-            .whenMatchedUpdateAll()
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+    ident = spark_metrics.delta_ident(spec.table, spark_uri(spec))
+    source.createOrReplaceTempView(view)
+    try:
+        with commit_settings(engine, spec):
+            rows = spark.sql(
+                f"MERGE INTO {ident} AS t USING `{view}` AS s ON {cond} "
+                "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+            ).collect()  # a command's result: local rows, no job
+    except Exception as exc:
+        swap.note(exc, _kept_on_failure(spec))
+        raise
+    finally:
+        engine._drop_view(view)
     metrics: dict[str, Any] = {"mode": "merge"}
-    rows = None
-    if result is not None:  # Delta 3+: one local row of metrics, no Spark job
-        row = result.first()
-        if row is not None:
-            metrics.update({k: int(v) for k, v in row.asDict().items() if v is not None})
-            rows = metrics.get("num_updated_rows", 0) + metrics.get("num_inserted_rows", 0)
-    return WriteResult(spec.target, rows, metrics)
+    got = {k: int(v) for k, v in rows[0].asDict().items() if v is not None} if rows else {}
+    if "num_inserted_rows" not in got:
+        got = spark_metrics.merge_metrics_from_history(spark_metrics.last_commit(spark, ident))
+    metrics.update(got)
+    changed = None
+    if "num_inserted_rows" in got:
+        changed = got.get("num_updated_rows", 0) + got["num_inserted_rows"]
+    return WriteResult(spec.target, changed, metrics)

@@ -2,7 +2,9 @@
 
 On Databricks the cluster's session is used as it is (see `odibi_dbx.runtime.get_spark`).
 The Delta jars are resolved by Spark itself from `spark.jars.packages` into an Ivy folder
-(`make spark-jars` fills it once; later starts need no network).
+(`make spark-jars` fills it once; later starts need no network). The artefact matches the
+installed pyspark's Scala (`delta-spark_2.12` for Spark 3.5, `_2.13` for Spark 4): a mismatch
+would start a session without Delta, so a session without Delta is an error here.
 
     python -m odibi_dbx.engines.spark_session --fetch   # resolve the Delta jars once
 """
@@ -10,13 +12,13 @@ The Delta jars are resolved by Spark itself from `spark.jars.packages` into an I
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from odibi_dbx.errors import MissingExtraError
+from odibi_dbx.errors import MissingExtraError, OdibiError
 
-DELTA_SCALA = "2.13"  # Spark 4 is built for Scala 2.13
 _REPO = Path(__file__).resolve().parents[2]
 
 
@@ -29,8 +31,30 @@ def delta_version() -> str:
         raise MissingExtraError("Delta on the Spark engine", "spark", "delta-spark") from None
 
 
+def scala_version() -> str:
+    """The Scala binary version of the installed pyspark: its bundled scala-library jar, else
+    by the Spark major version (3.x: 2.12, 4.x: 2.13)."""
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    for jar in sorted(jars.glob("scala-library-*.jar")):
+        m = re.match(r"scala-library-(\d+\.\d+)\.", jar.name)
+        if m:
+            return m.group(1)
+    return "2.12" if pyspark.__version__.startswith("3.") else "2.13"
+
+
 def delta_package() -> str:
-    return f"io.delta:delta-spark_{DELTA_SCALA}:{delta_version()}"
+    """The Maven coordinate delta-spark's own pip helper would use: from Delta 4.1 the
+    artefact also names the Spark minor version it is built for (delta-spark_4.2_2.13)."""
+    import pyspark
+
+    version = delta_version()
+    artifact = f"delta-spark_{scala_version()}"
+    if tuple(int(p) for p in re.findall(r"\d+", version)[:2]) >= (4, 1):
+        spark_minor = ".".join(pyspark.__version__.split(".")[:2])
+        artifact = f"delta-spark_{spark_minor}_{scala_version()}"
+    return f"io.delta:{artifact}:{version}"
 
 
 def ivy_dir() -> Path:
@@ -88,6 +112,7 @@ def local_session(
         _start_jvm_quietly(settings, master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    require_delta(spark)
     return spark
 
 
@@ -115,18 +140,43 @@ def _start_jvm_quietly(settings: dict[str, str], master: str) -> None:
 
 
 def has_delta(spark: Any) -> bool:
-    return "DeltaSparkSessionExtension" in (spark.conf.get("spark.sql.extensions", "") or "")
+    """Delta's SQL extension is configured *and* its classes loaded (a jar built for another
+    Scala version leaves the setting in place but the extension out, with only a warning)."""
+    if "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", "") or ""):
+        return False
+    try:  # the extension, once applied, installs Delta's SQL parser
+        parser = spark._jsparkSession.sessionState().sqlParser().getClass().getName()
+    except Exception:
+        return False
+    return "delta" in parser.lower()
+
+
+def require_delta(spark: Any) -> None:
+    if not has_delta(spark):
+        raise OdibiError(
+            f"the local Spark session started without Delta Lake: {delta_package()} is not "
+            f"loadable (pyspark {_pyspark_version()}, jars in {ivy_dir()})\n"
+            "    hint: install a delta-spark built for this pyspark (pip install "
+            '"odibi-dbx[spark]") and fetch its jars once with `make spark-jars` (needs network); '
+            "a session started earlier in this process without Delta must be stopped first"
+        )
+
+
+def _pyspark_version() -> str:
+    import pyspark
+
+    return pyspark.__version__
 
 
 def jars_present() -> bool:
-    jar = ivy_dir() / "jars" / f"io.delta_delta-spark_{DELTA_SCALA}-{delta_version()}.jar"
-    return jar.exists()
+    group, artifact, version = delta_package().split(":")
+    return (ivy_dir() / "jars" / f"{group}_{artifact}-{version}.jar").exists()
 
 
-if __name__ == "__main__":  # make spark-jars
+if __name__ == "__main__":  # make spark-jars: exits non-zero unless the jars give Delta
     import sys
 
     if "--fetch" in sys.argv:
         if not jars_present():
-            local_session().stop()
+            local_session().stop()  # resolves the jars; raises OdibiError without Delta
         sys.exit(0 if jars_present() else 1)

@@ -12,7 +12,14 @@ def read_output(path: Path) -> pa.Table:
     if (path / "_delta_log").is_dir():
         from deltalake import DeltaTable
 
-        return DeltaTable(str(path)).to_pyarrow_table()
+        table = DeltaTable(str(path))
+        try:
+            return table.to_pyarrow_table()
+        except pa.ArrowInvalid:  # pyarrow 14 (DBR 15.4) cannot read delta-rs's string_view
+            import duckdb  # reads the files by their parquet types, not the stored Arrow schema
+
+            files = [u.removeprefix("file://") for u in table.file_uris()]
+            return duckdb.read_parquet(files).to_arrow_table()
     import pyarrow.dataset as ds
 
     files = [f for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "_"))]
@@ -21,9 +28,14 @@ def read_output(path: Path) -> pa.Table:
     return ds.dataset([str(f) for f in files], format=fmt).to_table()
 
 
+def _is_string_view(t: pa.DataType) -> bool:
+    check = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16 (DBR 15.4 has 14)
+    return bool(check and check(t))
+
+
 def _type(t: pa.DataType) -> str:
     """Type name for comparison: string flavours and timestamp units are storage details."""
-    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+    if pa.types.is_large_string(t) or _is_string_view(t):
         return "string"
     if pa.types.is_large_list(t):
         return f"list<{_type(t.value_type)}>"

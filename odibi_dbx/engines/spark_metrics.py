@@ -1,0 +1,122 @@
+"""Row counts and samples that ride on a write's own Spark job, and Delta's commit metrics.
+
+Works the same on every Spark the engine meets (3.5.0 to 4.2, classic and Spark Connect):
+- the written DataFrame carries `DataFrame.observe()` metrics (row count + a JSON sample);
+  after the write the observation's own blocking `get` reads them, in a helper thread with a
+  time limit (no `Observation.future`, which classic Spark has only from 3.5.8, no JVM handle);
+- where `get` fails or never answers (Spark 4.1/4.2 after a `saveAsTable` overwrite, which
+  creates or replaces the table: the observed row arrives empty), a Delta target's
+  `DESCRIBE HISTORY` gives the count of the commit just made (no sample then); otherwise the
+  count is unknown.
+  Either way the write stays a success: these are reports, never reasons to fail a node.
+Neither path starts a Spark job of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from itertools import count
+from typing import Any
+
+log = logging.getLogger("odibi_dbx.engine.spark")
+SAMPLE_COL = "__odibi_sample"
+WAIT_SECONDS = 30.0  # metrics arrive with the job; this only bounds a path that never reports
+_ids = count(1)
+
+
+def observe(df: Any, extra: Sequence[Any] = (), per_partition: int = 100) -> tuple[Any, Any]:
+    """`df` carrying a row count, the `extra` aggregates and up to `per_partition` sample rows
+    of each partition as JSON, and the Observation that receives them when an action runs it."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    obs = Observation(f"odibi_{next(_ids)}")
+    aggs = [F.count(F.lit(1)).alias("rows"), *extra]
+    try:
+        cols = [F.col(f"`{c.replace('`', '``')}`") for c in df.columns]
+        first_n = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)) < per_partition
+        out = df.withColumn(SAMPLE_COL, F.when(first_n, F.struct(*cols)))
+        sample = F.to_json(F.collect_list(SAMPLE_COL), {"ignoreNullFields": "false"})
+        out = out.observe(obs, *aggs, sample.alias("sample")).drop(SAMPLE_COL)
+    except Exception:  # a type to_json cannot print: no sample
+        out = df.observe(obs, *aggs)
+    return out, obs
+
+
+def observed(obs: Any, timeout: float = WAIT_SECONDS) -> dict[str, Any] | None:
+    """The observation's metrics once its action finished, or None (logged) when they cannot
+    be had. Call only after the action succeeded."""
+    box: dict[str, Any] = {}
+
+    def get() -> None:
+        try:
+            box["metrics"] = dict(obs.get)
+        except BaseException as exc:  # e.g. Spark 4.1/4.2 after saveAsTable: toPyRow asserts
+            box["error"] = exc
+
+    worker = threading.Thread(target=get, name="odibi-observation", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.warning("no observed metrics %ss after a write; its row count stays unknown", timeout)
+        return None
+    if "error" in box:
+        err = box["error"]
+        log.info("observed metrics unavailable (%s: %s)", type(err).__name__, str(err)[:200])
+    return box.get("metrics")
+
+
+def rows_and_sample(metrics: dict[str, Any] | None, keep: int) -> tuple[int | None, list]:
+    if not metrics:
+        return None, []
+    rows = int(metrics["rows"]) if metrics.get("rows") is not None else None
+    sample = json.loads(metrics["sample"])[:keep] if metrics.get("sample") else []
+    return rows, sample
+
+
+# -- Delta commit metrics (DESCRIBE HISTORY: the log's JSON, no Spark job) --------------------
+
+
+def delta_ident(table: str | None, uri: str) -> str:
+    """A Delta target as SQL: the table name as given, or delta.`path`."""
+    return table if table else "delta.`" + uri.replace("`", "``") + "`"
+
+
+def last_commit(spark: Any, ident: str) -> dict[str, Any] | None:
+    """operation and operationMetrics of the latest commit of a Delta table, or None."""
+    try:
+        row = spark.sql(f"DESCRIBE HISTORY {ident} LIMIT 1").first()
+    except Exception as exc:
+        log.info("no Delta history for %s (%s)", ident, type(exc).__name__)
+        return None
+    if row is None:
+        return None
+    metrics = {k: _int(v) for k, v in (row["operationMetrics"] or {}).items()}
+    return {"version": row["version"], "operation": row["operation"], "metrics": metrics}
+
+
+def _int(v: Any) -> Any:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return v
+
+
+MERGE_METRICS = {  # DESCRIBE HISTORY name -> the name MERGE INTO's result rows use
+    "numTargetRowsUpdated": "num_updated_rows",
+    "numTargetRowsDeleted": "num_deleted_rows",
+    "numTargetRowsInserted": "num_inserted_rows",
+}
+
+
+def merge_metrics_from_history(commit: dict[str, Any] | None) -> dict[str, int]:
+    if not commit or "MERGE" not in str(commit["operation"]).upper():
+        return {}
+    got = commit["metrics"]
+    out = {ours: int(got[theirs]) for theirs, ours in MERGE_METRICS.items() if theirs in got}
+    if out:
+        out["num_affected_rows"] = sum(out.values())
+    return out
