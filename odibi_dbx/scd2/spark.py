@@ -59,7 +59,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns, data.fieldNames())
     if plan.close_missing and df.isEmpty():
         raise ValueError(EMPTY_SNAPSHOT)
-    ref = spec.table or f"delta.{_bt(spec.connection.uri(spec.path or ''))}"
+    ref = spec.table or f"delta.{_bt(spark_io.spark_uri(spec))}"
     tag = next(_ids)
     src, cur, staged = (f"odibi_scd2_{n}_{tag}" for n in ("src", "cur", "staged"))
     df.createOrReplaceTempView(src)
