@@ -17,7 +17,9 @@ TEST_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.databricks.delta.snapshotPartitions": "1",
 }
-_JIT = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1"
+# C1 only leaves a small code cache by default: many queries filled it (VirtualMachineError:
+# "Out of space in CodeCache for adapters")
+_JIT = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
 
 
 def spark_missing() -> str | None:
