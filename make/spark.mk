@@ -3,7 +3,7 @@
 #                     (git-ignored); later sessions need no network. Fails if Delta does not load.
 #   make spark-legs   the venvs of the other Spark versions (.venv-spark-<leg>/, git-ignored,
 #                     cached) and their jars: DBR 15.4 / 16.4 LTS lines, the newest runtime,
-#                     Spark Connect. `make test` runs every leg (tests/spark_matrix).
+#                     Spark Connect (tests/spark_matrix).
 .PHONY: spark-jars spark-legs test-spark test-spark-legs
 
 spark-jars: $(VENV)/.test-ready  ## fetch the Delta jars for local Spark once
@@ -20,4 +20,4 @@ test-spark: $(TEST_DEPS)  ## only the Spark engine and parity tests (default Spa
 test-spark-legs: spark-legs  ## only the Spark version legs (tests/spark_matrix)
 	$(BIN)/python -m pytest tests/spark_matrix $(PYTEST_ARGS)
 
-TEST_DEPS += spark-jars spark-legs
+TEST_DEPS += spark-jars
