@@ -33,10 +33,6 @@ class Connection(ABC):
     def uri(self, path: str) -> str:
         """Absolute location of `path` under this connection (a file path or an abfss:// URL)."""
 
-    def spark_uri(self, path: str) -> str:
-        """Where Spark finds `path` (a local connection on Databricks maps driver paths)."""
-        return self.uri(path)
-
     def storage_options(self) -> dict[str, Any]:
         """fsspec/adlfs options for pandas-side I/O (empty for local files)."""
         return {}

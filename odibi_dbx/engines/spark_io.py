@@ -87,7 +87,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
         elif mode == "append":
             _append_checked(engine, writer, spec, df)
         else:
-            swap.overwrite(engine.spark, writer, uri, spec.connection, spec.path or "", spec.run_id)
+            swap.overwrite(engine.spark, writer, uri, spec.connection.uri(spec.path or ""), spec)
     except Exception as exc:
         swap.note(exc, _kept_on_failure(spec))
         raise
@@ -95,8 +95,19 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
 
 
 def spark_uri(spec: ReadSpec | WriteSpec) -> str:
-    """Where Spark finds the path (on Databricks a local connection maps driver paths)."""
-    return spec.connection.spark_uri(spec.path or "")
+    """Where Spark finds the path. A local connection names driver files; Spark on Databricks
+    resolves a bare path against DBFS, so there `/Volumes/...` stays, `/dbfs/x` becomes
+    `dbfs:/x` and any other driver path (`/Workspace/...`) `file:/...`."""
+    from odibi_dbx.runtime import on_databricks
+
+    uri = spec.connection.uri(spec.path or "")
+    if not (spec.connection.is_local and on_databricks()):
+        return uri
+    if uri == "/Volumes" or uri.startswith("/Volumes/"):
+        return uri
+    if uri == "/dbfs" or uri.startswith("/dbfs/"):
+        return "dbfs:" + (uri[len("/dbfs") :] or "/")
+    return "file:" + uri
 
 
 def _kept_on_failure(spec: WriteSpec) -> str | None:

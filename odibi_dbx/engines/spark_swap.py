@@ -34,9 +34,11 @@ def note(exc: BaseException, text: str | None) -> None:
             log.debug("cannot annotate %s", type(exc).__name__)
 
 
-def overwrite(spark: Any, writer: Any, uri: str, connection: Any, path: str, run_id: str) -> None:
-    tag = f"{run_id}-{uuid.uuid4().hex[:6]}"
-    fs = _hadoop_fs(spark, uri) or _driver_fs(connection, path)
+def overwrite(spark: Any, writer: Any, uri: str, local: str, spec: Any) -> None:
+    """Overwrite the output Spark finds at `uri` (the driver sees it at `local` when the
+    connection is local)."""
+    tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
+    fs = _hadoop_fs(spark, uri) or _driver_fs(spec.connection, local, uri)
     if fs is None:
         try:
             writer.mode("overwrite").save(uri)
@@ -156,11 +158,8 @@ def _hadoop_fs(spark: Any, uri: str) -> _HadoopFs | None:
     return _HadoopFs(spark, uri)
 
 
-def _driver_fs(connection: Any, path: str) -> _DriverFs | None:
+def _driver_fs(connection: Any, local: str, uri: str) -> _DriverFs | None:
     """A local connection's folder, when the driver sees it (its parent exists here)."""
-    if not connection.is_local:
+    if not connection.is_local or not Path(local).parent.is_dir():
         return None
-    local = Path(connection.uri(path))
-    if not local.parent.is_dir():
-        return None
-    return _DriverFs(local, connection.spark_uri(path))
+    return _DriverFs(Path(local), uri)

@@ -49,20 +49,21 @@ def test_delta_artefact_matches_the_installed_pyspark():
 def test_local_paths_on_databricks_go_to_spark_as_driver_files(tmp_path, monkeypatch):
     from odibi_dbx.config.models import LocalConnectionConfig
     from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.engines.base import ReadSpec
+    from odibi_dbx.engines.spark_io import spark_uri
 
-    def conn(base: str) -> LocalConnection:
-        return LocalConnection("l", LocalConnectionConfig(type="local", base_path=base), tmp_path)
+    def to_spark(base: str, path: str) -> str:
+        conn = LocalConnection("l", LocalConnectionConfig(type="local", base_path=base), tmp_path)
+        return spark_uri(ReadSpec(node="n", connection=conn, format="csv", path=path))
 
     monkeypatch.setenv("ODIBI_RUNTIME", "databricks")
-    assert conn("/Workspace/Users/me/proj/data").spark_uri("a.csv") == (
+    assert to_spark("/Workspace/Users/me/proj/data", "a.csv") == (
         "file:/Workspace/Users/me/proj/data/a.csv"
     )
-    assert conn("/Volumes/main/raw/files").spark_uri("x/") == "/Volumes/main/raw/files/x"
-    assert conn("/dbfs/mnt/raw").spark_uri("orders") == "dbfs:/mnt/raw/orders"
-    # the driver's view stays the plain path (Python, the Pandas engine, stories)
-    assert conn("/dbfs/mnt/raw").uri("orders") == "/dbfs/mnt/raw/orders"
+    assert to_spark("/Volumes/main/raw/files", "x/") == "/Volumes/main/raw/files/x"
+    assert to_spark("/dbfs/mnt/raw", "orders") == "dbfs:/mnt/raw/orders"
     monkeypatch.setenv("ODIBI_RUNTIME", "local")
-    assert conn("/dbfs/mnt/raw").spark_uri("orders") == "/dbfs/mnt/raw/orders"
+    assert to_spark("/dbfs/mnt/raw", "orders") == "/dbfs/mnt/raw/orders"
 
 
 # -- with Spark --------------------------------------------------------------------------------
