@@ -4,16 +4,18 @@
    `incremental: {column: ts}` into a Delta append target: the first (full) run, then a run
    after 1% new rows were appended. Target: the incremental run <= 10% of the full run.
 2. SCD2 of K keys with 1% of them changed (a full snapshot), against a plain Delta merge of the
-   same snapshot and a plain merge of only the changed rows. Target: <= 1.5x the plain merge.
+   same snapshot, alternating, R repeats, medians. Target: <= 1.5x the plain merge.
 
-Usage: python bench/incremental_bench.py [--rows 5000000] [--keys 1000000] [--out DIR]
-       [--only incremental|scd2]
+Usage: python bench/incremental_bench.py [--rows 5000000] [--keys 1000000] [--repeats 5]
+       [--out DIR] [--only incremental|scd2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import textwrap
 import time
 from pathlib import Path
@@ -112,15 +114,18 @@ def _snapshot(keys: int, changed: int, day: int) -> pa.Table:
     )
 
 
-def bench_scd2(root: Path, keys: int) -> None:
+def bench_scd2(root: Path, keys: int, repeats: int) -> None:
+    """Day 0 builds both tables; each repeat starts from copies of them and times the scd2 node
+    and the plain merge one after the other (alternating, so load changes hit both), then
+    reports medians and the load average."""
     folder = root / "scd2"
-    (folder / "lake").mkdir(parents=True)
+    lake = folder / "lake"
+    lake.mkdir(parents=True)
     changed = keys // 100
-    snap = str(folder / "lake" / "snapshot")
+    snap = str(lake / "snapshot")
     write_deltalake(snap, _snapshot(keys, 0, 0))
-    proj = _project(
-        folder,
-        """
+    nodes = {
+        "dim": """
         - name: dim
           read: {connection: lake, path: snapshot, format: delta}
           write:
@@ -130,32 +135,35 @@ def bench_scd2(root: Path, keys: int) -> None:
             mode: scd2
             merge_keys: [id]
             scd2: {track: [email, region], valid_from: updated_at}
+        """,
+        "plain": """
         - name: plain
-          depends_on: [dim]  # one at a time: timed alone
           read: {connection: lake, path: snapshot, format: delta}
           write: {connection: lake, path: plain, format: delta, mode: merge, merge_keys: [id]}
         """,
-    )
-    _timed_run(proj)  # day 0: both tables created
+    }
+    projects = {}
+    for name, node in nodes.items():
+        (folder / name).mkdir()
+        (folder / name / "lake").symlink_to(lake)
+        projects[name] = _project(folder / name, node)
+        _timed_run(projects[name])  # day 0: the table is created
+        shutil.copytree(lake / name, lake / f"{name}.day0")
     write_deltalake(snap, _snapshot(keys, changed, 1), mode="overwrite")
-    with Project.load(proj, engine="pandas", keep_outputs=False) as p:
-        res = p.run()
-    secs = {n.name: n.seconds for n in res.nodes}
-    changes = pa.table({"id": np.arange(0, keys, keys // changed, dtype=np.int64)})
-    only = _snapshot(keys, changed, 1).join(changes, "id", join_type="inner")
-    t0 = time.perf_counter()
-    (
-        DeltaTable(str(folder / "lake" / "plain"))
-        .merge(only, "t.id = s.id", source_alias="s", target_alias="t")
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
-    )
-    small = time.perf_counter() - t0
+    secs: dict[str, list[float]] = {"dim": [], "plain": []}
+    loads = []
+    for i in range(repeats):
+        for name in ("dim", "plain") if i % 2 == 0 else ("plain", "dim"):
+            shutil.rmtree(lake / name)
+            shutil.copytree(lake / f"{name}.day0", lake / name)
+            loads.append(os.getloadavg()[0])
+            secs[name].append(_timed_run(projects[name]))
+    dim, plain = statistics.median(secs["dim"]), statistics.median(secs["plain"])
     print(
-        f"scd2: {keys:,} keys, {changed:,} changed: scd2 node {secs['dim']:.2f}s, plain merge of "
-        f"the same snapshot {secs['plain']:.2f}s ({secs['dim'] / secs['plain']:.2f}x); "
-        f"delta-rs merge of only the {changed:,} changed rows {small:.2f}s"
+        f"scd2: {keys:,} keys, {changed:,} changed, {repeats} alternating repeats: scd2 median "
+        f"{dim:.2f}s {[round(s, 2) for s in secs['dim']]}, plain merge of the same snapshot "
+        f"median {plain:.2f}s {[round(s, 2) for s in secs['plain']]}: {dim / plain:.2f}x; "
+        f"load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores"
     )
 
 
@@ -164,6 +172,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=Path("/tmp/odibi-incremental-bench"))
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", choices=["incremental", "scd2"])
     args = ap.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
@@ -171,7 +180,7 @@ def main() -> None:
     if args.only != "scd2":
         bench_incremental(args.out, args.rows)
     if args.only != "incremental":
-        bench_scd2(args.out, args.keys)
+        bench_scd2(args.out, args.keys, args.repeats)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def write(
     cur = f"scd2_cur_{id(current)}"
     con.register(cur, current)
     try:
-        staged = con.sql(plan.staged_sql(frame.name, cur, _q)).to_arrow_table()
+        staged = con.sql(plan.staged_sql(frame.name, cur, _q, "MATERIALIZED")).to_arrow_table()
     finally:
         con.unregister(cur)
     vf_type = table_schema.field(VALID_FROM).type

@@ -24,6 +24,7 @@ EMPTY_SNAPSHOT = (
     "scd2 deletes: close got an empty snapshot, which would close every key; nothing was written"
 )
 ACTION = "__odibi_scd2"  # staged rows: close | update | insert
+NEW, TRACKED, CHANGED = "__odibi_new", "__odibi_tracked", "__odibi_changed"  # staging flags
 
 
 def _bt(name: str) -> str:
@@ -46,7 +47,7 @@ class Scd2Plan:
             raise ValueError(
                 f"scd2 columns {missing} are not in the output (columns: {', '.join(columns)})"
             )
-        clash = [c for c in columns if c in SCD_COLUMNS or c == ACTION]
+        clash = [c for c in columns if c in SCD_COLUMNS or c in (ACTION, NEW, TRACKED, CHANGED)]
         if clash:
             raise ValueError(f"the output already has columns {clash} that scd2 adds; rename them")
         overlap = set(spec_keys) & set(scd2.track)
@@ -71,22 +72,28 @@ class Scd2Plan:
         cols = ", ".join(q(c) if c in self.existing else f"NULL AS {q(c)}" for c in self.columns)
         return f"SELECT {cols} FROM {target} WHERE {q(IS_CURRENT)} = true"
 
-    def staged_sql(self, source: str, current: str, q: Callable[[str], str]) -> str:
-        """`source`: the batch; `current`: `current_sql` of the target."""
-        cols = ", ".join(f"s.{q(c)}" for c in self.columns)
+    def staged_sql(
+        self, source: str, current: str, q: Callable[[str], str], materialized: str = ""
+    ) -> str:
+        """`source`: the batch; `current`: `current_sql` of the target. The batch is joined with
+        the current versions once; `materialized` ("MATERIALIZED" in DuckDB) keeps that join
+        from being computed again for each part."""
+        cols = ", ".join(q(c) for c in self.columns)
         on = " AND ".join(f"s.{q(k)} = c.{q(k)}" for k in self.keys)
 
         def differ(names) -> str:
             return " OR ".join(f"(s.{q(c)} IS DISTINCT FROM c.{q(c)})" for c in names) or "false"
 
         data = [c for c in self.columns if c not in self.keys]
-        new_key = f"c.{q(self.keys[0])} IS NULL"
-        action = f"CASE WHEN {differ(self.track)} THEN 'close' ELSE 'update' END"
+        joined = (
+            f"WITH j AS {materialized} (SELECT s.*, c.{q(self.keys[0])} IS NULL AS {q(NEW)}, "
+            f"{differ(self.track)} AS {q(TRACKED)}, {differ(data)} AS {q(CHANGED)} "
+            f"FROM {source} s LEFT JOIN {current} c ON {on}) "
+        )
+        action = f"CASE WHEN {q(TRACKED)} THEN 'close' ELSE 'update' END"
         parts = [
-            f"SELECT {cols}, {action} AS {q(ACTION)} FROM {source} s "
-            f"JOIN {current} c ON {on} WHERE {differ(data)}",
-            f"SELECT {cols}, 'insert' AS {q(ACTION)} FROM {source} s "
-            f"LEFT JOIN {current} c ON {on} WHERE {new_key} OR {differ(self.track)}",
+            f"SELECT {cols}, {action} AS {q(ACTION)} FROM j WHERE NOT {q(NEW)} AND {q(CHANGED)}",
+            f"SELECT {cols}, 'insert' AS {q(ACTION)} FROM j WHERE {q(NEW)} OR {q(TRACKED)}",
         ]
         if self.close_missing:
             present = ", ".join(f"{q(k)}" for k in self.keys)
@@ -104,7 +111,7 @@ class Scd2Plan:
                 f"LEFT JOIN (SELECT DISTINCT {present}, true AS {q(ACTION)} FROM {source}) p "
                 f"ON {on_p} WHERE p.{q(ACTION)} IS NULL"
             )
-        return " UNION ALL ".join(parts)
+        return joined + " UNION ALL ".join(parts)
 
     # -- the MERGE clauses (Spark SQL and delta-rs both read these) --
     @property
