@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from odibi_dbx.story.html import CSS, badge
+from odibi_dbx.story.html_parts import CSS, badge
 from odibi_dbx.story.timeline import sparkline_svg
 
 TREND_RUNS = 30  # runs a sparkline spans
