@@ -6,6 +6,7 @@ instead of failing deep inside delta-rs, or worse, returning wrong values.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 # delta-rs refuses to read these at all
@@ -56,6 +57,20 @@ def arrow_source(table: Any, uri: str, where: str | None = None, sql: str | None
 
     sql = sql or "SELECT * FROM t" + (f" WHERE {where}" if where else "")
     return QueryBuilder().register("t", table).execute(sql)
+
+
+def load_into(con: Any, stream: Any, table: str, select: str = "SELECT * FROM {src}") -> int:
+    """Copy an Arrow stream from delta-rs into a new DuckDB table (`select` over `{src}`);
+    returns its row count. DuckDB reads the stream itself: pyarrow < 15 (DBR 15.4 LTS has 14)
+    has no `RecordBatchReader.from_stream` and cannot import delta-rs's string views."""
+    src = f"arrow_src_{uuid.uuid4().hex[:12]}"
+    con.register(src, stream)
+    try:
+        return int(
+            con.execute(f"CREATE TABLE {table} AS {select.format(src=src)}").fetchall()[0][0]
+        )
+    finally:
+        con.unregister(src)
 
 
 def check_writable(table: Any, uri: str) -> None:

@@ -241,14 +241,7 @@ def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
     from odibi_dbx.incremental.pandas import delta_where
 
     stream = delta_features.arrow_source(delta, uri, delta_where(engine, spec, delta))
-    name = f"delta_{uuid.uuid4().hex[:12]}"
-    engine.con.register(name, stream)
-    try:
-        return int(
-            engine.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name}").fetchall()[0][0]
-        )
-    finally:
-        engine.con.unregister(name)
+    return delta_features.load_into(engine.con, stream, table)
 
 
 def _arrow_reader(engine: PandasEngine, frame: DuckFrame, batch_rows: int = 1_000_000):

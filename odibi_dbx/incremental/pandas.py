@@ -155,21 +155,14 @@ def read_change_feed(
     else:
         _check_cdf_enabled(table, uri)
         reader = table.load_cdf(starting_version=after_version + 1, ending_version=version)
-        source = pa.RecordBatchReader.from_stream(reader)
-        data = [f.name for f in source.schema if f.name not in (*CDF_COLUMNS, "_commit_timestamp")]
+        source = reader  # DuckDB reads it: pyarrow 14 (DBR 15.4) has no from_stream
+        data = [n for n in reader.schema.names if n not in (*CDF_COLUMNS, "_commit_timestamp")]
         cols = ", ".join(_q(c) for c in data)
         select = f"SELECT {cols}, _change_type, CAST(_commit_version AS BIGINT) AS _commit_version"
         select += " FROM {src} WHERE _change_type <> 'update_preimage'"
     if "{src}" not in select:
         select += " FROM {src}"
-    reg = f"cdf_src_{name.strip(chr(34))}"
-    engine.con.register(reg, source)
-    try:
-        rows = engine.con.execute(f"CREATE TABLE {name} AS {select.format(src=reg)}").fetchall()[0][
-            0
-        ]
-    finally:
-        engine.con.unregister(reg)
+    rows = delta_features.load_into(engine.con, source, name, select)
     return engine._tz_aware(DuckFrame(name, rows=int(rows), table=True)), version
 
 

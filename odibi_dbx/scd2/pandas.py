@@ -65,15 +65,13 @@ def write(
     if plan.close_missing and frame.rows == 0:
         raise ValueError(EMPTY_SNAPSHOT)
     # read once: the staging query scans the current versions more than once
-    current = pa.RecordBatchReader.from_stream(
-        delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
-    ).read_all()
-    cur = f"scd2_cur_{id(current)}"
-    con.register(cur, current)
+    cur = f"scd2_cur_{id(plan)}"
+    current = delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
+    delta_features.load_into(con, current, cur)
     try:
         staged = con.sql(plan.staged_sql(frame.name, cur, _q, "MATERIALIZED")).to_arrow_table()
     finally:
-        con.unregister(cur)
+        con.execute(f"DROP TABLE {cur}")
     vf_type = table_schema.field(VALID_FROM).type
     merger = existing.merge(
         staged,

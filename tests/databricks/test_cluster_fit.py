@@ -7,8 +7,9 @@
   would fail to resolve. pydantic stays where the runtime has 2.x; on 15.4 / serverless v2
   (pydantic 1.10.6) it is upgraded to 2.x, as the README says.
 - On DBR 15.4 LTS's packages (a real Python 3.11 venv, cached in .venv-dbr154/, git-ignored)
-  installing the wheel changes none of pyspark, pandas, numpy or pyarrow, and a csv/parquet
-  project runs there on the Pandas engine with the same results as in the dev venv.
+  installing the wheel (and its [delta] extra) changes none of pyspark, pandas, numpy or pyarrow,
+  and the sample project runs there on the Pandas engine, with Delta (deltalake) and with
+  csv/parquet, with the same results as in the dev venv.
 """
 
 from __future__ import annotations
@@ -184,18 +185,53 @@ def _csv_parquet_project(dst: Path) -> Path:
     return dst / "project.yaml"
 
 
-def test_pandas_engine_runs_on_dbr154(dbr_venv, wheel, tmp_path):
-    _run([str(PY), "-m", "pip", "install", "-q", str(wheel)])
+SCD2_NODE = """
+      - name: customers
+        depends_on: [silver_orders]
+        transform:
+          steps:
+            - SELECT customer_id, region, max(order_ts) AS seen FROM silver_orders GROUP BY ALL
+        write:
+          connection: lake
+          path: silver/customers
+          format: delta
+          mode: scd2
+          merge_keys: [customer_id]
+          scd2: {track: [region], valid_from: seen}
+"""
+
+
+def _delta_project(dst: Path) -> Path:
+    """The sample project (silver is Delta, read back for gold) plus an SCD2 Delta write,
+    which reads the table's current rows back from delta-rs on a second run."""
+    src = ROOT / "examples" / "sales"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("output", "stories", "__pycache__"))
+    with (dst / "project.yaml").open("a", encoding="utf-8") as f:
+        f.write(SCD2_NODE)
+    return dst / "project.yaml"
+
+
+@pytest.mark.parametrize("formats", ["csv_parquet", "delta"])
+def test_pandas_engine_runs_on_dbr154(dbr_venv, wheel, tmp_path, formats):
+    """Delta: delta-rs returns string views and pyarrow 14 lacks `from_stream`; DuckDB reads
+    delta-rs's streams itself, so the [delta] extra works on 15.4's pyarrow."""
+    before = _versions()
+    _run([str(PY), "-m", "pip", "install", "-q", f"{wheel}[delta]"])
     _run([str(PY), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)])
-    project = _csv_parquet_project(tmp_path / "sales")
+    assert _versions() == before  # deltalake leaves pyarrow 14.0.1 (and pandas, numpy) alone
+    make = _csv_parquet_project if formats == "csv_parquet" else _delta_project
+    project = make(tmp_path / "sales")
     results = {}
     for name, exe in (
         ("dbr154", VENV / "bin" / "odibi-dbx"),
         ("dev", Path(sys.executable).parent / "odibi-dbx"),
     ):
         lake = tmp_path / f"lake-{name}"
-        p = _run([str(exe), "run", str(project)], cwd=tmp_path, env={"SALES_LAKE_PATH": str(lake)})
-        assert "6 succeeded, 0 failed" in p.stdout, p.stdout
+        for _ in range(1 if formats == "csv_parquet" else 2):
+            env = {"SALES_LAKE_PATH": str(lake)}
+            p = _run([str(exe), "run", str(project)], cwd=tmp_path, env=env)
+            ok = "6 succeeded, 0 failed" if formats == "csv_parquet" else "7 succeeded, 0 failed"
+            assert ok in p.stdout, p.stdout
         results[name] = lake
     import pandas as pd
 
@@ -207,6 +243,20 @@ def test_pandas_engine_runs_on_dbr154(dbr_venv, wheel, tmp_path):
     a, b = gold(results["dbr154"]), gold(results["dev"])
     assert len(a) == 11
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    if formats == "delta":  # the Delta table 15.4 wrote holds what the dev venv wrote
+        from deltalake import DeltaTable
+
+        a, b = (
+            DeltaTable(str(results[n] / "silver" / "orders")).to_pandas().sort_values("order_id")
+            for n in ("dbr154", "dev")
+        )
+        assert len(a) == 33
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+        dims = [DeltaTable(str(results[n] / "silver" / "customers")).to_pandas() for n in results]
+        cols = ["customer_id", "region", "seen", "_is_current"]
+        a, b = (d[cols].sort_values(cols[:2]).reset_index(drop=True) for d in dims)
+        assert len(a) == 6 and a["_is_current"].all()
+        pd.testing.assert_frame_equal(a, b)
 
 
 def test_installed_wheel_inits_a_project_with_its_notebooks(dbr_venv, wheel, tmp_path):
