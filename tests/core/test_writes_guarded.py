@@ -1,5 +1,8 @@
 """Writes keep their promise: killed runs are repaired, concurrent writers refused, paths stay
-inside their connection. Kills are real (SIGKILL) subprocesses, stopped at a precise point."""
+inside their connection. Kills are real (SIGKILL) subprocesses, stopped at a precise point.
+The kill and concurrency tests run the writes under test on both engines (the lock and the repair
+are the engines' shared write wrapper; Spark moves folders through the JVM's Hadoop FileSystem);
+the runs that prepare and check the output use the Pandas engine (a JVM start each otherwise)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT, write
 from tests.parity.parity_compare import read_output
@@ -33,30 +38,61 @@ pipelines:
         write: {connection: out, path: orders, format: parquet}
 """
 
-# Runs the CLI with os.replace instrumented: "kill-mid-swap" SIGKILLs the process right after
-# the previous output was moved aside (before the new one is moved in); "hold" pauses just
-# before the staged output is moved in (the write's lock held), after touching a marker file.
+# Runs the CLI with its folder moves instrumented (os.replace, and FileSystem.rename called
+# through py4j on Spark): "kill-mid-swap" SIGKILLs the process right after the previous output
+# was moved aside (before the new one is moved in); "hold" pauses just before the staged output
+# is moved in (the write's lock held), after touching a marker file.
 DRIVER = """
 import os, signal, sys, time
-real = os.replace
 mode, marker = sys.argv[1], sys.argv[2]
 
-def replace(src, dst, *args, **kwargs):
-    if mode == "hold" and ".odibi-tmp-" in str(src):
+def before(src):
+    if mode == "hold" and ".odibi-tmp-" in src:
         open(marker, "w").close()
         time.sleep(600)
-    real(src, dst, *args, **kwargs)
-    if mode == "kill-mid-swap" and ".odibi-old-" in str(dst):
+
+def after(dst):
+    if mode == "kill-mid-swap" and ".odibi-old-" in dst:
         os.kill(os.getpid(), signal.SIGKILL)
 
-os.replace = replace
+def moving(move):
+    def wrapper(*args, **kwargs):
+        src, dst = (str(a) for a in args[-2:])
+        before(src)
+        result = move(*args, **kwargs)
+        after(dst)
+        return result
+    return wrapper
+
+os.replace = moving(os.replace)
+try:
+    from py4j.java_gateway import JavaMember
+except ImportError:
+    pass
+else:
+    call, jrename = JavaMember.__call__, moving(JavaMember.__call__)
+    JavaMember.__call__ = lambda self, *a: (jrename if self.name == "rename" else call)(self, *a)
 from odibi_dbx.cli import main
 sys.exit(main(sys.argv[3:]))
 """
 
 
+@pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request) -> str:
+    if request.param == "spark":
+        from tests.spark.spark_fixtures import spark_missing
+
+        if reason := spark_missing():
+            pytest.skip(reason)
+    return request.param
+
+
 def _project(root: Path, min_amount: float) -> Path:
     return write(root / "project.yaml", PROJECT % min_amount)
+
+
+def _run(project: Path, pipeline: str, engine: str) -> tuple[str, ...]:
+    return ("run", str(project), "--pipeline", pipeline, "--engine", engine)
 
 
 def _driver(mode: str, marker: Path, *args: str) -> subprocess.Popen:
@@ -79,36 +115,36 @@ def _leftovers(folder: Path) -> list[str]:
     )
 
 
-def test_overwrite_killed_mid_swap_is_repaired_before_anything_reads(project_dir, cli):
+def test_overwrite_killed_mid_swap_is_repaired_before_anything_reads(project_dir, cli, engine):
     project = _project(project_dir, -100)
-    r = cli("run", str(project), "--pipeline", "writer")
+    r = cli(*_run(project, "writer", "pandas"))  # the previous output
     assert r.returncode == 0, r.stderr
     out = project_dir / "out"
     project = _project(project_dir, 0)  # the next overwrite would keep 3 of the 4 rows
-    p = _driver(
-        "kill-mid-swap", project_dir / "unused", "run", str(project), "--pipeline", "writer"
-    )
+    p = _driver("kill-mid-swap", project_dir / "unused", *_run(project, "writer", engine))
     p.communicate(timeout=120)
     assert p.returncode == -signal.SIGKILL
     assert not (out / "orders").exists()  # killed between the two moves: no output at the target
     assert len(_leftovers(out)) == 2  # the old output aside, and the complete new one staged
-    r = cli("run", str(project), "--pipeline", "reader")  # reads orders before anything writes it
+    r = cli(*_run(project, "reader", "pandas"))  # reads orders before anything writes it
     assert r.returncode == 0, r.stderr
     assert read_output(out / "copy").num_rows == 4  # the whole previous output, not a part
     assert read_output(out / "orders").num_rows == 4
     assert _leftovers(out) == []
 
 
-def test_concurrent_writer_is_refused_and_a_killed_writer_leaves_nothing_behind(project_dir, cli):
+def test_concurrent_writer_is_refused_and_a_killed_writer_leaves_nothing_behind(
+    project_dir, cli, engine
+):
     project = _project(project_dir, 0)
     out, marker = project_dir / "out", project_dir / "holding"
-    holder = _driver("hold", marker, "run", str(project), "--pipeline", "writer")
+    holder = _driver("hold", marker, *_run(project, "writer", engine))
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():
             assert holder.poll() is None and time.monotonic() < deadline, holder.communicate()
             time.sleep(0.05)
-        r = cli("run", str(project), "--pipeline", "writer")
+        r = cli(*_run(project, "writer", engine))
         assert r.returncode == 1
         assert (
             "is being written by another writer (run " in r.stderr
@@ -119,7 +155,7 @@ def test_concurrent_writer_is_refused_and_a_killed_writer_leaves_nothing_behind(
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.communicate(timeout=30)
-    r = cli("run", str(project), "--pipeline", "writer")  # the dead holder's lock is gone with it
+    r = cli(*_run(project, "writer", "pandas"))  # the dead holder's lock is gone with it
     assert r.returncode == 0, r.stderr
     assert _leftovers(out) == []
     assert read_output(out / "orders").num_rows == 3
