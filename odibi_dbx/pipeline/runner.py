@@ -7,7 +7,7 @@ import logging
 import secrets as _random
 import time
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -349,11 +349,16 @@ class Runner:
                     hint="a write-only node needs exactly one dependency",
                 )
             frame = inputs[direct[0]]
-        frame = eng.finish(frame, key=plan_node.key, consumers=consumers, cache=node.cache)
+
+        def finish(f: Any) -> Any:
+            return eng.finish(f, key=plan_node.key, consumers=consumers, cache=node.cache)
+
         story = self.config.story
         gate = None
         if node.validation and node.validation.rules:  # may fail the node: nothing written
-            frame, gate = self._rules(info, pipe.pipeline, node, frame, inputs, res)
+            frame, gate = self._rules(info, pipe.pipeline, node, frame, inputs, res, finish)
+        else:
+            frame = finish(frame)
         # the profile can come from the write when no vs_previous gate reads it before
         later = bool(node.write) and not (node.validation and node.validation.vs_previous)
         summary = eng.summarize(
@@ -447,9 +452,11 @@ class Runner:
         frame: Any,
         inputs: dict[str, Any],
         res: NodeResult,
+        finish: Callable[[Any], Any],
     ) -> tuple[Any, Any]:
         """Row rules (odibi_dbx.quality), with the column checks in the same pass: the kept
-        rows become the node's output; the quarantine is written once every gate passed."""
+        rows become the node's output; the quarantine is written once every gate passed.
+        `finish` materialises the node's output (the Pandas rules' pass does it itself)."""
         from odibi_dbx import quality
 
         def report(gate: quality.Gate) -> None:
@@ -471,9 +478,10 @@ class Runner:
             write=write,
             report=report,
             shared=shared,
+            finish=finish,
         )
-        if gate.frame is not frame and not shared:
-            self.engine.release(frame)  # the node's own pre-rules output: nothing reads it now
+        if gate.frame is not gate.source and not shared:
+            self.engine.release(gate.source)  # the node's own pre-rules output: nothing reads it
         return gate.frame, gate
 
     def _write_spec(self, node: NodeConfig, run_id: str) -> WriteSpec:

@@ -1,9 +1,10 @@
-"""Rules on the Pandas engine. One DuckDB query computes every rule's flag into a narrow table
-(row id + one boolean per rule + the row's fate); counts, samples, quarantined rows and the
-removal of dropped/quarantined rows all read that table, never the rule expressions again.
+"""Rules on the Pandas engine, in the pass that materialises the node's output.
 
-The kept rows are the node's own output table with the removed rows deleted in place (no copy);
-an output shared with an upstream node (a write-only node) is copied instead.
+One `CREATE TABLE AS` writes the node's rows with every rule's flag packed into small bit-mask
+columns (bit i of the mask: row rule i did not pass). Counts are one aggregate over the masks,
+samples are read by mask, and one `DELETE ... RETURNING` takes the dropped and quarantined rows
+out (the quarantined ones are kept aside as one Arrow batch for the quarantine write). Dropping
+the mask columns then leaves the kept rows as the node's output table, with no copy.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from odibi_dbx.quality import expressions as X
 from odibi_dbx.quality import rules as R
 from odibi_dbx.quality.expressions import check_columns, rule_error
 
-RID = f"{R.PREFIX}rid"
+CHUNK = 32  # rules per mask column
+MASK_TYPES = ((8, "UTINYINT"), (16, "USMALLINT"), (32, "UINTEGER"))
+
+
+def _mask(chunk: int) -> str:
+    return q(f"{R.PREFIX}m{chunk}")
 
 
 class DuckRules:
+    materialises = True  # reads the node's unmaterialised output: the runner does not `finish` it
+
     def __init__(
         self,
         engine: PandasEngine,
@@ -29,56 +37,62 @@ class DuckRules:
         validation: Any,
         node: str,
         sample_rows: int,
-        shared: bool = False,
+        shared: bool = False,  # never changed in place: the rules' pass writes a new table
     ):
         self.engine, self.source, self.v, self.node = engine, frame, validation, node
-        self.sample_rows, self.shared = sample_rows, shared
-        self.cols = list(engine._columns(frame))
+        self.sample_rows = sample_rows
         self.types = {c: spark_type_name(t) for c, t in engine._columns(frame).items()}
-        self.out: DuckFrame = frame
-        self.quarantine_rows: str | None = None
-        self.flags = self._flag()
+        self.cols = list(self.types)
+        self.masks = [_mask(c) for c in range(-(-len(validation.rules) // CHUNK))]
+        self.removed: str | None = None  # the quarantined rows (Arrow), registered under this name
+        self.out = self._flag()
+        self._handed_over = False  # kept() gave the output table to the runner
 
     def columns(self) -> dict[str, str]:
         return self.types
 
-    def _translate(self, select: str, view: str) -> str:
+    def _translate(self, select: str) -> str:
         from odibi_dbx import sql as S
 
-        schema = {RID: "BIGINT", **self.engine._columns(self.source)}
-        return S.to_duckdb(select, tables={X.INPUT: view}, schema={X.INPUT: schema})
+        schema = {X.INPUT: self.engine._columns(self.source)}
+        return S.to_duckdb(select, tables={X.INPUT: self.source.name}, schema=schema)
 
-    def _flag(self) -> str:
+    def _flag(self) -> DuckFrame:
+        """The node's output table, with the mask columns."""
         rules, con = self.v.rules, self.engine.con
         check_columns(rules, self.cols, self.node)
-        view = self.engine._new_name("rowids")
-        con.execute(f"CREATE VIEW {view} AS SELECT rowid AS {q(RID)}, * FROM {self.source.name}")
+        for r in rules:
+            self._probe(r)
         try:
-            for r in rules:
-                self._probe(r, view)
-            flags = ", ".join(
-                f"NOT coalesce(({r.expr}), false) AS `{R.flag(i)}`" for i, r in enumerate(rules)
-            )
-            inner = self._translate(f"SELECT `{RID}`, {flags} FROM {X.INPUT}", view)
-            quar = _any(R.indexes(rules, "quarantine"))
-            drop = f"({_any(R.indexes(rules, 'drop'))}) AND NOT ({quar})"
-            name = self.engine._new_name("rule_flags")
+            values = ", ".join(f"({r.expr}) AS `{R.flag(i)}`" for i, r in enumerate(rules))
+            inner = self._translate(f"SELECT *, {values} FROM {X.INPUT}")
+            masks = []
+            for c, col in enumerate(self.masks):
+                idx = range(c * CHUNK, min(len(rules), (c + 1) * CHUNK))
+                typ = next(t for n, t in MASK_TYPES if len(idx) <= n)
+                bits = " + ".join(  # NULL fails: the ELSE branch
+                    f"CASE WHEN {q(R.flag(i))} THEN 0::{typ} ELSE {1 << (i % CHUNK)}::{typ} END"
+                    for i in idx
+                )
+                masks.append(f"({bits}) AS {col}")
+            exclude = ", ".join(q(R.flag(i)) for i in range(len(rules)))
+            name = self.engine._new_name("out")
             con.execute(
-                f"CREATE TABLE {name} AS SELECT *, {quar} AS {q(R.QUARANTINED)}, "
-                f"{drop} AS {q(R.DROPPED)} FROM ({inner}) AS flagged"
+                f"CREATE TABLE {name} AS SELECT * EXCLUDE ({exclude}), {', '.join(masks)} "
+                f"FROM ({inner}) AS flagged"
             ).fetchall()
         except NodeError:
             raise
         except Exception as exc:
             raise rule_error(None, exc, self.node) from exc
-        finally:
-            con.execute(f"DROP VIEW IF EXISTS {view}")
-        return name
+        if not self.source.table:
+            self.engine._drop(self.source)  # the views it was built from, as `finish` does
+        return DuckFrame(name, table=True)
 
-    def _probe(self, rule: Any, view: str) -> None:
+    def _probe(self, rule: Any) -> None:
         """Translate and type one rule on its own (no data read): errors name the rule."""
         try:
-            sql = self._translate(f"SELECT ({rule.expr}) AS v FROM {X.INPUT}", view)
+            sql = self._translate(f"SELECT ({rule.expr}) AS v FROM {X.INPUT}")
             typ = self.engine.con.execute(f"DESCRIBE {sql}").fetchall()[0][1]
         except Exception as exc:
             raise rule_error(rule, exc, self.node) from exc
@@ -86,102 +100,100 @@ class DuckRules:
             why = TypeError(f"it gives {spark_type_name(typ)}, not a boolean")
             raise rule_error(rule, why, self.node)
 
+    def _failed(self, i: int) -> str:
+        return f"({self.masks[i // CHUNK]} & {1 << (i % CHUNK)}) <> 0"
+
+    def _any(self, action: str) -> str:
+        return " OR ".join(self._failed(i) for i in R.indexes(self.v.rules, action)) or "false"
+
+    def _fates(self) -> tuple[str, str]:
+        quar = self._any("quarantine")
+        return quar, f"({self._any('drop')}) AND NOT ({quar})"
+
     def measure_first(self, *, writes: bool, quarantine: bool) -> bool:
-        return True  # an aggregate over the narrow flags table: cheap, known before any write
+        return True  # an aggregate over the mask columns: cheap, known before any write
 
     def measure(self) -> R.Measured:
-        """Counts from the flags; samples and quarantined rows set aside; then the removed rows
-        go and the column checks run on the kept rows (the engine's own aggregate)."""
-        con, f = self.engine.con, self.flags
-        exprs = ["count(*)", _count(q(R.QUARANTINED)), _count(q(R.DROPPED))]
-        for i in range(len(self.v.rules)):
-            flag = q(R.flag(i))
-            exprs += [
-                _count(flag),
-                _count(f"{flag} AND {q(R.QUARANTINED)}"),
-                _count(f"{flag} AND {q(R.DROPPED)}"),
-            ]
-        got = [
-            int(x or 0) for x in con.execute(f"SELECT {', '.join(exprs)} FROM {f}").fetchall()[0]
-        ]
-        per = got[3:]
-        m = R.Measured(
-            rows=got[0],
-            quarantined=got[1],
-            dropped=got[2],
-            failed=per[0::3],
-            failed_quarantined=per[1::3],
-            failed_dropped=per[2::3],
-            samples=self._samples(per[0::3]),
-        )
-        if R.indexes(self.v.rules, "quarantine"):
-            self._set_aside_quarantined()
-        if m.removed:
-            self.out = self._remove()
+        """Counts from the masks' histogram; samples; the removed rows out (quarantined ones
+        kept aside); then the column checks on the kept rows (the engine's own aggregate)."""
+        rules, masks = self.v.rules, ", ".join(self.masks)
+        hist = self.engine.con.execute(
+            f"SELECT {masks}, count(*) FROM {self.out.name} GROUP BY ALL"
+        ).fetchall()
+        quar = _bits(R.indexes(rules, "quarantine"))
+        drop = _bits(R.indexes(rules, "drop"))
+        n = len(rules)
+        m = R.Measured(0, [0] * n, [0] * n, [0] * n, quarantined=0, dropped=0)
+        for *parts, rows in hist:
+            bits = sum(int(part) << (CHUNK * c) for c, part in enumerate(parts))
+            q_, d_ = bool(bits & quar), bool(bits & drop) and not bits & quar
+            m.rows += rows
+            m.quarantined += rows if q_ else 0
+            m.dropped += rows if d_ else 0
+            for i in range(n):
+                if bits >> i & 1:
+                    m.failed[i] += rows
+                    m.failed_quarantined[i] += rows if q_ else 0
+                    m.failed_dropped[i] += rows if d_ else 0
+        m.samples = self._samples(m.failed)
+        self._remove(m)
         if self.v.has_checks:
             m.checks = self.engine.check(self.out, self.v)
         return m
 
-    def _rows(self, rids: str) -> str:
-        cols = ", ".join(q(c) for c in self.cols)
-        return f"SELECT {cols} FROM {self.source.name} WHERE rowid IN ({rids})"
-
     def _samples(self, failed: list[int]) -> list[list[dict[str, Any]]]:
         out: list[list[dict[str, Any]]] = []
+        cols = ", ".join(q(c) for c in self.cols)
         for i, n in enumerate(failed):
             if not n or self.sample_rows <= 0:
                 out.append([])
                 continue
-            rids = f"SELECT {q(RID)} FROM {self.flags} WHERE {q(R.flag(i))} LIMIT {int(self.sample_rows)}"
-            rel = self.engine.con.sql(self._rows(rids))
+            rel = self.engine.con.sql(
+                f"SELECT {cols} FROM {self.out.name} WHERE {self._failed(i)} "
+                f"LIMIT {int(self.sample_rows)}"
+            )
             out.append([dict(zip(self.cols, row, strict=True)) for row in rel.fetchall()])
         return out
 
-    def _set_aside_quarantined(self) -> None:
-        """The quarantined rows with the names of the rules each failed (declaration order)."""
-        failed = (
-            "list_concat("
-            + ", ".join(
-                f"CASE WHEN f.{q(R.flag(i))} THEN [{_lit(r.name)}] ELSE []::VARCHAR[] END"
-                for i, r in enumerate(self.v.rules)
-            )
-            + ", []::VARCHAR[])"
-        )
-        cols = ", ".join(f"s.{q(c)}" for c in self.cols)
-        name = self.engine._new_name("quarantined")
-        self.engine.con.execute(
-            f"CREATE TABLE {name} AS SELECT {cols}, {failed} AS _failed_rules "
-            f"FROM {self.source.name} AS s JOIN {self.flags} AS f ON s.rowid = f.{q(RID)} "
-            f"WHERE f.{q(R.QUARANTINED)}"
-        ).fetchall()
-        self.quarantine_rows = name
-
-    def _remove(self) -> DuckFrame:
-        con, src = self.engine.con, self.source
-        removed = f"SELECT {q(RID)} FROM {self.flags} WHERE {q(R.QUARANTINED)} OR {q(R.DROPPED)}"
-        if not self.shared:  # the node's own output: delete in place
-            con.execute(f"DELETE FROM {src.name} WHERE rowid IN ({removed})").fetchall()
-            rows = con.execute(f"SELECT count(*) FROM {src.name}").fetchall()[0][0]
-            src.rows, src.profile = int(rows), None
-            return src
-        name = self.engine._new_name("kept")
-        cols = ", ".join(q(c) for c in self.cols)
-        rows = con.execute(
-            f"CREATE TABLE {name} AS SELECT {cols} FROM {src.name} WHERE rowid NOT IN ({removed})"
-        ).fetchall()[0][0]
-        return DuckFrame(name, rows=int(rows), table=True)
+    def _remove(self, m: R.Measured) -> None:
+        """Set the quarantined rows aside (one Arrow batch, with their masks), delete the removed
+        rows in place, drop the mask columns: the table holds exactly the kept rows."""
+        con, t = self.engine.con, self.out.name
+        quar, drop = self._fates()
+        if R.indexes(self.v.rules, "quarantine"):  # also with 0 rows: the target gets its schema
+            cols = ", ".join(q(c) for c in self.cols)
+            limit = "" if m.quarantined else " LIMIT 0"
+            rows = con.sql(
+                f"SELECT {cols}, {', '.join(self.masks)} FROM {t} WHERE {quar}{limit}"
+            ).to_arrow_table()
+            self.removed = self.engine._new_name("quarantined")
+            con.register(self.removed.strip('"'), rows)
+        if m.removed:
+            con.execute(f"DELETE FROM {t} WHERE ({quar}) OR ({drop})").fetchall()
+        for col in self.masks:
+            con.execute(f"ALTER TABLE {t} DROP COLUMN {col}")
+        self.out.rows, self.out.columns = m.kept, None
 
     def quarantined(
         self, run_id: str, node: str, at: datetime, as_text: bool, *, observe: bool
     ) -> DuckFrame:
-        assert self.quarantine_rows is not None
-        failed = "array_to_string(_failed_rules, ',')" if as_text else "_failed_rules"  # csv
+        assert self.removed is not None
+        failed = (
+            "list_concat("
+            + ", ".join(
+                f"CASE WHEN {self._failed(i)} THEN [{_lit(r.name)}] ELSE []::VARCHAR[] END"
+                for i, r in enumerate(self.v.rules)
+            )
+            + ", []::VARCHAR[])"
+        )
+        if as_text:  # csv
+            failed = f"array_to_string({failed}, ',')"
         stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         name = self.engine._new_name("quarantine")
         self.engine.con.execute(
             f"CREATE VIEW {name} AS SELECT {', '.join(q(c) for c in self.cols)}, "
             f"{_lit(run_id)} AS _run_id, {_lit(node)} AS _node, {failed} AS _failed_rules, "
-            f"TIMESTAMPTZ {_lit(stamp)} AS _quarantined_at FROM {self.quarantine_rows}"
+            f"TIMESTAMPTZ {_lit(stamp)} AS _quarantined_at FROM {self.removed}"
         )
         return DuckFrame(name, temp=[("view", name)])
 
@@ -189,24 +201,23 @@ class DuckRules:
         self.engine.con.execute(f"DROP VIEW IF EXISTS {frame.name}")
 
     def kept(self, *, observe: bool) -> DuckFrame:
+        self._handed_over = True
         return self.out
 
     def close(self) -> None:
-        """Drop the flags and the set-aside quarantined rows."""
-        for name in (self.flags, self.quarantine_rows):
-            if name is not None:
-                self.engine.con.execute(f"DROP TABLE IF EXISTS {name}")
+        """Free the set-aside removed rows, and the output table if the node failed first."""
+        if self.removed is not None:
+            self.engine.con.unregister(self.removed.strip('"'))
+            self.removed = None
+        if not self._handed_over:
+            self.engine.release(self.out)
 
     def observed(self) -> R.Measured:  # pragma: no cover - measure_first is always True here
         raise AssertionError("the Pandas engine measures before writing")
 
 
-def _any(idx: list[int]) -> str:
-    return " OR ".join(q(R.flag(i)) for i in idx) if idx else "false"
-
-
-def _count(cond: str) -> str:
-    return f"count(*) FILTER (WHERE {cond})"
+def _bits(idx: list[int]) -> int:
+    return sum(1 << i for i in idx)
 
 
 def _lit(s: str) -> str:

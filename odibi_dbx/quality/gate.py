@@ -32,6 +32,7 @@ class Gate:
     counts: dict[str, Any] = field(default_factory=dict)  # rows/kept/dropped/quarantined
     report: Callable[[Gate], None] = lambda gate: None  # told whenever results are known
     validation: ValidationConfig | None = None
+    source: Any = None  # the node's output before the rules (what the rules read)
     _quarantine: Callable[[], None] | None = None
     _discard: Callable[[], None] | None = None
     _late: Callable[[], None] | None = None
@@ -87,19 +88,25 @@ def apply(
     write: Write,
     report: Callable[[Gate], None] = lambda gate: None,
     shared: bool = False,
+    finish: Callable[[Any], Any] = lambda frame: frame,
 ) -> Gate:
     """The kept rows and the results; raises ValidationFailed before any write when the node
     fails its validation. `report` sees the results as soon as they are known (also on failure).
-    `shared`: the frame is also an upstream node's output (never changed in place)."""
+    `shared`: the frame is also an upstream node's output (never changed in place).
+    `finish`: the engine's materialisation of the node's output, unless the rules' own pass
+    materialises it (Pandas); `Gate.source` is then the frame the rules read."""
     v = node.validation
     assert v is not None
-    gate = Gate(frame, [], report=report)
-    if not v.rules:  # column checks only: the engine's own single aggregation
+    cls = _evaluator(engine) if v.rules else None
+    if not getattr(cls, "materialises", False):
+        frame = finish(frame)
+    gate = Gate(frame, [], report=report, source=frame)
+    if cls is None:  # column checks only: the engine's own single aggregation
         gate.results = engine.check(frame, v)
         report(gate)
         verdict(gate.results, node)
         return gate
-    ev = _evaluator(engine)(engine, frame, v, node.name, sample_rows, shared=shared)
+    ev = cls(engine, frame, v, node.name, sample_rows, shared=shared)
     gate.validation = v
     quarantine = bool(R.indexes(v.rules, "quarantine"))
     measured = None
