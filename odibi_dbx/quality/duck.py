@@ -1,10 +1,10 @@
 """Rules on the Pandas engine, in the pass that materialises the node's output.
 
 One `CREATE TABLE AS` writes the node's rows with every rule's flag packed into small bit-mask
-columns (bit i of the mask: row rule i did not pass). Counts are one aggregate over the masks,
-samples are read by mask, and one `DELETE ... RETURNING` takes the dropped and quarantined rows
-out (the quarantined ones are kept aside as one Arrow batch for the quarantine write). Dropping
-the mask columns then leaves the kept rows as the node's output table, with no copy.
+columns (bit i of a mask: row rule i did not pass). The counts come from the masks' histogram,
+samples are read by mask, the quarantined rows are set aside as one Arrow batch, and the removed
+rows are deleted in place; dropping the mask columns leaves the kept rows as the node's output
+table, with no copy of the data.
 """
 
 from __future__ import annotations
