@@ -242,3 +242,25 @@ def test_quarantine_is_a_write_of_the_node(tmp_path, cli):
     assert (
         "validation.quarantine.path: write path '../outside' leaves connection 'lake'" in r.stderr
     )
+
+
+def test_many_rules_span_several_masks(tmp_path):
+    """40 rules (the Pandas engine packs 32 per mask column): counts, kept rows and each
+    quarantined row's rules, in declaration order, still match the independent computation."""
+    many = [(f"{n}_{k}", e, a, t) for k in range(8) for n, e, a, t in RULES]
+    res = _run(make_project(tmp_path, rules=many))
+    assert res.ok, [n.error_message for n in res.nodes]
+    want = expected(orders(), many)
+    lake = tmp_path / "lake"
+    assert sorted(read_table(lake / "silver" / "orders").order_id) == want["kept"]
+    q = read_table(lake / "quarantine" / "orders")
+    got = {int(i): list(r) for i, r in zip(q.order_id, q._failed_rules, strict=True)}
+    assert got == want["quarantined"]
+    assert max(len(v) for v in got.values()) > 32  # a row failing rules of both masks
+    node = res.node("orders_silver")
+    counts = {c.check: c for c in node.validation}
+    for name, *_ in many:
+        c = counts[name]
+        assert {k: getattr(c, k) for k in ("failed", "kept", "dropped", "quarantined")} == want[
+            "rules"
+        ][name], name
