@@ -8,6 +8,7 @@ stays None. Each node's Spark type is stored in node.meta["spark_type"].
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
@@ -23,17 +24,27 @@ STRINGS = {T.VARCHAR, T.TEXT, T.CHAR}
 MAX_P = 38
 
 
+@lru_cache(maxsize=1024)
+def _parsed_type(text: str, dialect: str | None) -> exp.DataType:
+    return exp.DataType.build(text, dialect=dialect)
+
+
+def build_type(text: str, dialect: str | None = None) -> exp.DataType:
+    """exp.DataType.build of a type name, parsed once per (text, dialect): a fresh copy each call."""
+    return _parsed_type(text, dialect).copy()
+
+
 def dtype(text: str) -> exp.DataType | None:
     for dialect in ("databricks", "duckdb"):
         try:
-            return exp.DataType.build(text, dialect=dialect)
+            return build_type(text, dialect=dialect)
         except Exception:
             continue
     return None
 
 
 def decimal(p: int, s: int) -> exp.DataType:
-    return exp.DataType.build(f"DECIMAL({p}, {s})")
+    return build_type(f"DECIMAL({p}, {s})")
 
 
 def dec_ps(t: exp.DataType | None) -> tuple[int, int] | None:
@@ -155,7 +166,7 @@ def infer(node: exp.Expression) -> exp.DataType | None:
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
         return arith_type(node, type_of(node.left), type_of(node.right))
     if isinstance(node, exp.IntDiv):
-        return exp.DataType.build("BIGINT")
+        return build_type("BIGINT")
     if (
         isinstance(node, exp.Anonymous)
         and node.name.lower() == "pmod"
@@ -168,11 +179,11 @@ def infer(node: exp.Expression) -> exp.DataType | None:
     if isinstance(node, exp.Avg):
         return _avg_type(type_of(node.this))
     if isinstance(node, (exp.Count, exp.CountIf)):
-        return exp.DataType.build("BIGINT")
+        return build_type("BIGINT")
     if isinstance(node, _SAME_AS_FIRST):
         return type_of(node.this)
     if isinstance(node, _PREDICATES):
-        return exp.DataType.build("BOOLEAN")
+        return build_type("BOOLEAN")
     if isinstance(node, (exp.Case, exp.If)):
         branches = [i.args.get("true") for i in node.args.get("ifs") or []]
         branches += [node.args.get("true"), node.args.get("default"), node.args.get("false")]
@@ -182,7 +193,7 @@ def infer(node: exp.Expression) -> exp.DataType | None:
         return type_of(node.this)
     for kinds, name in _RESULT_TYPES:
         if isinstance(node, kinds):
-            return exp.DataType.build(name, dialect="databricks")
+            return build_type(name, dialect="databricks")
     return None
 
 
@@ -298,13 +309,13 @@ _RESULT_TYPES = (
 
 def _literal_type(lit: exp.Literal) -> exp.DataType | None:
     if lit.is_string:
-        return exp.DataType.build("STRING", dialect="databricks")
+        return build_type("STRING", dialect="databricks")
     text = lit.this.lower()
     if "e" in text:
-        return exp.DataType.build("DOUBLE")
+        return build_type("DOUBLE")
     if "." not in text:
         n = int(text)
-        return exp.DataType.build("INT" if abs(n) < 2**31 else "BIGINT")
+        return build_type("INT" if abs(n) < 2**31 else "BIGINT")
     whole, frac = text.split(".")
     digits = len(whole.lstrip("0")) + len(frac)
     return decimal(max(digits, len(frac), 1), len(frac))
@@ -335,10 +346,10 @@ def arith_type(node: exp.Expression, lt: exp.DataType | None, rt: exp.DataType |
     if lt is None or rt is None:
         return None
     if lt.this in FLOATING or rt.this in FLOATING:
-        return exp.DataType.build("DOUBLE")
+        return build_type("DOUBLE")
     if lt.this in INTEGRAL and rt.this in INTEGRAL:
         if isinstance(node, exp.Div):
-            return exp.DataType.build("DOUBLE")
+            return build_type("DOUBLE")
         return lt if INTEGRAL[lt.this] >= INTEGRAL[rt.this] else rt
     a, b = as_decimal(node.left), as_decimal(node.right)
     if not (a and b):
@@ -362,9 +373,9 @@ def _sum_type(t: exp.DataType | None) -> exp.DataType | None:
     if ps:
         return decimal(min(MAX_P, ps[0] + 10), ps[1])
     if t is not None and t.this in INTEGRAL:
-        return exp.DataType.build("BIGINT")
+        return build_type("BIGINT")
     if t is not None and t.this in FLOATING:
-        return exp.DataType.build("DOUBLE")
+        return build_type("DOUBLE")
     return None
 
 
@@ -373,5 +384,5 @@ def _avg_type(t: exp.DataType | None) -> exp.DataType | None:
     if ps:
         return decimal(min(MAX_P, ps[0] + 4), min(MAX_P, ps[1] + 4))
     if t is not None and (t.this in INTEGRAL or t.this in FLOATING):
-        return exp.DataType.build("DOUBLE")
+        return build_type("DOUBLE")
     return None

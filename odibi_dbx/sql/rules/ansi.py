@@ -14,6 +14,7 @@ import re
 
 from sqlglot import exp
 
+from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, literal_str
 from odibi_dbx.sql.types import KEY
 
@@ -146,7 +147,7 @@ def decimal_default_precision(node: exp.Expression, ctx: Context) -> exp.Express
         and node.this == exp.DataType.Type.DECIMAL
         and not node.expressions
     ):
-        return exp.DataType.build("DECIMAL(10, 0)")
+        return ty.build_type("DECIMAL(10, 0)")
     return None
 
 

@@ -44,7 +44,7 @@ def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
 
 
 def cast(node: exp.Expression, to: str) -> exp.Cast:
-    return exp.Cast(this=node, to=exp.DataType.build(to, dialect="duckdb"))
+    return exp.Cast(this=node, to=ty.build_type(to, dialect="duckdb"))
 
 
 def spark_type(node: exp.Expression | None) -> exp.DataType | None:

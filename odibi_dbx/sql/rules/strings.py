@@ -6,6 +6,7 @@ import re
 
 from sqlglot import exp
 
+from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str
 
@@ -142,9 +143,9 @@ def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
             "write the schema as a string literal, e.g. 'a INT, b STRING'.",
         )
     try:
-        dt = exp.DataType.build(f"STRUCT<{ddl}>", dialect="databricks")
+        dt = ty.build_type(f"STRUCT<{ddl}>", dialect="databricks")
     except Exception:
-        dt = exp.DataType.build(ddl, dialect="databricks")
+        dt = ty.build_type(ddl, dialect="databricks")
     if dt.this != T.STRUCT:
         raise NotPortableError(
             "from_json",

@@ -7,6 +7,7 @@ import re
 
 from sqlglot import exp
 
+from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.formats import java_to_strftime
 from odibi_dbx.sql.parse import UNIT_WRITTEN
@@ -57,7 +58,7 @@ def two_digit_year_in_2000s(parsed: exp.Expression, original: exp.Expression) ->
     """Spark reads 'yy' as 2000-2099; DuckDB's %y as 1969-2068: move 1969-1999 up a century."""
     fixed = duck("CASE WHEN year({r}) < 2000 THEN {r} + INTERVAL 100 YEAR ELSE {r} END", r=parsed)
     if isinstance(original, (exp.StrToDate, exp.TsOrDsToDate)):
-        fixed = exp.Cast(this=fixed, to=exp.DataType.build("DATE"))
+        fixed = exp.Cast(this=fixed, to=ty.build_type("DATE"))
     return fixed
 
 
@@ -89,7 +90,7 @@ def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | 
     if not (isinstance(node, exp.Cast) and node.to.this in (T.TIMESTAMP, T.TIMESTAMPTZ)):
         return None
     x = node.this
-    tz = exp.Cast(this=x, to=exp.DataType.build("TIMESTAMPTZ"))
+    tz = exp.Cast(this=x, to=ty.build_type("TIMESTAMPTZ"))
     if not is_a(x, *STRINGS):
         return tz if node.to.this == T.TIMESTAMP else None
     return duck(
