@@ -80,11 +80,14 @@ class PandasEngine(Engine):
     @classmethod
     def sql_problems(cls, tree: Any) -> list[Any]:
         from odibi_dbx import sql as S
+        from odibi_dbx.sql.types import annotate
 
-        problems = list(S.portability_problems(tree))
+        work = tree.copy()  # one copy checked and translated: the kept tree stays as parsed
+        annotate(work, None)
+        problems = list(S.portability_problems(work, annotated=True))
         if not problems:
             try:
-                S.to_duckdb(tree, checked=True)
+                S.to_duckdb(work, checked=True, copy=False)
             except S.NotPortableError as exc:
                 # input types are known only when the node runs; type-dependent checks wait
                 if exc.construct != UNKNOWN_TYPE:

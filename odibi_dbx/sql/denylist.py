@@ -196,14 +196,18 @@ def problem(construct: str, detail: str = "") -> NotPortableError:
 
 
 def portability_problems(
-    tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None = None
+    tree: exp.Expression,
+    schema: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    annotated: bool = False,
 ) -> list[NotPortableError]:
     """Every deny-listed construct in the query, in order of appearance.
 
     With `schema` ({table: {column: type}}), comparisons of string columns with numbers (and
     number columns with strings) are found too, not only those between literals.
+    `annotated`: the tree is the caller's own copy, already annotated with this schema.
     """
-    if schema or KEY not in tree.meta:
+    if not annotated and (schema or KEY not in tree.meta):
         tree = tree.copy()
         annotate(tree, schema)
     found: list[NotPortableError] = sandbox_problems(tree)

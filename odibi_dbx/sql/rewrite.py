@@ -23,6 +23,7 @@ def to_duckdb(
     tables: Mapping[str, str] | None = None,
     schema: Mapping[str, Mapping[str, str]] | None = None,
     checked: bool = False,
+    copy: bool = True,
 ) -> str:
     """Spark SQL -> DuckDB SQL giving Spark's result, or NotPortableError.
 
@@ -30,8 +31,12 @@ def to_duckdb(
     `schema` optionally maps table names to {column: type} (Spark or DuckDB type names); with
     it, type-dependent rules (decimal division, sum/avg of decimals) match Spark's result types.
     `checked`: the caller already ran portability_problems on this tree and found none.
+    `copy=False`: rewrite the given tree in place (the caller's own copy).
     """
-    tree = parse_spark(sql_or_tree) if isinstance(sql_or_tree, str) else sql_or_tree.copy()
+    if isinstance(sql_or_tree, str):
+        tree = parse_spark(sql_or_tree)
+    else:
+        tree = sql_or_tree.copy() if copy else sql_or_tree
     ctx = Context.build(tree, schema)
     problems = [] if checked else portability_problems(tree)
     if problems:
