@@ -195,12 +195,16 @@ class PandasEngine(Engine):
         return frame.columns
 
     def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
-        """Naive timestamps read from files are instants in the session zone, as on Spark."""
+        """Every timestamp becomes the engine's one timestamp type, TIMESTAMPTZ (Spark's
+        `timestamp`: an instant in microseconds): naive ones read from files are instants in the
+        session zone, as on Spark; tz-aware ones of another unit (pandas < 2 hands over
+        nanoseconds: TIMESTAMPTZ_NS) are the same instants, truncated to microseconds as Spark
+        and Delta store them."""
         cols = self.con.execute(f"DESCRIBE {frame.name}").fetchall()
-        naive = [c[0] for c in cols if c[1] == "TIMESTAMP" or c[1].startswith("TIMESTAMP_")]
-        if not naive:
+        other = [c[0] for c in cols if _other_timestamp(c[1])]
+        if not other:
             return frame
-        repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in naive)
+        repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in other)
         name = self._new_name("tz")
         self.con.execute(f"CREATE VIEW {name} AS SELECT * REPLACE ({repl}) FROM {frame.name}")
         return DuckFrame(name, temp=[*frame.temp, ("view", name)])
@@ -373,6 +377,14 @@ class PandasEngine(Engine):
     def release(self, frame: DuckFrame) -> None:
         if frame.table and self._con is not None:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
+
+
+def _other_timestamp(duck_type: str) -> bool:
+    """A timestamp type other than TIMESTAMPTZ (naive, or tz-aware in ns/ms/s)."""
+    return duck_type.startswith("TIMESTAMP") and duck_type not in (
+        "TIMESTAMP WITH TIME ZONE",
+        "TIMESTAMPTZ",
+    )
 
 
 def _spark_integers(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:

@@ -17,6 +17,7 @@ _DUCK_TO_SPARK = {
     "BLOB": "binary",
     "DATE": "date",
     "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "TIMESTAMPTZ_NS": "timestamp",  # an instant too (Delta/Spark keep microseconds)
     "TIMESTAMP": "timestamp_ntz",
     "TIMESTAMP_NS": "timestamp_ntz",
     "TIMESTAMP_MS": "timestamp_ntz",
