@@ -4,7 +4,8 @@ The batch is compared with the target's current versions first and staged as onl
 that change something, each with an action:
 - `close`: a key whose tracked columns changed; its current version is closed (`_valid_to` =
   the new version's `_valid_from`, `_is_current` = false);
-- `update`: a key whose untracked columns only changed; its current version is updated in place;
+- `update`: a key whose untracked columns only changed; its current version is updated in place
+  (the valid_from column alone moving is no change: it dates a version, it is not data);
 - `insert`: a new key, or the new version of a key whose tracked columns changed;
 - `close` too (`deletes: close`): a current key missing from the batch (a full snapshot), closed
   at the snapshot's latest valid_from.
@@ -84,7 +85,12 @@ class Scd2Plan:
         def differ(names) -> str:
             return " OR ".join(f"(s.{q(c)} IS DISTINCT FROM c.{q(c)})" for c in names) or "false"
 
-        data = [c for c in self.columns if c not in self.keys]
+        # the valid_from column dates versions: its move alone changes nothing (unless tracked)
+        data = [
+            c
+            for c in self.columns
+            if c not in self.keys and (c != self.valid_from or c in self.track)
+        ]
         joined = (
             f"WITH j AS {materialized} (SELECT s.*, c.{q(self.keys[0])} IS NULL AS {q(NEW)}, "
             f"{differ(self.track)} AS {q(TRACKED)}, {differ(data)} AS {q(CHANGED)} "

@@ -73,7 +73,7 @@ SNAPSHOTS = [
     [
         (1, "a2@x", "EU", 1, "2025-01-02"),  # tracked change: new version
         (2, "b@x", "US", 20, "2025-01-02"),  # untracked change: in place
-        (3, None, "EU", 3, "2025-01-02"),  # NULL == NULL: no change
+        (3, None, "EU", 3, "2025-01-02"),  # NULL == NULL, only valid_from moved: no change
         (4, "d@x", "APAC", 4, "2025-01-02"),  # new key
     ],
     [
@@ -101,8 +101,9 @@ def expected_scd2(snapshots):
             elif (cur["email"], cur["region"]) != (email, region):
                 cur.update(_valid_to=when, _is_current=False)
                 hist.append({**row, "_valid_from": when, "_valid_to": None, "_is_current": True})
-            else:
+            elif cur["score"] != score:  # untracked change: in place
                 cur.update(score=score, updated_at=when)
+            # else unchanged: untouched, even though its updated_at (valid_from) moved
         for id_, hist in versions.items():
             if id_ not in seen and hist[-1]["_is_current"]:
                 hist[-1].update(_valid_to=as_of, _is_current=False)
@@ -157,6 +158,10 @@ def test_scd2_over_three_snapshots_and_rerun_changes_nothing(tmp_path, engine):
         assert got == expected_scd2(SNAPSHOTS[:i]), f"after snapshot {i}"
     version = DeltaTable(str(tmp_path / "lake" / "dim")).version()
     assert run(proj, engine).ok  # the same snapshot again
+    assert delta_rows(tmp_path / "lake" / "dim", SCD2_COLUMNS) == expected_scd2(SNAPSHOTS)
+    # the same values a day later (only valid_from moves): still nothing to write
+    _snapshot(tmp_path, [(*r[:4], "2025-01-04") for r in SNAPSHOTS[-1]])
+    assert run(proj, engine).ok
     assert delta_rows(tmp_path / "lake" / "dim", SCD2_COLUMNS) == expected_scd2(SNAPSHOTS)
     after = DeltaTable(str(tmp_path / "lake" / "dim"))
     changed = [h for h in after.history() if h["version"] > version]
