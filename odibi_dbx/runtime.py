@@ -128,6 +128,18 @@ def detect(spark: Any = None) -> RuntimeInfo:
     )
 
 
+def keys_in_spark_conf(compute: str | None, spark_connect: bool) -> bool | None:
+    """May storage account keys go into the session's Spark conf? False on serverless and
+    standard access mode compute (they refuse it; Unity Catalog external locations grant the
+    access there), None on a Spark Connect session of unknown compute (e.g. Databricks Connect:
+    try, and take a refusal to mean the same), else True."""
+    if compute in ("serverless", "standard"):
+        return False
+    if spark_connect and compute in (None, "unknown"):
+        return None
+    return True
+
+
 def _compute(version: str | None, mode: str | None, connect: bool, cluster_id: str | None) -> str:
     # Serverless: runtime "client.X.Y" [U: check in a workspace], no cluster usage tags
     # (CONFIG_NOT_AVAILABLE), or the explicit env var some images set.

@@ -40,15 +40,22 @@ class AdlsConnectionConfig(Model):
     account: str = Field(min_length=3, max_length=24, pattern=r"^[a-z0-9]+$")
     container: str = Field(min_length=1)
     path_prefix: str = ""
-    auth_mode: Literal["key_vault", "direct_key"] = "key_vault"
+    auth_mode: Literal["key_vault", "direct_key", "secret_scope"] = "key_vault"
     key_vault_name: str | None = None
     key_vault_url: str | None = None
     secret_name: str | None = None
     account_key: SecretStr | None = None
+    secret_scope: str | None = None  # a Databricks secret scope (also Key Vault-backed ones)
+    secret_key: str | None = None  # the key's name in that scope (not the account key itself)
     endpoint: str | None = None  # blob endpoint URL: sovereign clouds, private endpoints, emulators
 
     @model_validator(mode="after")
     def _auth_fields(self) -> AdlsConnectionConfig:
+        fields = {  # what each auth mode needs; the others' fields are errors
+            "key_vault": ("key_vault_name", "key_vault_url", "secret_name"),
+            "direct_key": ("account_key",),
+            "secret_scope": ("secret_scope", "secret_key"),
+        }
         if self.auth_mode == "key_vault":
             missing = []
             if not (self.key_vault_name or self.key_vault_url):
@@ -60,17 +67,42 @@ class AdlsConnectionConfig(Model):
                     f"auth_mode key_vault needs {' and '.join(missing)}; "
                     "or set auth_mode: direct_key with account_key: ${ENV_VAR}"
                 )
-            if self.account_key is not None:
-                raise ValueError("account_key is only used with auth_mode: direct_key")
-        else:
+        elif self.auth_mode == "direct_key":
             if self.account_key is None:
                 raise ValueError("auth_mode direct_key needs account_key: ${ENV_VAR}")
-            if self.key_vault_name or self.key_vault_url or self.secret_name:
+        else:
+            missing = [f for f in fields["secret_scope"] if not getattr(self, f)]
+            if missing:
                 raise ValueError(
-                    "key_vault_name/key_vault_url/secret_name are only used with "
-                    "auth_mode: key_vault"
+                    f"auth_mode secret_scope needs {' and '.join(missing)} (the Databricks "
+                    "secret scope and the name of the key in it that holds the account key)"
                 )
+            for f in fields["secret_scope"]:
+                _check_scope_name(f, getattr(self, f))
+        for mode, names in fields.items():
+            given = [n for n in names if mode != self.auth_mode and getattr(self, n) is not None]
+            if given:
+                verb = "is" if len(given) == 1 else "are"
+                raise ValueError(f"{'/'.join(given)} {verb} only used with auth_mode: {mode}")
         return self
+
+
+_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # Databricks' rule for scope and key names
+
+
+def _check_scope_name(field: str, value: str) -> None:
+    if len(value) >= 64 and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):  # keys: 88 chars
+        raise ValueError(
+            f"{field} looks like an account key itself: give the name of the key in the secret "
+            "scope (e.g. secret_key: adls-account-key), never the key (config files get "
+            "committed)"
+        )
+    if _SCOPE_NAME.match(value):
+        return
+    raise ValueError(
+        f"{field} {value!r} is not a Databricks secret scope/key name (letters, digits, "
+        "'-', '_', '.', '@'; at most 128 characters)"
+    )
 
 
 ConnectionConfig = Annotated[

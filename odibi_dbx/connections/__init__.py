@@ -19,13 +19,23 @@ def build_connections(config: ProjectConfig, base_dir: Path) -> dict[str, Connec
     return out
 
 
-def resolve_secrets(connections: dict[str, Connection], credential: Any = None) -> None:
-    """Fetch every secret the connections need, once, in parallel, before the first node runs."""
+def resolve_secrets(
+    connections: dict[str, Connection], credential: Any = None, dbutils: Any = None
+) -> None:
+    """Fetch every secret the connections need, once, before the first node runs: Key Vault
+    secrets in parallel (with `credential`), secret scope keys through dbutils (default: the
+    runtime's, see odibi_dbx.runtime.get_dbutils)."""
     needing = [c for c in connections.values() if getattr(c, "needs_secret", False)]
-    if needing:
+    scoped = [c for c in needing if getattr(c, "auth_mode", None) == "secret_scope"]
+    if scoped:
+        from odibi_dbx.connections.secret_scope import fetch_scoped
+
+        fetch_scoped(scoped, dbutils)
+    vaulted = [c for c in needing if c not in scoped]
+    if vaulted:
         from odibi_dbx.connections.secrets import fetch_all
 
-        fetch_all(needing, credential)
+        fetch_all(vaulted, credential)
 
 
 __all__ = ["Connection", "build_connections", "resolve_secrets"]

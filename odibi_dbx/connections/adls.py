@@ -1,8 +1,9 @@
 """`type: azure_adls` — an ADLS Gen2 container (one storage account) with its account key.
 
 The key comes from Key Vault (auth_mode key_vault, the default: fetched once per run by
-`secrets.fetch_all` before the first node runs) or from the config (direct_key, normally
-${ENV_VAR}). Either way it is registered with `redact` the moment it is known, and nothing here
+`secrets.fetch_all` before the first node runs), from a Databricks secret scope (secret_scope:
+`secret_scope.fetch_scoped`, through dbutils, also before the first node) or from the config
+(direct_key, normally ${ENV_VAR}). Either way it is registered with `redact` the moment it is known, and nothing here
 prints it: repr()/str() show the account, container and auth mode only.
 
 Every connection scopes its credentials to its own account, so any number of accounts work
@@ -49,7 +50,7 @@ ABFS_RETRY_CONF = {
 
 
 class SecretNotFetched(OdibiError):
-    """A key_vault connection was used before its secret was fetched."""
+    """A key_vault or secret_scope connection was used before its key was fetched."""
 
 
 class AdlsConnection(Connection):
@@ -62,6 +63,8 @@ class AdlsConnection(Connection):
         self.path_prefix = config.path_prefix.strip("/")
         self.auth_mode = config.auth_mode
         self.secret_name = config.secret_name
+        self.secret_scope = config.secret_scope
+        self.secret_key = config.secret_key
         self.endpoint = config.endpoint.rstrip("/") if config.endpoint else None
         self.vault_url = (
             vault_url(config.key_vault_name, config.key_vault_url)
@@ -83,10 +86,11 @@ class AdlsConnection(Connection):
     # -- secrets --
     @property
     def needs_secret(self) -> bool:
-        return self.auth_mode == "key_vault" and self._key is None
+        return self.auth_mode in ("key_vault", "secret_scope") and self._key is None
 
     def set_secret(self, value: str) -> None:
-        """Called by secrets.fetch_all with the account key read from Key Vault."""
+        """Called with the account key read from Key Vault (secrets.fetch_all) or a secret
+        scope (secret_scope.fetch_scoped)."""
         self._set_key(value)
 
     def _set_key(self, value: str) -> None:
@@ -97,12 +101,21 @@ class AdlsConnection(Connection):
     def account_key(self) -> str:
         if self._key is None:
             raise SecretNotFetched(
-                f"connection '{self.name}': the account key (secret '{self.secret_name}' in "
-                f"{self.vault_url}) has not been fetched yet. Project.run() fetches it; when using "
+                f"connection '{self.name}': the account key ({self.key_source}) has not been "
+                "fetched yet. Project.run() fetches it; when using "
                 "connections directly, call odibi_dbx.connections.resolve_secrets(connections) "
                 "first"
             )
         return self._key
+
+    @property
+    def key_source(self) -> str:
+        """Where the account key comes from, for messages (names only, never the key)."""
+        if self.auth_mode == "key_vault":
+            return f"Key Vault secret '{self.secret_name}' in {self.vault_url}"
+        if self.auth_mode == "secret_scope":
+            return f"key '{self.secret_key}' in Databricks secret scope '{self.secret_scope}'"
+        return "account_key (direct_key)"
 
     # -- locations --
     @property
@@ -167,11 +180,7 @@ class AdlsConnection(Connection):
             status == 403 or "failed to authenticate" in text or "AuthorizationFailure" in text
         ):
             return None
-        where = (
-            f"Key Vault secret '{self.secret_name}' in {self.vault_url}"
-            if self.auth_mode == "key_vault"
-            else "account_key (direct_key)"
-        )
+        where = self.key_source
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         return PermissionError(
             f"storage account '{self.account}' refused the key of connection "
@@ -200,11 +209,10 @@ class AdlsConnection(Connection):
         )
 
     def __repr__(self) -> str:
-        auth = (
-            f"key_vault {self.vault_url} secret {self.secret_name!r}"
-            if self.auth_mode == "key_vault"
-            else "direct_key"
-        )
+        auth = {
+            "key_vault": f"key_vault {self.vault_url} secret {self.secret_name!r}",
+            "secret_scope": f"secret_scope {self.secret_scope!r} key {self.secret_key!r}",
+        }.get(self.auth_mode, self.auth_mode)
         return f"<AdlsConnection {self.name!r} {self.uri('')} auth={auth}>"
 
     __str__ = __repr__

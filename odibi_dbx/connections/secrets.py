@@ -83,7 +83,7 @@ def fetch_all(
     """
     groups: dict[tuple[str, str], _Group] = {}
     for conn in connections:
-        if getattr(conn, "needs_secret", False):
+        if getattr(conn, "needs_secret", False) and getattr(conn, "vault_url", None):
             key = (conn.vault_url.lower(), conn.secret_name)
             group = groups.setdefault(key, _Group(conn.vault_url, conn.secret_name))
             group.connections.append(conn)

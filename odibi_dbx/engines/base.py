@@ -118,6 +118,7 @@ class Engine(ABC):
     ):
         self.timezone = timezone
         self.connections = dict(connections or {})
+        self.notes: list[str] = []  # run-level facts for the story (said once per run)
 
     # -- validation time (no session, no data) --
     @classmethod

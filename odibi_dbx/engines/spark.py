@@ -87,8 +87,12 @@ class SparkEngine(Engine):
         for key, value in self._session_sql_conf().items():  # restored by stop()
             self._saved[key] = spark.conf.get(key, None)
             spark.conf.set(key, value)
+        from odibi_dbx import runtime
+
+        compute = runtime.detect(spark).compute
+        keys = runtime.keys_in_spark_conf(compute, runtime.is_spark_connect(spark))
         for conn in self.connections.values():
-            self._apply_conf(conn)
+            self._apply_conf(conn, keys, compute)
 
     def _session_sql_conf(self) -> dict[str, str]:
         return {
@@ -97,11 +101,21 @@ class SparkEngine(Engine):
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         }
 
-    def _apply_conf(self, conn: Any) -> None:
-        for key, value in conn.spark_conf().items():
+    def _apply_conf(self, conn: Any, keys: bool | None, compute: str | None) -> None:
+        """Set the connection's credentials in Spark conf where the compute allows it (see
+        runtime.keys_in_spark_conf); where it does not, set nothing and say once in the story
+        that access goes through Unity Catalog external locations."""
+        conf = conn.spark_conf()
+        if conf and keys is False:
+            self._uc_note(conn, f"{compute} compute")
+            return
+        for key, value in conf.items():
             try:
                 self._spark.conf.set(key, value)
             except Exception as exc:  # never chain: the message could echo the value
+                if keys is None:  # Spark Connect, compute unknown: it refused, as serverless does
+                    self._uc_note(conn, f"Spark Connect ({type(exc).__name__} on setting it)")
+                    return
                 raise OdibiError(
                     f"connection '{conn.name}': this compute does not allow setting '{key}' in "
                     f"the Spark configuration ({type(exc).__name__}). Serverless and standard "
@@ -112,6 +126,15 @@ class SparkEngine(Engine):
                     "or the abfss:// path; or run on dedicated (single user) classic compute"
                 ) from None
         log.debug("applied Spark conf of connection %s", conn.name)
+
+    def _uc_note(self, conn: Any, where: str) -> None:
+        note = (
+            f"connection '{conn.name}': {where}: account key not set in Spark conf; access to "
+            f"{conn.uri('')} goes through Unity Catalog external locations (one must cover it, "
+            "with READ FILES / WRITE FILES granted to whoever runs the job)"
+        )
+        log.info(note)
+        self.notes.append(note)
 
     def stop(self) -> None:
         """Unpersist what is still cached and restore the session time zone. The session

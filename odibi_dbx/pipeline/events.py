@@ -21,6 +21,7 @@ class RunInfo:
     config_file: str
     timezone: str
     runtime: dict[str, Any] = field(default_factory=dict)  # Databricks cluster/job ids etc.
+    notes: list[str] = field(default_factory=list)  # run-level facts (e.g. from the engine)
 
 
 @dataclass

@@ -110,6 +110,7 @@ class Runner:
             config_file=str(self.project.file),
             timezone=self.config.timezone,
             runtime=self.runtime,
+            notes=list(self.engine.notes),
         )
         result = self._result = RunResult(info)
         results = {k: _new_result(self.plan.nodes[k]) for k in keys}

@@ -48,6 +48,7 @@ def render_html(doc: dict[str, Any]) -> str:
         f"<tr><th>{escape(str(k))}</th><td>{cell(v)}</td></tr>"
         for k, v in (doc.get("runtime") or {}).items()
     )
+    notes = "".join(f"<li>{escape(str(n))}</li>" for n in doc.get("notes") or [])
     by_start = sorted(
         doc["nodes"], key=lambda n: (n.get("started") is None, n.get("started") or "")
     )
@@ -63,6 +64,7 @@ def render_html(doc: dict[str, Any]) -> str:
 {s["skipped"]} skipped · time zone {escape(doc.get("timezone") or "")} ·
 <a style="color:#fff" href="index.html">all runs</a></div></header>
 <main>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Graph</h2><input type="checkbox" id="fit-graph" class="fit"><label for="fit-graph">fit to
 width</label><div class="scroll graphbox">{graph_svg(*graph_nodes(doc))}</div>
 <h2>Timeline</h2><div class="scroll">{timeline_svg(by_start, doc.get("started"))}</div>

@@ -145,6 +145,7 @@ def story_doc(
         "config_file": run.config_file,
         "timezone": run.timezone,
         "runtime": json_safe(run.runtime),
+        "notes": list(run.notes),
         "summary": {"nodes": len(nodes), **counts},
         "nodes": nodes,
     }
