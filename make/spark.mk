@@ -18,6 +18,6 @@ test-spark: $(TEST_DEPS)  ## only the Spark engine and parity tests (default Spa
 	$(BIN)/python -m pytest tests/spark tests/parity $(PYTEST_ARGS)
 
 test-spark-legs: spark-legs  ## only the Spark version legs (tests/spark_matrix)
-	ODIBI_SPARK_LEGS=1 $(BIN)/python -m pytest tests/spark_matrix $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/spark_matrix $(PYTEST_ARGS)
 
-TEST_DEPS += spark-jars
+TEST_DEPS += spark-jars spark-legs

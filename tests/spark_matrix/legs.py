@@ -84,7 +84,9 @@ _PTH = "zz_odibi_default_venv.pth"  # zz: read after the leg's own packages
 
 
 def _default_site() -> str:
-    return sysconfig.get_paths()["purelib"]
+    """The default venv's site-packages, resolved: a worktree's `.venv` may be a symlink to a
+    shared one, and the stamp and `.pth` must name the same place from either path."""
+    return str(Path(sysconfig.get_paths()["purelib"]).resolve())
 
 
 def _site(leg: Leg) -> Path:
