@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -100,6 +101,17 @@ class NodeError(OdibiError):
         super().__init__(text)
 
 
+class DataError(OdibiError):
+    """A value makes a SQL step fail as it fails on Spark with ANSI on (division by zero, an
+    invalid cast, an overflow, ...): `error_class` is Spark's error class."""
+
+    def __init__(
+        self, error_class: str, message: str, hint: str | None = None, detail: str | None = None
+    ):
+        self.error_class, self.message, self.hint, self.detail = error_class, message, hint, detail
+        super().__init__(f"[{error_class}] {message}")
+
+
 class ValidationFailed(NodeError):
     """A node's `validation:` checks failed; nothing was written."""
 
@@ -127,11 +139,16 @@ def first_line(exc: BaseException, limit: int = 400) -> str:
     text = str(exc).strip() or type(exc).__name__
     lines = text.splitlines()
     head = lines[0]
+    if _PY4J_CALL.match(head) and len(lines) > 1:  # the JVM's own message is on the next line
+        head = _JAVA_EXCEPTION.sub("", lines[1]) or head
     hints = [ln.strip() for ln in lines[1:] if ln.strip().startswith(_ENGINE_HINTS)]
     caret = _caret(lines)
     return " ".join([head, *hints, *([caret] if caret else [])])[:limit]
 
 
+# py4j's "An error occurred while calling o123.save." + ": org.apache...Exception: <message>"
+_PY4J_CALL = re.compile(r"^An error occurred while calling [\w.$]+\.$")
+_JAVA_EXCEPTION = re.compile(r"^:?\s*[\w.$]+(Exception|Error):\s*")
 # lines of an engine's own message worth keeping on the one line (DuckDB, Spark)
 _ENGINE_HINTS = ("Candidate bindings:", "Did you mean", "HINT:")
 
@@ -139,7 +156,6 @@ _ENGINE_HINTS = ("Candidate bindings:", "Did you mean", "HINT:")
 def _caret(lines: list[str]) -> str | None:
     """DuckDB's `LINE n: <sql>` + `^^^` pair as `(at "<text>")` (the line numbers are the
     executed SQL's, which may differ from the step as written)."""
-    import re
 
     for i, ln in enumerate(lines[:-1]):
         m = re.match(r"^LINE (\d+): ", ln)

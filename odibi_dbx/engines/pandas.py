@@ -27,6 +27,7 @@ from odibi_dbx.engines.base import (
     WriteSpec,
 )
 from odibi_dbx.engines.checks import check_results, unique_key
+from odibi_dbx.engines.duck_errors import spark_errors
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.engines.write_stats import MISSING, known_values
@@ -222,8 +223,9 @@ class PandasEngine(Engine):
         )
         name = self._new_name("step")
         self._seal()
-        try:  # binds only: no data is read
-            cols = self.con.execute(f"DESCRIBE {translated}").fetchall()
+        try:  # binds only: no data is read (constants may be computed: Spark's errors)
+            with spark_errors():
+                cols = self.con.execute(f"DESCRIBE {translated}").fetchall()
         except _BIND_ERRORS as exc:
             problem = S.bind_problem(exc)
             if problem is None:
@@ -232,14 +234,16 @@ class PandasEngine(Engine):
         problem = S.result_type_problem({c[0]: c[1] for c in cols})
         if problem is not None:
             raise problem
-        self.con.execute(f"CREATE VIEW {name} AS {translated}")
+        with spark_errors():
+            self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not v.table for t in v.temp]
         return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated
 
     def to_user(self, frame: DuckFrame) -> Any:
         import pandas as pd
 
-        table = self.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
+        with spark_errors():  # a SQL step's result read by the next function step
+            table = self.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
         if int(pd.__version__.split(".")[0]) < 2:
             # pandas 1.5 (DBR 15.4 LTS): ArrowDtype is experimental (no .round(), .dt, ...), so
             # use numpy/nullable dtypes; nullable ints and bools keep their type through nulls.
@@ -254,7 +258,8 @@ class PandasEngine(Engine):
         import pyarrow as pa
 
         if isinstance(df, duckdb.DuckDBPyRelation):
-            data = _spark_integers(df).to_arrow_table()
+            with spark_errors():  # a Narwhals function step's lazy query runs here
+                data = _spark_integers(df).to_arrow_table()
         elif isinstance(df, (pa.Table, pa.RecordBatchReader)):
             data = df
         elif hasattr(df, "to_arrow") and not hasattr(df, "to_pandas"):
@@ -279,9 +284,9 @@ class PandasEngine(Engine):
         if frame.table:
             return frame
         name = self._new_name("out")
-        rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}").fetchall()[0][
-            0
-        ]
+        with spark_errors():  # the step's SQL runs here: its data errors are Spark's
+            rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
+            rows = rows.fetchall()[0][0]
         self._drop(frame)
         return DuckFrame(name, rows=int(rows), table=True)
 

@@ -18,7 +18,7 @@ from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, SqlStep, infer_format
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
-from odibi_dbx.errors import NodeError, ValidationFailed, first_line
+from odibi_dbx.errors import DataError, NodeError, ValidationFailed, first_line
 from odibi_dbx.incremental.run import IncrementalRun
 from odibi_dbx.incremental.state import commit_metadata
 from odibi_dbx.pipeline.baseline import gate_results, node_key
@@ -326,6 +326,8 @@ class Runner:
                     res.steps.append(rec)
                     try:
                         frame, rec.executed = eng.sql(step.sql, views, plan_node.sql[i])
+                    except DataError as exc:  # a constant the step computes while binding
+                        raise _data_error(exc, node.name, step.sql) from exc
                     except Exception as exc:
                         raise NodeError(
                             f"SQL step {i + 1} failed: {first_line(exc)}",
@@ -352,7 +354,12 @@ class Runner:
             frame = inputs[direct[0]]
 
         def finish(f: Any) -> Any:
-            return eng.finish(f, key=plan_node.key, consumers=consumers, cache=node.cache)
+            try:
+                return eng.finish(f, key=plan_node.key, consumers=consumers, cache=node.cache)
+            except DataError as exc:  # the node's SQL met a value Spark fails on too
+                steps = node.transform.steps if node.transform else []
+                sql = [s.sql for s in steps if isinstance(s, SqlStep)]
+                raise _data_error(exc, node.name, sql[-1] if sql else None) from exc
 
         story = self.config.story
         gate = None
@@ -621,6 +628,16 @@ def _project_order(plan: Plan, keys: Iterable[str]) -> list[str]:
 
 def _sum_rows(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def _data_error(exc: DataError, node: str, sql: str | None) -> NodeError:
+    """The node's failure for a value Spark fails on too: Spark's error class and a hint."""
+    detail = [_sql_excerpt(sql)] if sql else []
+    if exc.detail:
+        detail.append(exc.detail)
+    return NodeError(
+        str(exc), node=node, stage="transform", detail="; ".join(detail) or None, hint=exc.hint
+    )
 
 
 def _sql_excerpt(sql: str, limit: int = 300) -> str:

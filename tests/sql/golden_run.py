@@ -40,7 +40,10 @@ SAME = "same"  # Spark's values and types
 REFUSED = "refused"  # NotPortableError / SqlSyntaxError at validation
 RUNTIME = "runtime error"  # accepted, then failed while running
 DIFFERENT = "different"  # accepted and ran, but a different result: must never happen
-RAISES = "raises like Spark"  # Spark raised a data error; the engine raised too
+# Spark raised a data error (division by zero, invalid cast, ...) and the engine ...
+RAISES = "raises like Spark"  # ... raised while running, naming Spark's error class
+RAISES_OTHER = "raises, another error than Spark's"  # ... raised while running, another error
+REFUSED_RAISES = "refused where Spark raises"  # ... refused the query at validation
 ANSWERED = "answered where Spark raises"  # Spark raised a data error; the engine gave rows
 REJECTED_SPARK = "Spark rejects (analysis)"  # Spark refused the query at parse/analysis
 SKIPPED = "skipped (non-default Spark config)"
@@ -221,17 +224,18 @@ class FileRun:
                 raise problems[0]
             frame, _translated = engine.sql(block.sql, self.views)
         except (S.NotPortableError, S.SqlSyntaxError) as e:
-            return self._spark_raised(block, REFUSED) or Result(block, REFUSED, str(e))
+            return self._spark_raised(block, REFUSED, e) or Result(block, REFUSED, str(e))
         except Exception as e:
-            return self._spark_raised(block, RUNTIME) or Result(block, RUNTIME, _first(e))
+            return self._spark_raised(block, RUNTIME, e) or Result(block, RUNTIME, _first(e))
         timer = threading.Timer(QUERY_TIMEOUT, engine.con.interrupt)
         try:
             timer.start()
+            frame = engine.finish(frame, key=block.sql, consumers=1)  # the engine's own run
             table = engine.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
             types = [spark_type_name(t) for t in engine._columns(frame).values()]
             rows = hive_rows(table, ZoneInfo(self.zone))
         except Exception as e:
-            return self._spark_raised(block, RUNTIME) or Result(block, RUNTIME, _first(e))
+            return self._spark_raised(block, RUNTIME, e) or Result(block, RUNTIME, _first(e))
         finally:
             timer.cancel()
         if block.error:
@@ -287,9 +291,13 @@ class FileRun:
         return expected
 
     @staticmethod
-    def _spark_raised(block: Block, outcome: str) -> Result | None:
+    def _spark_raised(block: Block, outcome: str, error: BaseException) -> Result | None:
         if block.data_error:
-            return Result(block, RAISES, block.error_class or "")
+            detail = f"Spark: {block.error_class or block.error}; engine: {_first(error)}"
+            if outcome == REFUSED:
+                return Result(block, REFUSED_RAISES, detail)
+            named = block.error_class is None or f"[{block.error_class}]" in str(error)
+            return Result(block, RAISES if named else RAISES_OTHER, detail)
         if block.error:
             return Result(block, REJECTED_SPARK + f" / engine {outcome}")
         return None

@@ -88,10 +88,15 @@ def regex_group_must_exist(node: exp.Expression, ctx: Context) -> exp.Expression
         return None
     if 0 <= index <= groups:
         return None
-    return spark_error(
+    error = spark_error(
         "INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX",
-        f"The value of parameter `idx` is invalid: expects group index between 0 and {groups}, "
-        f"but got {index}.",
+        f"The value of parameter(s) `idx` in `{node.sql_name().lower()}` is invalid: Expects "
+        f"group index between 0 and {groups}, but got {index}.",
+    )
+    # raised for each row with a subject, as on Spark; typed like the function's result
+    typ = "VARCHAR[]" if isinstance(node, exp.RegexpExtractAll) else "VARCHAR"
+    return duck(
+        f"CAST(CASE WHEN {{s}} IS NULL THEN NULL ELSE {{e}} END AS {typ})", s=node.this, e=error
     )
 
 

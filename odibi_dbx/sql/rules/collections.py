@@ -68,16 +68,21 @@ def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Express
     if node.args.get("offset"):  # element_at: 1-based, negative counts from the end
         return duck(
             "CASE WHEN {a} IS NULL OR {i} IS NULL THEN NULL "
-            "WHEN {i} = 0 THEN ERROR('[INVALID_INDEX_OF_ZERO] element_at index 0') "
-            "WHEN ABS({i}) > LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] index ' "
-            "|| {i} || ' is out of bounds') ELSE LIST_EXTRACT({a}, {i}) END",
+            "WHEN {i} = 0 THEN ERROR('[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index "
+            "shall be either < 0 or > 0 (the first element has index 1).') "
+            "WHEN ABS({i}) > LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index ' "
+            "|| {i} || ' is out of bounds. The array has ' || LEN({a}) || ' elements. Use "
+            "`try_element_at` to tolerate accessing element at invalid index and return NULL "
+            "instead.') ELSE LIST_EXTRACT({a}, {i}) END",
             a=arr,
             i=idx,
         )
     return duck(
         "CASE WHEN {a} IS NULL OR {i} IS NULL THEN NULL "
-        "WHEN {i} < 0 OR {i} >= LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX] index ' || {i} "
-        "|| ' is out of bounds') ELSE LIST_EXTRACT({a}, {i} + 1) END",
+        "WHEN {i} < 0 OR {i} >= LEN({a}) THEN ERROR('[INVALID_ARRAY_INDEX] The index ' || {i} "
+        "|| ' is out of bounds. The array has ' || LEN({a}) || ' elements. Use the SQL function "
+        "`get()` to tolerate accessing element at invalid index and return NULL instead.') "
+        "ELSE LIST_EXTRACT({a}, {i} + 1) END",
         a=arr,
         i=idx,
     )

@@ -27,14 +27,27 @@ def integral_cast_truncates(node: exp.Expression, ctx: Context) -> exp.Expressio
     x = node.this
     if is_a(x, *INTEGRAL) or is_a(x, T.BOOLEAN):
         return None
+    kind = type(node)  # a TRY_CAST stays one: NULL instead of the error
     if is_a(x, *STRINGS):
+        target = node.to.sql("databricks").upper()
+        invalid = "NULL" if kind is exp.TryCast else _cast_invalid_input(target)
         checked = duck(
             "CASE WHEN {x} IS NULL OR REGEXP_FULL_MATCH({x}, '\\s*[+-]?[0-9]+\\s*') THEN {x} "
-            "ELSE ERROR('[CAST_INVALID_INPUT] cannot cast ''' || {x} || ''' to an integer') END",
+            f"ELSE {invalid} END",
             x=x,
         )
-        return exp.Cast(this=checked, to=node.to)
-    return exp.Cast(this=exp.func("TRUNC", x), to=node.to)
+        return kind(this=checked, to=node.to)
+    return kind(this=exp.func("TRUNC", x), to=node.to)
+
+
+def _cast_invalid_input(target: str) -> str:
+    """DuckDB SQL raising Spark's CAST_INVALID_INPUT for the string {x} (a template)."""
+    return (
+        "ERROR('[CAST_INVALID_INPUT] The value ''' || {x} || ''' of the type \"STRING\" cannot be "
+        f'cast to "{target}" because it is malformed. Correct the value as per the syntax, or '
+        "change its target type. Use `try_cast` to tolerate malformed input and return NULL "
+        "instead.')"
+    )
 
 
 def _half_up_double(x: exp.Expression, d: exp.Expression) -> exp.Expression:
