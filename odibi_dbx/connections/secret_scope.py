@@ -79,26 +79,34 @@ def _no_dbutils(conns: list[Any]) -> str:
 
 
 def _failure(names: str, scope: str, key: str, exc: BaseException) -> str:
-    text = redact.redact(" ".join(str(exc).split()))[:300]
-    lowered = text.lower()
+    text = error_text(exc)
+    return (
+        f"connection {names}: key '{key}' in secret scope '{scope}'\n"
+        f"      error: {text}\n      what to do: {advice(scope, key, text)}"
+    )
+
+
+def error_text(exc: BaseException) -> str:
+    """dbutils' error on one line, redacted (its message could echo a value)."""
+    return f"{type(exc).__name__}: " + redact.redact(" ".join(str(exc).split()))[:300]
+
+
+def advice(scope: str, key: str, error: str) -> str:
+    """What to do about a failed dbutils.secrets.get (also used by `odibi-dbx setup`)."""
+    lowered = error.lower()
     if (
         "does not exist" in lowered
         or "not found" in lowered
         or "resource_does_not_exist" in lowered
     ):
-        advice = (
+        return (
             f"check the names: databricks secrets list-scopes; databricks secrets list-secrets "
             f"{scope}; create it with: databricks secrets put-secret {scope} {key}"
         )
-    elif "permission" in lowered or "forbidden" in lowered or "not authorized" in lowered:
-        advice = (
+    if "permission" in lowered or "forbidden" in lowered or "not authorized" in lowered:
+        return (
             f"grant READ on the scope to the identity running the job: databricks secrets "
             f"put-acl {scope} <user-or-group-or-service-principal> READ (a Key Vault-backed "
             "scope also needs the AzureDatabricks app to read the vault's secrets)"
         )
-    else:
-        advice = f"check secret scope '{scope}' and key '{key}' (databricks secrets list-secrets)"
-    return (
-        f"connection {names}: key '{key}' in secret scope '{scope}'\n"
-        f"      error: {type(exc).__name__}: {text}\n      what to do: {advice}"
-    )
+    return f"check secret scope '{scope}' and key '{key}' (databricks secrets list-secrets)"

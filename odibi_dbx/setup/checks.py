@@ -1,7 +1,7 @@
 """The setup checks, one step per method so the notebook can run them cell by cell.
 
 s = Setup("project.yaml", vaults=["my-kv"], service_credential="kv-cred")
-for step in (s.runtime, s.identity, s.key_vaults, s.storage, s.workspace):
+for step in (s.runtime, s.identity, s.key_vaults, s.secret_scopes, s.storage, s.workspace):
     print(step())
 s.report.ok
 """
@@ -56,6 +56,7 @@ class Setup:
         self.targets: list[VaultTarget] = []
         self.identity_result: IdentityResult | None = None
         self._keys: dict[tuple[str, str], str] = {}  # (vault url, secret) -> value; never shown
+        self._scope_keys: dict[tuple[str, str], str] = {}  # (scope, key) -> value; never shown
 
     # -- steps -----------------------------------------------------------------------------------
     def runtime(self) -> Section:
@@ -77,9 +78,11 @@ class Setup:
                     WARN,
                     f"{i.compute} compute does not allow storage account keys in Spark conf, and "
                     "the cluster's managed identity (IMDS) is not reachable there",
-                    "Use a Unity Catalog service credential (--service-credential) for Key Vault "
-                    "and a Unity Catalog external location for storage, or run setup and the "
-                    "pipeline job on dedicated (single-user) classic compute.",
+                    "Use a Unity Catalog service credential (--service-credential) for Key Vault, "
+                    "or auth_mode: secret_scope (dbutils.secrets.get works on every compute), "
+                    "and a Unity Catalog external location for the Spark engine's storage "
+                    "access; or run setup and the pipeline job on dedicated (single-user) "
+                    "classic compute.",
                 )
             elif i.service_credentials_supported is False and self.service_credential:
                 s.add(
@@ -97,6 +100,13 @@ class Setup:
 
     def identity(self) -> Section:
         s = self.report.section("Identity that reaches Key Vault")
+        if self.loaded is not None and not self.targets:
+            s.add(
+                "identity",
+                SKIP,
+                "no Key Vault to reach: no connection uses auth_mode: key_vault (and no --vault)",
+            )
+            return s
         result = find_identity(
             service_credential=self.service_credential,
             dbutils=self.dbutils,
@@ -172,6 +182,13 @@ class Setup:
             self._check_vault(s, t, cred)
         return s
 
+    def secret_scopes(self) -> Section:
+        from odibi_dbx.setup.scopes import check_scopes
+
+        s = self.report.section("Secret scopes")
+        self._scope_keys = check_scopes(s, self._adls_connections(), self.dbutils)
+        return s
+
     def storage(self) -> Section:
         s = self.report.section("ADLS containers")
         adls = self._adls_connections()
@@ -203,6 +220,7 @@ class Setup:
             self.identity,
             self.grants,
             self.key_vaults,
+            self.secret_scopes,
             self.storage,
             self.workspace,
         ):
@@ -309,6 +327,16 @@ class Setup:
                     label,
                     SKIP,
                     f"not tested: the key '{cfg.secret_name}' could not be read from Key Vault",
+                )
+                return
+        elif cfg.auth_mode == "secret_scope":
+            key = self._scope_keys.get((cfg.secret_scope, cfg.secret_key))
+            if key is None:
+                s.add(
+                    label,
+                    SKIP,
+                    f"not tested: the key '{cfg.secret_key}' could not be read from secret scope "
+                    f"'{cfg.secret_scope}'",
                 )
                 return
         else:

@@ -356,3 +356,49 @@ def test_a_refusal_on_connect_becomes_the_note_and_on_classic_an_error():
     with pytest.raises(OdibiError, match="does not allow setting") as err:
         engine._apply_conf(_scoped_connection(), True, "classic")
     assert KEY not in str(err.value) and err.value.__cause__ is None
+
+
+# -- odibi-dbx setup -------------------------------------------------------------------------------
+
+
+def test_setup_on_serverless_reads_the_key_and_names_the_external_location(
+    scope_azurite, tmp_path, monkeypatch
+):
+    from odibi_dbx.setup import Setup
+
+    acct = scope_azurite.accounts[ACCOUNT]
+    container = uid("scope")
+    acct.create_container(container)
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "client.2.1")  # serverless
+    fake = FakeDbutils({("lake-scope", "adls-key"): KEY})
+    report = Setup(
+        _project(tmp_path, container, acct.blob_endpoint), dbutils=fake, workspace=False
+    ).run()
+    text = report.render()
+    assert report.ok, text
+    assert fake.secrets.calls == [("lake-scope", "adls-key")]
+    assert (
+        "✓ read key 'adls-key' in secret scope 'lake-scope' (used by lake, lake2): readable "
+        "(value not shown)" in text
+    )
+    assert f"lake: container '{container}' in account '{ACCOUNT}': reachable" in text
+    url = f"abfss://{container}@{ACCOUNT}.dfs.core.windows.net/"
+    assert f"CREATE EXTERNAL LOCATION IF NOT EXISTS {ACCOUNT}_{container} URL '{url}'" in text
+    assert f"EXTERNAL LOCATION IF NOT EXISTS {ACCOUNT}_{container}_copy URL '{url}copy'" in text
+    assert "no Key Vault to reach" in text  # no identity needed: nothing fails for lack of one
+    assert not _leaks({"report": text, "json": str(report.as_dict())})
+
+
+def test_setup_off_databricks_fails_the_scope_check_with_what_to_do(scope_azurite, tmp_path):
+    from odibi_dbx.setup import Setup
+
+    acct = scope_azurite.accounts[ACCOUNT]
+    path = _project(tmp_path, uid("scope"), acct.blob_endpoint)
+    report = Setup(path, dbutils=False, workspace=False).run()
+    text = report.render()
+    assert not report.ok
+    assert (
+        "✗ read key 'adls-key' in secret scope 'lake-scope' (used by lake, lake2): dbutils" in text
+    )
+    assert "auth_mode: key_vault" in text and "auth_mode: direct_key" in text
+    assert "not tested: the key 'adls-key' could not be read from secret scope 'lake-scope'" in text
