@@ -56,6 +56,20 @@ def test_deep_nesting_is_a_config_error_with_its_line(tmp_path, cli):
     assert "RecursionError" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    "deep",
+    [
+        "deep:\n" + "- " * 100_000 + "x",  # block sequences on one line
+        "deep:\n" + "".join(" " * i + f"k{i}:\n" for i in range(2_000)) + " " * 2_000 + "x\n",
+    ],
+)
+def test_deep_block_nesting_is_a_config_error(tmp_path, cli, deep):
+    r = _validate(cli, tmp_path, BASE + deep + "\n", timeout=60)
+    assert r.returncode == 2, r.stderr
+    _has(r.stderr, "project.yaml:", "nests deeper than 64 levels", "hint:")
+    assert "RecursionError" not in r.stderr
+
+
 def test_non_utf8_bytes_are_a_config_error_with_line_and_column(tmp_path, cli):
     text = BASE.replace("project: Demo", "project: Caf\xe9").encode("latin-1")
     r = _validate(cli, tmp_path, text)
