@@ -10,7 +10,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 from odibi_dbx.sql.denylist import portability_problems
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
-from odibi_dbx.sql.rules import RULES, Context
+from odibi_dbx.sql.rules import Context, rules_for
 from odibi_dbx.sql.rules.time import TWO_DIGIT_YEAR, two_digit_year_in_2000s
 from odibi_dbx.sql.types import KEY
 
@@ -64,7 +64,7 @@ def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
         if new is not child:
             parent.set(key, new, index)
     out = tree
-    for rule in RULES:
+    for rule in rules_for(type(tree)):
         new = rule(tree, ctx)
         if new is not None and new is not tree:
             if KEY in tree.meta:

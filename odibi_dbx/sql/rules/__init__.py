@@ -1,10 +1,13 @@
 """Ordered rewrite rules from Spark semantics to DuckDB semantics.
 
 Each rule takes one node (its children already rewritten) and returns a replacement, the same
-node changed in place, or None. Rules run in this order; the first replacement wins.
+node changed in place, or None. Rules run in this order; the first replacement wins. A rule
+marked @on(types) is tried only on nodes of those types (rules_for).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 from odibi_dbx.sql.rules import aggregates, ansi, collections, numeric, strict, strings, time
 from odibi_dbx.sql.rules.base import Context, Rule
@@ -20,4 +23,12 @@ RULES: list[Rule] = [
     *ansi.LAST,
 ]
 
-__all__ = ["RULES", "Context", "Rule"]
+
+
+@cache
+def rules_for(node_type: type) -> tuple[Rule, ...]:
+    """The rules, in order, that can rewrite a node of this type."""
+    return tuple(r for r in RULES if issubclass(node_type, getattr(r, "node_types", object)))
+
+
+__all__ = ["RULES", "Context", "Rule", "rules_for"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
-from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name
+from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, on
 from odibi_dbx.sql.rules.numeric import decimal_average
 
 
+@on(exp.CountIf)
 def count_if_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # DuckDB COUNT_IF is NULL on an empty group and HUGEINT; Spark gives 0 as BIGINT
     if isinstance(node, exp.CountIf):
@@ -16,6 +17,7 @@ def count_if_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.ArrayAgg, exp.ArrayUniqueAgg)
 def collect_list_empty(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # collect_list/collect_set skip NULLs and give [] (not NULL) when nothing is left
     if isinstance(node, (exp.ArrayAgg, exp.ArrayUniqueAgg)) and not isinstance(
@@ -28,6 +30,7 @@ def collect_list_empty(node: exp.Expression, ctx: Context) -> exp.Expression | N
     return None
 
 
+@on(exp.ArgMax, exp.ArgMin)
 def max_by_keeps_null_values(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark max_by/min_by return the value of the max row even if it is NULL
     if isinstance(node, exp.ArgMax):
@@ -37,6 +40,7 @@ def max_by_keeps_null_values(node: exp.Expression, ctx: Context) -> exp.Expressi
     return None
 
 
+@on(exp.Quantile, exp.Median)
 def percentile_interpolates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark percentile/median interpolate (QUANTILE_CONT) and return DOUBLE
     if isinstance(node, exp.Quantile):
@@ -48,6 +52,7 @@ def percentile_interpolates(node: exp.Expression, ctx: Context) -> exp.Expressio
     return None
 
 
+@on(exp.Anonymous)
 def every_is_bool_and(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # every(x) is bool_and(x)
     if fn_name(node) == "every" and len(node.expressions) == 1:
@@ -55,6 +60,7 @@ def every_is_bool_and(node: exp.Expression, ctx: Context) -> exp.Expression | No
     return None
 
 
+@on(exp.IgnoreNulls)
 def first_last_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # first/last(x, true) as aggregates: the first/last non-NULL value in input order
     if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, (exp.First, exp.Last)):
@@ -65,6 +71,7 @@ def first_last_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expressio
     return None
 
 
+@on(exp.Window)
 def window_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # first/last(x, true) OVER (...): sqlglot drops IGNORE NULLS unless written as *_value
     if isinstance(node, exp.Window) and isinstance(node.this, exp.IgnoreNulls):
@@ -76,6 +83,7 @@ def window_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
+@on(exp.Window)
 def window_aggregate_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # a rule that typed an aggregate with CAST(agg) must cast the whole window instead
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Cast):
@@ -101,6 +109,7 @@ def _window_avg_decimal(node: exp.Window) -> exp.Expression | None:
 _INT_WINDOW_FNS = (exp.Rank, exp.DenseRank, exp.RowNumber, exp.Ntile)
 
 
+@on(exp.Window)
 def rank_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark rank/dense_rank/row_number/ntile are INT (DuckDB BIGINT)
     if isinstance(node, exp.Window) and isinstance(node.this, _INT_WINDOW_FNS):
@@ -108,6 +117,7 @@ def rank_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Grouping)
 def grouping_tinyint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark grouping() is TINYINT
     if isinstance(node, exp.Grouping) and len(node.expressions) == 1:

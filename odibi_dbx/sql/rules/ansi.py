@@ -15,7 +15,7 @@ import re
 from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
-from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, literal_str
+from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, literal_str, on
 from odibi_dbx.sql.types import KEY
 
 
@@ -39,6 +39,7 @@ def _zero_guard(divisor: exp.Expression) -> exp.Expression:
     return guarded
 
 
+@on(exp.Div, exp.IntDiv, exp.Mod, exp.Anonymous)
 def division_by_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     """Guard the divisor in place (returns None so the typing rules still apply)."""
     if isinstance(node, (exp.Div, exp.IntDiv, exp.Mod)) and not node.meta.get("guarded"):
@@ -54,6 +55,7 @@ def division_by_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expressio
     return None
 
 
+@on(exp.SplitPart)
 def split_part_index_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     if isinstance(node, exp.SplitPart):
         index = node.args.get("part_index")
@@ -74,6 +76,7 @@ def split_part_index_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expr
     return None
 
 
+@on(exp.RegexpExtract, exp.RegexpExtractAll)
 def regex_group_must_exist(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     if not isinstance(node, (exp.RegexpExtract, exp.RegexpExtractAll)):
         return None
@@ -119,6 +122,7 @@ _RESULT_TYPES: dict[type, str] = {
 _ANONYMOUS_RESULT_TYPES = {"octet_length": "INTEGER"}
 
 
+@on(*_RESULT_TYPES, exp.Anonymous, exp.WithinGroup, exp.RegexpExtractAll, exp.JSONKeys)
 def spark_result_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     for cls, typ in _RESULT_TYPES.items():
         if type(node) is cls:
@@ -146,6 +150,7 @@ def spark_result_types(node: exp.Expression, ctx: Context) -> exp.Expression | N
     return None
 
 
+@on(exp.DataType)
 def decimal_default_precision(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     if (
         isinstance(node, exp.DataType)

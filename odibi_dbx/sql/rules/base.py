@@ -26,6 +26,17 @@ class Context:
 Rule = Callable[[exp.Expression, Context], "exp.Expression | None"]
 
 
+def on(*types: type) -> Callable[[Rule], Rule]:
+    """Declare the node types (and their subclasses) a rule can rewrite: it returns None for
+    any other node, so the rewrite walk tries it only on these (odibi_dbx.sql.rules.rules_for)."""
+
+    def mark(rule: Rule) -> Rule:
+        rule.node_types = types  # type: ignore[attr-defined]
+        return rule
+
+    return mark
+
+
 def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
     """Parse a DuckDB template; `{name}` placeholders become the given nodes (or literal text)."""
     text = template

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import INTEGRAL, Context, T, cast, duck, is_a
+from odibi_dbx.sql.rules.base import Context, INTEGRAL, T, cast, duck, is_a, on
 
 
+@on(exp.ArraySize)
 def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # size(array|map) is INT in Spark; DuckDB needs CARDINALITY for maps
     if isinstance(node, exp.ArraySize):
@@ -17,6 +18,7 @@ def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Anonymous)
 def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # cardinality is size()
     if isinstance(node, exp.Anonymous) and node.name.lower() == "cardinality":
@@ -24,6 +26,7 @@ def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None
     return None
 
 
+@on(exp.ArrayPosition)
 def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark array_position is BIGINT and 0 when absent (DuckDB: NULL)
     if isinstance(node, exp.ArrayPosition):
@@ -36,6 +39,7 @@ def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
+@on(exp.ArrayContains)
 def array_contains_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark array_contains is NULL (not FALSE) when absent but the array holds a NULL
     if isinstance(node, exp.ArrayContains):
@@ -58,6 +62,7 @@ def _is_index(node: exp.Expression) -> bool:
     return is_a(node, *INTEGRAL)
 
 
+@on(exp.Bracket)
 def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark (ANSI) raises on an out-of-range arr[i] / element_at(arr, i); DuckDB gives NULL
     if not isinstance(node, exp.Bracket) or node.args.get("safe") or len(node.expressions) != 1:
@@ -88,6 +93,7 @@ def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Express
     )
 
 
+@on(exp.MapContainsKey)
 def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # sqlglot swaps the arguments of map_contains_key for DuckDB
     if isinstance(node, exp.MapContainsKey):
@@ -95,6 +101,7 @@ def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
+@on(exp.ArrayDistinct, exp.Anonymous)
 def array_distinct_ordered(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark keeps first-occurrence order and one NULL; DuckDB LIST_DISTINCT does neither
     if isinstance(node, exp.ArrayDistinct) or (
@@ -105,6 +112,7 @@ def array_distinct_ordered(node: exp.Expression, ctx: Context) -> exp.Expression
     return None
 
 
+@on(exp.Exists)
 def exists_three_valued(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # exists(arr, x -> p): TRUE if any TRUE, else NULL if any NULL, else FALSE
     if isinstance(node, exp.Exists) and isinstance(node.args.get("expression"), exp.Lambda):
@@ -125,6 +133,7 @@ def exists_three_valued(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
+@on(exp.Select)
 def lateral_views_to_joins(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # LATERAL VIEW [OUTER] explode/posexplode: sqlglot drops OUTER and cannot unnest maps;
     # we write each as a LATERAL join after the FROM clause's joins
@@ -183,6 +192,7 @@ def _join(sub: exp.Expression, name: str, outer: bool) -> exp.Expression:
     return exp.Join(this=lat, kind="CROSS")
 
 
+@on(exp.ExplodeOuter)
 def explode_outer_select(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # explode_outer in the select list: one NULL row for a NULL or empty array
     if isinstance(node, exp.ExplodeOuter) and not isinstance(node.parent, exp.Lateral):

@@ -6,19 +6,21 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import (
+    Context,
     INTEGRAL,
     STRINGS,
-    Context,
     T,
     cast,
     duck,
     fn_name,
     is_a,
+    on,
 )
 
 _INTEGRAL_TARGETS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
 
 
+@on(exp.Cast)
 def integral_cast_truncates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark truncates fractions when casting numbers to integers (DuckDB rounds) and rejects
     # fractional strings ('3.7' is CAST_INVALID_INPUT; DuckDB would give 4)
@@ -70,6 +72,7 @@ def _round_decimal_type(x: exp.Expression, d: exp.Expression) -> str | None:
     return None
 
 
+@on(exp.Round)
 def round_half_up(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # ROUND of a double differs at .xx5 ties; decimals keep Spark's result precision
     if not isinstance(node, exp.Round):
@@ -83,6 +86,7 @@ def round_half_up(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Anonymous)
 def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # bround is HALF_EVEN: DuckDB ROUND_EVEN, on the decimal repr for doubles
     if fn_name(node) != "bround":
@@ -111,6 +115,7 @@ def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
     )
 
 
+@on(exp.Div)
 def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark divides decimals exactly and rounds HALF_UP to its result scale; DuckDB gives DOUBLE
     if not isinstance(node, exp.Div):
@@ -134,6 +139,7 @@ def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) 
     )
 
 
+@on(exp.Add, exp.Sub, exp.Mul, exp.Mod)
 def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # + - * % on decimals: same value, but Spark's precision rules differ from DuckDB's
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
@@ -147,6 +153,7 @@ def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
+@on(exp.Sum)
 def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark: sum(int/bigint) is BIGINT (DuckDB HUGEINT), sum(decimal(p,s)) is DECIMAL(p+10,s)
     if isinstance(node, exp.Sum):
@@ -156,6 +163,7 @@ def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None
     return None
 
 
+@on(exp.Avg)
 def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark avg(decimal(p,s)) is DECIMAL(p+4, s+4), exact and HALF_UP; DuckDB gives DOUBLE
     if not isinstance(node, exp.Avg) or isinstance(node.parent, exp.Window):
@@ -180,6 +188,7 @@ def decimal_average(
     )
 
 
+@on(exp.IntDiv)
 def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark `div` is BIGINT
     if isinstance(node, exp.IntDiv):
@@ -187,6 +196,7 @@ def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Anonymous)
 def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # pmod: the non-negative remainder (for a positive divisor)
     if fn_name(node) == "pmod" and len(node.expressions) == 2:
@@ -199,6 +209,7 @@ def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Sign)
 def sign_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark sign/signum always returns DOUBLE
     if isinstance(node, exp.Sign):
@@ -206,6 +217,7 @@ def sign_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Floor, exp.Ceil)
 def floor_ceil_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark floor/ceil of a double or an integer is BIGINT; of DECIMAL(p,s) is DECIMAL(p-s+1,0)
     if isinstance(node, (exp.Floor, exp.Ceil)) and not node.args.get("decimals"):
@@ -218,6 +230,7 @@ def floor_ceil_types(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
+@on(exp.Pow)
 def power_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark power/pow is DOUBLE
     if isinstance(node, exp.Pow):

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import Context, T
+from odibi_dbx.sql.rules.base import Context, T, on
 
 _ADVICE = (
     "pass schema={table: {column: type}} to to_duckdb (the Pandas engine does), or add an "
@@ -35,6 +35,7 @@ def _reject(what: str, node: exp.Expression) -> NotPortableError:
     )
 
 
+@on(exp.Cast, exp.Concat, exp.ConcatWs, exp.DPipe, exp.Div, exp.Avg, exp.Round, exp.Anonymous)
 def unknown_types_are_refused(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # runs on the original Spark nodes, before the type-dependent rules replace them
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT, T.CHAR):

@@ -8,9 +8,10 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str
+from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str, on
 
 
+@on(exp.RegexpReplace)
 def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Java replacement strings use $1; RE2 (DuckDB) uses \1
     if isinstance(node, exp.RegexpReplace):
@@ -34,6 +35,7 @@ def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expressio
     return None
 
 
+@on(exp.Substring)
 def substring_pos_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark treats a start position of 0 as 1
     if isinstance(node, exp.Substring):
@@ -47,6 +49,7 @@ def substring_pos_zero(node: exp.Expression, ctx: Context) -> exp.Expression | N
     return None
 
 
+@on(exp.Length, exp.StrPosition)
 def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # length/instr/locate/size are INT in Spark (BIGINT in DuckDB)
     if isinstance(node, (exp.Length, exp.StrPosition)):
@@ -54,6 +57,7 @@ def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.JSONExtractScalar)
 def get_json_object_lenient(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # get_json_object returns NULL for malformed JSON; DuckDB raises
     if isinstance(node, exp.JSONExtractScalar):
@@ -130,6 +134,7 @@ def _json_value(j: str, path: str, dt: exp.DataType) -> str:
     )
 
 
+@on(exp.FromJson)
 def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark from_json takes a DDL schema and is permissive: malformed JSON gives a struct of
     # NULLs and a value of the wrong JSON type gives NULL (DuckDB would cast or raise)
@@ -159,6 +164,7 @@ def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return duck("CASE WHEN {j} IS NULL THEN NULL ELSE {o} END", j=node.this, o=out)
 
 
+@on(exp.RegexpSplit)
 def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # split with a limit has Java semantics DuckDB lacks
     if isinstance(node, exp.RegexpSplit) and node.args.get("limit") is not None:
@@ -172,6 +178,7 @@ def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.Like, exp.ILike)
 def like_backslash_escape(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark LIKE escapes with a backslash by default; DuckDB LIKE has no default escape
     if isinstance(node, (exp.Like, exp.ILike)) and not isinstance(node.parent, exp.Escape):
@@ -180,6 +187,7 @@ def like_backslash_escape(node: exp.Expression, ctx: Context) -> exp.Expression 
     return None
 
 
+@on(exp.Replace)
 def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # replace(str, search) removes `search` in Spark
     if isinstance(node, exp.Replace) and node.args.get("replacement") is None:
@@ -188,6 +196,7 @@ def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
+@on(exp.SubstringIndex)
 def substring_index(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # substring_index(s, delim, n): text before the n-th delim (from the right when n < 0)
     if isinstance(node, exp.SubstringIndex):
@@ -207,6 +216,7 @@ def substring_index(node: exp.Expression, ctx: Context) -> exp.Expression | None
 _SPEC = re.compile(r"%(?P<flags>[-#+ 0,(]*)(?P<width>\d+)?(?:\.(?P<prec>\d+))?(?P<conv>[a-zA-Z%])")
 
 
+@on(exp.Format, exp.Anonymous)
 def format_string_printf(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # format_string/printf are Java Formatter calls: DuckDB PRINTF, with %.Nf rounded HALF_UP
     # on the decimal value as Java does (C printf rounds the binary value: 2.675 -> 2.67)

@@ -13,21 +13,23 @@ from odibi_dbx.sql.formats import java_to_strftime
 from odibi_dbx.sql.parse import UNIT_WRITTEN
 from odibi_dbx.sql.rules.ansi import spark_error
 from odibi_dbx.sql.rules.base import (
-    STRINGS,
-    TIMESTAMPS,
     Context,
+    STRINGS,
     T,
+    TIMESTAMPS,
     cast,
     duck,
     fn_name,
     is_a,
     literal_str,
+    on,
 )
 
 _PARSERS = (exp.StrToTime, exp.StrToDate, exp.TsOrDsToDate, exp.StrToUnix)
 _FORMATTERS = (exp.TimeToStr, exp.UnixToStr)
 
 
+@on(*_PARSERS, *_FORMATTERS)
 def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark patterns are Java DateTimeFormatter letters; DuckDB wants strftime directives
     if isinstance(node, (*_PARSERS, *_FORMATTERS)):
@@ -84,6 +86,7 @@ def earlier_if_ambiguous(instant: exp.Expression) -> exp.Expression:
 _NAIVE_TEXT = r"\s*\d{4}-\d\d?-\d\d?([ T]\d\d?:\d\d(:\d\d(\.\d+)?)?)?\s*"
 
 
+@on(exp.Cast)
 def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # CAST(s AS TIMESTAMP) / to_timestamp(s): an instant in the session zone (sqlglot gives a
     # naive TIMESTAMP for to_timestamp); wall times without an offset take the earlier instant
@@ -101,6 +104,7 @@ def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | 
     )
 
 
+@on(exp.StrToTime)
 def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # STRPTIME gives a naive wall time (unless the pattern has an offset); Spark reads it in
     # the session zone
@@ -112,6 +116,7 @@ def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expressi
     return None
 
 
+@on(exp.Cast)
 def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # DuckDB prints TIMESTAMPTZ with an offset ('+00'); Spark prints the session wall time only
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
@@ -120,6 +125,7 @@ def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | 
     return None
 
 
+@on(exp.Cast)
 def double_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark prints doubles like Java (1.0E7, 1.0E-4, NaN); DuckDB prints 10000000.0, 0.0001, nan
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
@@ -162,6 +168,7 @@ def _java_sci(s: exp.Expression) -> exp.Expression:
     )
 
 
+@on(exp.Concat, exp.ConcatWs, exp.DPipe)
 def implicit_string_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # concat/|| cast timestamps and doubles to string implicitly: same printing as CAST
     if isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
@@ -189,6 +196,7 @@ _TRUNC_UNITS = {
 }
 
 
+@on(exp.DateTrunc)
 def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark trunc(date, fmt) returns DATE and accepts 'MM'/'MON'/'YY' spellings
     if isinstance(node, exp.DateTrunc):
@@ -205,6 +213,7 @@ def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.TsOrDsAdd)
 def date_add_returns_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # date + INTERVAL n DAY is a TIMESTAMP in DuckDB; Spark date_add/date_sub return DATE
     if isinstance(node, exp.TsOrDsAdd):
@@ -214,6 +223,7 @@ def date_add_returns_date(node: exp.Expression, ctx: Context) -> exp.Expression 
     return None
 
 
+@on(exp.DateDiff)
 def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark datediff(end, start) is INT and compares calendar dates in the session zone
     if isinstance(node, exp.DateDiff) and UNIT_WRITTEN not in node.meta:
@@ -225,6 +235,7 @@ def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.DateDiff, exp.TimestampDiff)
 def timestampdiff_complete_units(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # date_diff(unit, start, end) / timestampdiff: BIGINT count of *complete* units between the
     # wall times in the session zone (Java ChronoUnit.between); DuckDB DATE_DIFF counts the
@@ -244,6 +255,7 @@ def timestampdiff_complete_units(node: exp.Expression, ctx: Context) -> exp.Expr
     return None
 
 
+@on(exp.AddMonths)
 def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # DuckDB date + INTERVAL n MONTH is a TIMESTAMP (end-of-month clamping matches Spark)
     if isinstance(node, exp.AddMonths):
@@ -255,6 +267,7 @@ def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None
     return None
 
 
+@on(exp.MonthsBetween)
 def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark's formula: whole months when same day or both month ends, else a 31-day fraction
     # including the time of day, rounded to 8 digits unless roundOff=false
@@ -278,6 +291,7 @@ def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression |
     return duck("FLOOR({x} * 1e8 + 0.5) / 1e8", x=exp.Paren(this=body))
 
 
+@on(exp.DayOfWeek, exp.Anonymous)
 def day_of_week_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark dayofweek: 1 = Sunday .. 7; DuckDB: 0 = Sunday. weekday: 0 = Monday
     if isinstance(node, exp.DayOfWeek):
@@ -299,6 +313,7 @@ _INT_PARTS = (
 )
 
 
+@on(*_INT_PARTS, exp.Second, exp.Extract, exp.Anonymous)
 def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark date-part functions return INT (DuckDB: BIGINT); second() too
     if isinstance(node, _INT_PARTS) or (isinstance(node, exp.Second)):
@@ -314,6 +329,7 @@ def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     return None
 
 
+@on(exp.StrToUnix)
 def unix_timestamp_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # unix_timestamp(ts|date) is the instant's seconds; of a string it parses in the session zone
     if not isinstance(node, exp.StrToUnix):
@@ -328,6 +344,7 @@ def unix_timestamp_spark(node: exp.Expression, ctx: Context) -> exp.Expression |
     return duck("CAST(TRUNC(EPOCH(CAST({p} AS TIMESTAMPTZ))) AS BIGINT)", p=parsed)
 
 
+@on(exp.Anonymous)
 def timestamp_seconds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # timestamp_seconds(n) -> the instant n seconds after the epoch
     if fn_name(node) == "timestamp_seconds":
@@ -345,6 +362,7 @@ def local_to_instant(wall: exp.Expression, zone: exp.Expression) -> exp.Expressi
     )
 
 
+@on(exp.AtTimeZone)
 def from_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark: take the instant's wall time in `zone`, read it as UTC
     if isinstance(node, exp.AtTimeZone):
@@ -355,6 +373,7 @@ def from_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | N
     return None
 
 
+@on(exp.FromTimeZone)
 def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # Spark: take the instant's wall time in UTC, read it in `zone`
     if isinstance(node, exp.FromTimeZone):
@@ -364,6 +383,7 @@ def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
+@on(exp.TimestampFromParts)
 def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # make_timestamp builds a wall time in the session zone
     if isinstance(node, exp.TimestampFromParts) and not node.args.get("zone"):
@@ -386,6 +406,7 @@ def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | No
     return None
 
 
+@on(exp.Add, exp.Sub)
 def date_plus_interval(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # DATE +/- INTERVAL n DAY|MONTH|YEAR stays a DATE in Spark (TIMESTAMP in DuckDB)
     if isinstance(node, (exp.Add, exp.Sub)) and is_a(node.left, T.DATE):
@@ -397,6 +418,7 @@ def date_plus_interval(node: exp.Expression, ctx: Context) -> exp.Expression | N
     return None
 
 
+@on(exp.GenerateSeries)
 def sequence_dates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
     # sequence(date, date[, step]) gives DATE[]; sequence(int, int) gives INT[] in Spark
     if not isinstance(node, exp.GenerateSeries):
