@@ -56,7 +56,9 @@ def command(variant: str, data: Path, out: Path, delta: bool) -> tuple[list[str]
     ), {}
 
 
-def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) -> dict:
+def run_once(
+    cmd: list[str], env: dict[str, str], timeout: float, tree: bool, cwd: Path = ROOT
+) -> dict:
     """Run cmd; return wall and CPU seconds, peak RSS (MiB), return code and the stderr tail.
 
     Peak RSS is the child's ru_maxrss from wait4 (exact for one process). With tree=True
@@ -66,7 +68,7 @@ def run_once(cmd: list[str], env: dict[str, str], timeout: float, tree: bool) ->
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=err
+            cmd, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=err
         )
         sampled, stop = [0], threading.Event()
         if tree:

@@ -2,9 +2,12 @@
 # make bench BENCH_ARGS="--sizes 1000,1000000 --repeats 3 --variants odibi,duckdb --delta"
 BENCH_ARGS ?=
 
-.PHONY: bench bench-data
+.PHONY: bench bench-data bench-startup
 bench:  ## benchmark odibi vs baselines; results in bench/out/results.json
 	.venv/bin/python bench/run.py --sizes 1000,1000000,5000000 --repeats 5 $(BENCH_ARGS)
 
 bench-data:  ## generate the bench data sets (bench/data/<size>/)
 	for n in 1000 1000000 5000000; do .venv/bin/python bench/generate.py --orders $$n; done
+
+bench-startup:  ## import time, the 1k-row runs vs hand-written jobs, validating 1,000 nodes
+	.venv/bin/python bench/startup_bench.py $(BENCH_ARGS)

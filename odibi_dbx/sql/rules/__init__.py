@@ -24,7 +24,6 @@ RULES: list[Rule] = [
 ]
 
 
-
 @cache
 def rules_for(node_type: type) -> tuple[Rule, ...]:
     """The rules, in order, that can rewrite a node of this type."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import Context, INTEGRAL, T, cast, duck, is_a, on
+from odibi_dbx.sql.rules.base import INTEGRAL, Context, T, cast, duck, is_a, on
 
 
 @on(exp.ArraySize)

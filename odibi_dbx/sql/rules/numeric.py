@@ -6,9 +6,9 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import (
-    Context,
     INTEGRAL,
     STRINGS,
+    Context,
     T,
     cast,
     duck,

@@ -13,10 +13,10 @@ from odibi_dbx.sql.formats import java_to_strftime
 from odibi_dbx.sql.parse import UNIT_WRITTEN
 from odibi_dbx.sql.rules.ansi import spark_error
 from odibi_dbx.sql.rules.base import (
-    Context,
     STRINGS,
-    T,
     TIMESTAMPS,
+    Context,
+    T,
     cast,
     duck,
     fn_name,
