@@ -222,6 +222,8 @@ def _run(project, args: argparse.Namespace) -> int:
         f"\nrun {result.run_id}: {result.status} — {ok} succeeded, {len(failed)} failed, "
         f"{len(skipped)} skipped{removed}"
     )
+    for note in result.run.notes:  # run-level facts, e.g. serverless storage access
+        print(f"note: {note}")
     for n in failed:
         e = n.error
         assert e is not None
@@ -291,6 +293,8 @@ def _story(project, args: argparse.Namespace) -> int:
         f"run {doc['run_id']}  {doc['status']}  project {doc['project']}  engine {doc['engine']}  "
         f"{doc['seconds']:.2f}s"
     )
+    for note in doc.get("notes") or []:
+        print(f"note: {note}")
     print(_node_table(doc["nodes"]))
     print(f"html: {store.html_path(run_id)}")
     return 0

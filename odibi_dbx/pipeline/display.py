@@ -55,6 +55,7 @@ def result_text(r: RunResult) -> str:
     notes = [
         f"  {n.pipeline}.{n.name}: {n.error_message}" for n in r.nodes if n.status != "success"
     ]
+    notes += [f"  note: {note}" for note in r.run.notes]
     story = [f"story: {r.story_html_path}"] if r.story_html_path else []
     return "\n".join([head, *lines, *notes, *story])
 

@@ -55,8 +55,9 @@ pipelines:
 """
 
 
-def test_serverless_sets_no_key_and_says_so_once_in_the_story(spark, tmp_path, monkeypatch):
+def test_serverless_sets_no_key_and_says_so_once_in_the_story(spark, tmp_path, monkeypatch, capsys):
     from odibi_dbx import Project
+    from odibi_dbx.cli import main
 
     monkeypatch.setenv("ODIBI_RUNTIME", "databricks")
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "client.2.1")  # serverless
@@ -79,6 +80,14 @@ def test_serverless_sets_no_key_and_says_so_once_in_the_story(spark, tmp_path, m
         html = Path(result.story_html_path).read_text()
         assert html.count("account key not set in Spark conf") == 1
         assert KEY not in json.dumps(doc) and KEY not in html
+        assert repr(result).count("note: " + expected) == 1
+    # the CLI says it once after the run, and `story show` once for the stored run
+    capsys.readouterr()
+    assert main(["run", str(path)]) == 0
+    assert main(["story", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: " + expected) == 2, out
+    assert KEY not in out
 
 
 def test_classic_compute_still_sets_the_key(spark, tmp_path, monkeypatch):
