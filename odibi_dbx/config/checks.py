@@ -447,9 +447,15 @@ def _sql(
                 "SQL steps are Spark SQL (Databricks dialect)",
             )
         ], None
-    out = []
+    from odibi_dbx.sql.sandbox import FILE_ACCESS, file_tables, sandbox_problems
+
+    # files, Java calls, secrets: refused on every engine (the sources are nodes and tables)
+    out = [
+        src.problem(path, f"node '{node}': {issue.message}", issue.advice)
+        for issue in sandbox_problems(tree)
+    ]
     allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
-    for ref in sorted(S.referenced_tables(tree)):
+    for ref in sorted(S.referenced_tables(tree) - file_tables(tree)):
         hint: str | None
         if ref not in allowed:
             if ref == "this":
@@ -474,6 +480,8 @@ def _sql(
             out.append(src.problem(path, msg, hint))
     if engine is not None:
         for issue in engine.sql_problems(tree):
+            if getattr(issue, "construct", None) == FILE_ACCESS:
+                continue  # reported above for every engine
             text = getattr(issue, "message", None) or str(issue)
             out.append(
                 src.problem(

@@ -68,8 +68,13 @@ def rule_problems(
                     did_you_mean(col, names.values()) or f"columns: {', '.join(names.values())}",
                 )
             )
+    from odibi_dbx.sql.sandbox import FILE_ACCESS, sandbox_problems
+
+    out += [(issue.message, issue.advice) for issue in sandbox_problems(tree)]  # every engine
     if engine is not None:
         for issue in engine.sql_problems(tree):
+            if getattr(issue, "construct", None) == FILE_ACCESS:
+                continue  # reported above
             text = getattr(issue, "message", None) or str(issue)
             out.append((f"on the {engine.name} engine: {text}", getattr(issue, "advice", None)))
     return out

@@ -1,9 +1,12 @@
 """A SQL step reads only tables by name: no table functions, no file paths, no file functions.
 
 DuckDB reads files from table functions (`read_csv('/etc/passwd')`, `read_text`, `glob`) and
-from quoted paths in FROM (`FROM '/data/x.parquet'`); Spark reads `csv.\\`/path\\``. None of
-these may reach a step: sources are the nodes and declared tables it may see. The Pandas
-engine also turns DuckDB's external access off while user SQL runs (engines/pandas.py).
+from quoted paths in FROM (`FROM '/data/x.parquet'`); Spark reads `csv.\\`/path\\``,
+`delta.\\`/path\\`` and `read_files(...)`, calls Java (`reflect`), reads secrets (`secret`)
+and runs programs (`SELECT TRANSFORM ... USING 'cmd'`). None of these may reach a step, on
+either engine: its sources are the nodes it depends on and the tables its project declares.
+Validation refuses them for every engine (config/checks.py); the Pandas engine also turns
+DuckDB's external access off while user SQL runs (engines/pandas.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.parse import table_key
 
 # Spark's `format.\`path\`` data sources
 _FILE_SOURCES = {"csv", "json", "parquet", "orc", "avro", "text", "binaryfile", "delta", "xml"}
@@ -25,9 +29,18 @@ _GENERATORS = (exp.Explode, exp.Posexplode, exp.Inline, exp.Unnest)
 _SYSTEM_FUNCTIONS = re.compile(
     r"^(read_\w+|glob|getenv|current_setting|duckdb_\w+|pragma_\w+|parquet_\w+|sniff_csv|"
     r"query|query_table|iceberg_\w+|delta_scan|sqlite_\w+|postgres_\w+|mysql_\w+|which_secret|"
-    r"load_\w+|install_\w+|enable_\w+|disable_\w+|checkpoint|force_checkpoint|attach|detach)$",
+    r"load_\w+|install_\w+|enable_\w+|disable_\w+|checkpoint|force_checkpoint|attach|detach|"
+    r"reflect|try_reflect|java_method|try_secret|http_request)$",
     re.I,
 )
+# Spark/Databricks functions that call Java, read secrets or reach the network
+_SPARK_SYSTEM = {"reflect", "try_reflect", "java_method", "try_secret", "http_request"}
+SYSTEM_ADVICE = (
+    "a SQL step computes from its inputs only: secrets reach the project through connections "
+    "(Key Vault, a secret scope), and logic that needs Java or the network goes in a function "
+    "step (@transform)."
+)
+FILE_ACCESS = "file access"  # NotPortableError.construct of every sandbox problem
 ADVICE = (
     "a SQL step reads only the nodes it depends on and the tables its pipeline declares: add "
     "the file as a read node (read: connection/path/format) and select from that node by name."
@@ -35,14 +48,30 @@ ADVICE = (
 
 
 def sandbox_problems(tree: exp.Expression) -> list[NotPortableError]:
-    """Every table function, file path or file-reading function the query uses."""
+    """Every table function, file path, file-reading or system function the query uses."""
     found = []
     for node in tree.walk():
         what = _offending(node)
         if what:
             msg = f"Not allowed in a SQL step: {what}."
-            found.append(NotPortableError("file access", msg, ADVICE))
+            advice = SYSTEM_ADVICE if _is_system(node) else ADVICE
+            found.append(NotPortableError(FILE_ACCESS, msg, advice))
     return found
+
+
+def _is_system(node: exp.Expression) -> bool:
+    if isinstance(node, (exp.Secret, exp.QueryTransform)):
+        return True
+    return isinstance(node, exp.Anonymous) and node.name.lower() in _SPARK_SYSTEM
+
+
+def file_tables(tree: exp.Expression) -> set[str]:
+    """Lower-cased names of the file paths and `format.\\`path\\`` reads in FROM."""
+    return {
+        table_key(t)
+        for t in tree.find_all(exp.Table)
+        if isinstance(t.this, exp.Identifier) and _offending(t)
+    }
 
 
 def _offending(node: exp.Expression) -> str | None:
@@ -64,6 +93,10 @@ def _offending(node: exp.Expression) -> str | None:
         return f"the file function {_name(node)}()"
     if isinstance(node, exp.Anonymous) and _SYSTEM_FUNCTIONS.match(node.name):
         return f"the function {node.name}()"
+    if isinstance(node, exp.Secret):
+        return "the function secret()"
+    if isinstance(node, exp.QueryTransform):
+        return "a script transform (SELECT TRANSFORM ... USING runs a program)"
     if isinstance(node, (exp.Copy, exp.Attach, exp.Detach, exp.Pragma, exp.Command, exp.Set)):
         return f"a {node.key.upper()} statement"
     return None

@@ -114,3 +114,87 @@ def test_engine_reads_and_writes_keep_working_after_sql_ran(project_dir):
         assert result.ok, [n.error for n in result.nodes]
         assert sorted(p.output("joined")["x"].tolist()) == [1, 2]
     assert (project_dir / "out" / "gold" / "joined.csv").exists()
+
+
+# -- both engines: Spark SQL reads files, calls Java, reads secrets unless validation refuses --
+SPARK_ESCAPES = {
+    "parquet_path": "SELECT * FROM parquet.`{d}`",
+    "csv_path": "SELECT * FROM csv.`{f}`",
+    "text_path": "SELECT value FROM text.`{f}` JOIN orders ON true",
+    "json_path": "SELECT * FROM orders WHERE order_id IN (SELECT 1 FROM json.`{f}`)",
+    "delta_path": "WITH t AS (SELECT * FROM delta.`{d}`) SELECT * FROM t",
+    "binary_path": "SELECT * FROM binaryFile.`{d}`",
+    "quoted_path": "SELECT * FROM `{f}`",
+    "cloud_path": "SELECT * FROM delta.`abfss://lake@acct.dfs.core.windows.net/gold`",
+    "read_files": "SELECT * FROM read_files('{f}')",
+    "tvf": "SELECT * FROM orders o, LATERAL read_files('{f}')",
+    "reflect": "SELECT reflect('java.lang.System', 'getenv', 'HOME') AS x FROM orders",
+    "java_method": "SELECT java_method('java.lang.System', 'getProperty', 'user.home') AS x",
+    "secret": "SELECT secret('scope', 'key') AS x FROM orders",
+    "script": "SELECT TRANSFORM(order_id) USING 'cat {f}' AS (x) FROM orders",
+    "load_data": "LOAD DATA LOCAL INPATH '{f}' INTO TABLE orders",
+    "add_jar": "ADD JAR '{d}/x.jar'",
+    "create_location": "CREATE TABLE t USING csv LOCATION '{d}' AS SELECT 1",
+    "insert_directory": "INSERT OVERWRITE DIRECTORY '{d}' SELECT * FROM orders",
+}
+
+
+def _escapes_project(root, secret_file, engine: str):
+    write(root / "data" / "orders.csv", ORDERS_CSV)
+    nodes = "".join(
+        f"      - {{name: {name}, depends_on: [orders], transform: {{steps: "
+        f"[{sql.format(f=secret_file, d=secret_file.parent)!r}]}}}}\n"
+        for name, sql in SPARK_ESCAPES.items()
+    )
+    legit = "      - {name: ok, depends_on: [orders], transform: {steps: [%r]}}\n" % (
+        "SELECT o.* FROM orders o JOIN main.sales.regions r ON o.customer_id = r.id"
+        if engine == "spark"  # and a catalog table the project declares (Spark only)
+        else "SELECT * FROM orders"
+    )
+    if engine == "spark":
+        legit += "      - {name: regions, read: {connection: raw, table: main.sales.regions}}\n"
+    text = HEAD.replace("engine: pandas", f"engine: {engine}") + nodes + legit
+    return write(root / "project.yaml", text)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "spark"])
+def test_validate_refuses_file_access_on_both_engines(project_dir, secret_file, cli, engine):
+    project = _escapes_project(project_dir, secret_file, engine)
+    r = cli("validate", str(project))
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out
+    lines = project.read_text().splitlines()
+    for name in SPARK_ESCAPES:
+        line = next(i for i, t in enumerate(lines, 1) if f"name: {name}," in t)
+        problem = next((p for p in out.split("\n  - ") if f"project.yaml:{line} " in p), None)
+        assert problem is not None, f"{name} not refused:\n{out}"
+        # where (file:line, node), what, and what to do instead
+        assert f"node '{name}'" in problem or "one SELECT query" in problem, problem
+        assert "read node" in problem or "connections" in problem or "SELECT" in problem
+    assert "nodes[ok]" not in out and "nodes[regions]" not in out  # legitimate sources pass
+    assert SECRET not in out
+
+
+def test_spark_run_refuses_before_reading(project_dir, secret_file, cli):
+    """`run` validates first: no Spark session starts, nothing is read or written."""
+    project = _escapes_project(project_dir, secret_file, "spark")
+    r = cli("run", str(project), "--node", "csv_path")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "node 'csv_path': Not allowed in a SQL step: a file read in FROM" in r.stderr
+    assert "hint: a SQL step reads only the nodes it depends on" in r.stderr
+    assert SECRET not in r.stdout + r.stderr
+    assert not (project_dir / "out").exists()
+
+
+def test_row_rules_are_sandboxed_on_both_engines():
+    from odibi_dbx.engines import engine_class
+    from odibi_dbx.quality.expressions import rule_problems
+
+    for engine in ("pandas", "spark"):
+        ((msg, hint),) = rule_problems(
+            "reflect('java.lang.System', 'getenv', 'HOME') IS NOT NULL",
+            engine_class(engine),
+            None,
+        )
+        assert "reflect()" in msg and "function step" in hint
+        assert rule_problems("amount > 0", engine_class(engine), None) == []
