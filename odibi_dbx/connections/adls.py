@@ -3,8 +3,8 @@
 The key comes from Key Vault (auth_mode key_vault, the default: fetched once per run by
 `secrets.fetch_all` before the first node runs), from a Databricks secret scope (secret_scope:
 `secret_scope.fetch_scoped`, through dbutils, also before the first node) or from the config
-(direct_key, normally ${ENV_VAR}). Either way it is registered with `redact` the moment it is known, and nothing here
-prints it: repr()/str() show the account, container and auth mode only.
+(direct_key, normally ${ENV_VAR}). Either way it is registered with `redact` the moment it is
+known, and nothing here prints it: repr()/str() show the account, container and auth mode only.
 
 Every connection scopes its credentials to its own account, so any number of accounts work
 side by side: Spark conf keys carry the account name, Pandas-side I/O gets per-connection

@@ -116,6 +116,13 @@ def _leaks(artefacts: dict[str, str]) -> list[str]:
     return [f"{a}: {n}" for a, t in artefacts.items() for n, v in needles.items() if v in t]
 
 
+def test_the_leak_scanner_finds_each_form():
+    decoded = base64.b64decode(KEY).decode()
+    for text in (KEY, f"x{KEY[20:44]}x", f"key={decoded}"):
+        assert _leaks({"t": text})
+    assert not _leaks({"t": "***"})
+
+
 def test_pandas_engine_on_azurite_with_the_key_from_a_secret_scope(
     scope_azurite, dbutils, tmp_path, caplog
 ):
@@ -177,6 +184,44 @@ def test_wrong_key_in_the_scope_is_explained_without_the_key(scope_azurite, dbut
     assert "refused the key of connection 'lake'" in message
     assert "key 'adls-key' in Databricks secret scope 'lake-scope'" in message
     assert wrong not in message and wrong[20:44] not in message
+
+
+# the CLI in a process whose __main__ has a dbutils global, as a Databricks notebook/job has
+CLI_WITH_DBUTILS = """
+import __main__, os, sys
+from tests.azure.test_secret_scope import FakeDbutils
+__main__.dbutils = FakeDbutils({("lake-scope", "adls-key"): os.environ.pop("SCOPE_VALUE")})
+from odibi_dbx.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_run_and_story_with_the_key_from_a_secret_scope(scope_azurite, tmp_path):
+    import subprocess
+
+    from tests.azure.adls_project import ROOT
+
+    acct = scope_azurite.accounts[ACCOUNT]
+    container = uid("scope")
+    acct.create_container(container)
+    path = _project(tmp_path, container, acct.blob_endpoint)
+    env = {**_env(), "SCOPE_VALUE": KEY, "PYTHONPATH": str(ROOT)}
+    out = {}
+    for args in (["run", str(path), "--verbose"], ["story", "show", str(path), "--json"]):
+        r = subprocess.run(
+            [sys.executable, "-c", CLI_WITH_DBUTILS, *args],
+            env=env,
+            cwd=tmp_path.parent,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        out[f"{args[0]} stdout"], out[f"{args[0]} stderr"] = r.stdout, r.stderr
+    url = f"abfss://{container}@{ACCOUNT}.dfs.core.windows.net"
+    assert f"p.to_lake: {url}/t (3 rows)" in out["run stdout"]
+    assert f"p.to_delta: {url}/copy/d (3 rows)" in out["run stdout"]
+    assert not _leaks(out)
 
 
 def test_off_databricks_the_cli_says_what_to_do(scope_azurite, tmp_path):
