@@ -70,7 +70,8 @@ CASES = {
 }
 TRY = (
     "SELECT id, try_divide(id, n) AS q, try_cast(s AS INT) AS c, "
-    "try_element_at(array(1, 2), id + 1) AS e FROM src"
+    "try_element_at(array(1, 2), id + 1) AS e, try_add(i, id) AS a, try_multiply(big, 2) AS m "
+    "FROM src"
 )
 
 
@@ -137,7 +138,10 @@ def test_data_errors_name_sparks_error_class(tmp_path, cli, engine):
         assert not (tmp_path / "out" / name).exists(), f"{name}: nothing is written"
     assert nodes["tries"]["status"] == "success", nodes["tries"].get("error")
     rows = sorted(read_output(tmp_path / "out" / "tries").to_pylist(), key=lambda x: x["id"])
-    assert [(x["q"], x["c"], x["e"]) for x in rows] == [(None, None, 2), (1.0, 12, None)]
+    assert [(x["q"], x["c"], x["e"], x["a"], x["m"]) for x in rows] == [
+        (None, None, 2, None, 4294967294),
+        (1.0, 12, None, 7, None),
+    ]
 
 
 def test_hint_names_the_try_variant(tmp_path, cli):

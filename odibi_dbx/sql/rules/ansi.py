@@ -1,7 +1,7 @@
 """Spark's ANSI data errors and result types that DuckDB does not give by itself.
 
 * `/`, `div`, `%`, `pmod` by zero raise DIVIDE_BY_ZERO (DuckDB: NULL or Infinity);
-  `try_divide` keeps giving NULL.
+  `try_divide` keeps giving NULL; `try_add`/`try_subtract`/`try_multiply` give NULL on overflow.
 * `split_part(s, d, 0)` raises INVALID_INDEX_OF_ZERO; a regex group index the pattern does not
   have raises INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX.
 * functions whose DuckDB result type differs get Spark's (bit_count -> INT, ...).
@@ -53,6 +53,64 @@ def division_by_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expressio
     elif fn_name(node) == "pmod" and len(node.expressions) == 2:
         node.set("expressions", [node.expressions[0], _zero_guard(node.expressions[1])])
     return None
+
+
+_TRY_OPS = {exp.SafeAdd: "+", exp.SafeSubtract: "-", exp.SafeMultiply: "*"}
+_INTEGRAL_RANGE = {
+    exp.DataType.Type.TINYINT: ("TINYINT", 7),
+    exp.DataType.Type.SMALLINT: ("SMALLINT", 15),
+    exp.DataType.Type.INT: ("INTEGER", 31),
+    exp.DataType.Type.BIGINT: ("BIGINT", 63),
+}
+
+
+@on(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply)
+def try_arithmetic_gives_null(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+    """try_add/try_subtract/try_multiply: NULL where the integral result overflows its type
+    (computed in HUGEINT, then range-checked); with a double operand the plain operator (Spark
+    does not raise there). Decimals and unknown types stay untranslated (refused at bind)."""
+    op = _TRY_OPS.get(type(node))
+    if op is None:
+        return None
+    (a, ta), (b, tb) = _operand(node.this), _operand(node.expression)
+    if ta is None or tb is None:
+        return None
+    if ta.this in _INTEGRAL_RANGE and tb.this in _INTEGRAL_RANGE:
+        name, bits = max(_INTEGRAL_RANGE[ta.this], _INTEGRAL_RANGE[tb.this], key=lambda x: x[1])
+        return duck(
+            f"CASE WHEN (CAST({{a}} AS HUGEINT) {op} CAST({{b}} AS HUGEINT)) "
+            f"BETWEEN {-(2**bits)} AND {2**bits - 1} "
+            f"THEN CAST(CAST({{a}} AS HUGEINT) {op} CAST({{b}} AS HUGEINT) AS {name}) END",
+            a=a,
+            b=b,
+        )
+    numeric = set(_INTEGRAL_RANGE) | {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
+    if ta.this in numeric and tb.this in numeric:
+        return cast(duck(f"{{a}} {op} {{b}}", a=a, b=b), "DOUBLE")
+    return None
+
+
+def _operand(node: exp.Expression) -> tuple[exp.Expression, exp.DataType | None]:
+    """An operand and its Spark type; integer literals folded with their sign (Spark types
+    -2147483648 as INT and -9223372036854775808L as BIGINT, like the values they are)."""
+    sign, inner = 1, node
+    if isinstance(inner, exp.Neg):
+        sign, inner = -1, inner.this
+    suffix = None
+    if isinstance(inner, exp.Cast) and inner.to.this in _INTEGRAL_RANGE:
+        suffix, inner = inner.to.this, inner.this  # 5L, 5S, 5Y
+    if not (isinstance(inner, exp.Literal) and not inner.is_string and inner.this.isdigit()):
+        return node, ty.type_of(node)
+    value = sign * int(inner.this)
+    kind = suffix or (exp.DataType.Type.INT if -(2**31) <= value < 2**31 else None)
+    if kind is None:
+        kind = exp.DataType.Type.BIGINT if -(2**63) <= value < 2**63 else None
+    if (
+        kind is None
+        or not -(2 ** _INTEGRAL_RANGE[kind][1]) <= value < 2 ** _INTEGRAL_RANGE[kind][1]
+    ):
+        return node, None  # beyond the type: Spark's literal is a DECIMAL (or fails)
+    return exp.Literal.number(value), exp.DataType(this=kind)
 
 
 @on(exp.SplitPart)
@@ -162,4 +220,9 @@ def decimal_default_precision(node: exp.Expression, ctx: Context) -> exp.Express
 
 
 FIRST = [division_by_zero_raises, decimal_default_precision]
-LAST = [split_part_index_zero_raises, regex_group_must_exist, spark_result_types]
+LAST = [
+    try_arithmetic_gives_null,
+    split_part_index_zero_raises,
+    regex_group_must_exist,
+    spark_result_types,
+]
