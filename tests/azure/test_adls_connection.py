@@ -120,11 +120,16 @@ def test_production_direct_key_warns(monkeypatch, caplog):
 
 
 def test_missing_extra_is_explained(monkeypatch):
+    from odibi_dbx.connections import adls
     from odibi_dbx.errors import MissingExtraError
 
     monkeypatch.setitem(sys.modules, "adlfs", None)
-    with pytest.raises(MissingExtraError, match=r'pip install .*"adlfs>='):
-        key_connection("lake", "acct", KEY).filesystem()
+    adls._filesystem_class.cache_clear()  # an earlier in-process run may have built it
+    try:
+        with pytest.raises(MissingExtraError, match=r'pip install .*"adlfs>='):
+            key_connection("lake", "acct", KEY).filesystem()
+    finally:
+        adls._filesystem_class.cache_clear()  # not cached without adlfs for later tests
     monkeypatch.setitem(sys.modules, "azure.identity", None)
     with pytest.raises(MissingExtraError, match="azure-identity"):
         kv.default_credential()
