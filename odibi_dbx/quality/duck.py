@@ -14,7 +14,6 @@ from typing import Any
 
 from odibi_dbx.engines.pandas import DuckFrame, PandasEngine, q
 from odibi_dbx.engines.types import spark_type_name
-from odibi_dbx.errors import NodeError
 from odibi_dbx.quality import expressions as X
 from odibi_dbx.quality import rules as R
 from odibi_dbx.quality.expressions import check_columns, rule_error
@@ -61,11 +60,17 @@ class DuckRules:
         """The node's output table, with the mask columns."""
         rules, con = self.v.rules, self.engine.con
         check_columns(rules, self.cols, self.node)
-        for r in rules:
-            self._probe(r)
-        try:
-            values = ", ".join(f"({r.expr}) AS `{R.flag(i)}`" for i, r in enumerate(rules))
+        values = ", ".join(f"({r.expr}) AS `{R.flag(i)}`" for i, r in enumerate(rules))
+        try:  # translated and typed once for all rules (no data read)
             inner = self._translate(f"SELECT *, {values} FROM {X.INPUT}")
+            types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {inner}").fetchall()}
+        except Exception as exc:
+            for r in rules:  # name the rule at fault
+                self._probe(r)
+            raise rule_error(None, exc, self.node) from exc
+        for i, r in enumerate(rules):
+            self._boolean(r, types[R.flag(i)])
+        try:
             masks = []
             for c, col in enumerate(self.masks):
                 idx = range(c * CHUNK, min(len(rules), (c + 1) * CHUNK))
@@ -81,8 +86,6 @@ class DuckRules:
                 f"CREATE TABLE {name} AS SELECT * EXCLUDE ({exclude}), {', '.join(masks)} "
                 f"FROM ({inner}) AS flagged"
             ).fetchall()
-        except NodeError:
-            raise
         except Exception as exc:
             raise rule_error(None, exc, self.node) from exc
         if not self.source.table:
@@ -96,19 +99,25 @@ class DuckRules:
             typ = self.engine.con.execute(f"DESCRIBE {sql}").fetchall()[0][1]
         except Exception as exc:
             raise rule_error(rule, exc, self.node) from exc
+        self._boolean(rule, typ)
+
+    def _boolean(self, rule: Any, typ: str) -> None:
         if typ not in ("BOOLEAN", '"NULL"', "NULL"):
             why = TypeError(f"it gives {spark_type_name(typ)}, not a boolean")
             raise rule_error(rule, why, self.node)
 
     def _failed(self, i: int) -> str:
-        return f"({self.masks[i // CHUNK]} & {1 << (i % CHUNK)}) <> 0"
+        return self._fails_any([i])
 
-    def _any(self, action: str) -> str:
-        return " OR ".join(self._failed(i) for i in R.indexes(self.v.rules, action)) or "false"
-
-    def _fates(self) -> tuple[str, str]:
-        quar = self._any("quarantine")
-        return quar, f"({self._any('drop')}) AND NOT ({quar})"
+    def _fails_any(self, idx: list[int]) -> str:
+        """The row fails at least one of these rules: one AND per mask column."""
+        bits = _bits(idx)
+        parts = [
+            f"({col} & {part}) <> 0"
+            for c, col in enumerate(self.masks)
+            if (part := (bits >> (CHUNK * c)) & ((1 << CHUNK) - 1))
+        ]
+        return " OR ".join(parts) or "false"
 
     def measure_first(self, *, writes: bool, quarantine: bool) -> bool:
         return True  # an aggregate over the mask columns: cheap, known before any write
@@ -159,8 +168,10 @@ class DuckRules:
         """Set the quarantined rows aside (one Arrow batch, with their masks), delete the removed
         rows in place, drop the mask columns: the table holds exactly the kept rows."""
         con, t = self.engine.con, self.out.name
-        quar, drop = self._fates()
-        if R.indexes(self.v.rules, "quarantine"):  # also with 0 rows: the target gets its schema
+        rules = self.v.rules
+        quar = self._fails_any(R.indexes(rules, "quarantine"))
+        removed = self._fails_any(R.indexes(rules, "quarantine") + R.indexes(rules, "drop"))
+        if R.indexes(rules, "quarantine"):  # also with 0 rows: the target gets its schema
             cols = ", ".join(q(c) for c in self.cols)
             limit = "" if m.quarantined else " LIMIT 0"
             rows = con.sql(
@@ -169,7 +180,7 @@ class DuckRules:
             self.removed = self.engine._new_name("quarantined")
             con.register(self.removed.strip('"'), rows)
         if m.removed:
-            con.execute(f"DELETE FROM {t} WHERE ({quar}) OR ({drop})").fetchall()
+            con.execute(f"DELETE FROM {t} WHERE {removed}").fetchall()
         for col in self.masks:
             con.execute(f"ALTER TABLE {t} DROP COLUMN {col}")
         self.out.rows, self.out.columns = m.kept, None

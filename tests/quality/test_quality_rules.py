@@ -193,6 +193,15 @@ def test_rule_on_a_missing_column_fails_at_run_time_with_its_name(tmp_path):
     assert not (tmp_path / "lake" / "silver").exists()
 
 
+def test_a_rule_that_is_not_boolean_fails_at_run_time_with_its_name(tmp_path):
+    rules = [("fine", "amount > 0", "warn", None), ("sum", "amount + 1", "drop", None)]
+    res = _run(make_project(tmp_path, rules=rules))
+    node = res.node("orders_silver")
+    assert node.status == "failed" and node.error.stage == "validation"
+    assert "cannot evaluate rule 'sum': it gives double, not a boolean" in node.error.message
+    assert not (tmp_path / "lake" / "silver").exists()
+
+
 def test_cli_summary_shows_dropped_and_quarantined(tmp_path, cli):
     path = make_project(tmp_path)
     r = cli("run", str(path))
