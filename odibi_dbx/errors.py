@@ -101,17 +101,6 @@ class NodeError(OdibiError):
         super().__init__(text)
 
 
-class DataError(OdibiError):
-    """A value makes a SQL step fail as it fails on Spark with ANSI on (division by zero, an
-    invalid cast, an overflow, ...): `error_class` is Spark's error class."""
-
-    def __init__(
-        self, error_class: str, message: str, hint: str | None = None, detail: str | None = None
-    ):
-        self.error_class, self.message, self.hint, self.detail = error_class, message, hint, detail
-        super().__init__(f"[{error_class}] {message}")
-
-
 class ValidationFailed(NodeError):
     """A node's `validation:` checks failed; nothing was written."""
 

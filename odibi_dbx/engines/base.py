@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from odibi_dbx.data_errors import data_error_in
 from odibi_dbx.errors import NodeError, first_line
 from odibi_dbx.retry import is_refused, is_transient
 
@@ -156,6 +157,16 @@ class Engine(ABC):
         except NodeError:
             raise
         except Exception as exc:
+            data = data_error_in(exc)
+            if data is not None:  # a value the node's SQL fails on (Spark computes it here)
+                raise NodeError(
+                    str(data),
+                    node=spec.node,
+                    stage="transform",
+                    detail=f"raised while writing {spec.target}; "
+                    f"{self.previous_output_note(spec, exc)}",
+                    hint=data.hint,
+                ) from exc
             raise NodeError(
                 f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(exc)}",
                 node=spec.node,

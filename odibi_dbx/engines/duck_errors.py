@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from odibi_dbx.errors import DataError
+from odibi_dbx.data_errors import DataError, hint_for
 
 # DuckDB's physical type names as Spark's SQL type names
 _SPARK_TYPES = {
@@ -40,44 +40,12 @@ _TRY_FOR_OP = {
     "subtraction": "try_subtract",
     "multiplication": "try_multiply",
 }
-HINTS = {
-    "DIVIDE_BY_ZERO": "try_divide(a, b) gives NULL for a zero divisor; or filter the zeros out",
-    "CAST_INVALID_INPUT": "try_cast(x AS type) gives NULL for malformed values; or clean the "
-    "column first (the story shows a sample of the input)",
-    "CAST_OVERFLOW": "try_cast(x AS type) gives NULL when the value does not fit; or cast to a "
-    "wider type (BIGINT, DECIMAL(38, 0))",
-    "ARITHMETIC_OVERFLOW": "try_add / try_subtract / try_multiply (try_sum for sums) give NULL on "
-    "overflow; or cast an operand to a wider type (BIGINT, DECIMAL(38, 0)) first",
-    "NUMERIC_VALUE_OUT_OF_RANGE": "give the decimal more digits (DECIMAL(p, s) with a larger p), "
-    "or try_cast(x AS DECIMAL(p, s)) for NULL instead",
-    "INVALID_ARRAY_INDEX": "get(arr, i) or try_element_at(arr, i + 1) give NULL for an index "
-    "outside the array",
-    "INVALID_ARRAY_INDEX_IN_ELEMENT_AT": "try_element_at(arr, i) gives NULL for an index outside "
-    "the array",
-    "INVALID_INDEX_OF_ZERO": "indexes of element_at/split_part start at 1 (negative ones count "
-    "from the end)",
-    "DATETIME_FIELD_OUT_OF_BOUNDS": "check the date/time parts (month 1-12, a day that exists in "
-    "the month, hour 0-23, minute and second 0-59); try_cast(text AS DATE) or "
-    "try_to_timestamp(text, fmt) give NULL for invalid dates",
-    "INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX": "the group index must be between 0 and the "
-    "number of groups in the pattern",
-    "INVALID_PARAMETER_VALUE.PATTERN": "fix the regular expression (Java regex syntax)",
-    "SCALAR_SUBQUERY_TOO_MANY_ROWS": "make the subquery return one row (an aggregate, or a "
-    "filter on a key), or join instead",
-    "INVALID_FRACTION_OF_SECOND": "seconds may have a fraction only below 60",
-}
-
-
 # the DuckDB exceptions a value can cause (the translation's error() raises InvalidInput)
 _DATA_ERRORS = (
     duckdb.ConversionException,
     duckdb.OutOfRangeException,
     duckdb.InvalidInputException,
 )
-
-
-def hint_for(error_class: str) -> str | None:
-    return HINTS.get(error_class) or HINTS.get(error_class.split(".")[0])
 
 
 def spark_data_error(exc: BaseException) -> DataError | None:

@@ -17,8 +17,9 @@ from odibi_dbx.config.checks import ancestors
 from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, SqlStep, infer_format
 from odibi_dbx.connections.base import Connection
+from odibi_dbx.data_errors import DataError, data_error_in
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
-from odibi_dbx.errors import DataError, NodeError, ValidationFailed, first_line
+from odibi_dbx.errors import NodeError, ValidationFailed, first_line
 from odibi_dbx.incremental.run import IncrementalRun
 from odibi_dbx.incremental.state import commit_metadata
 from odibi_dbx.pipeline.baseline import gate_results, node_key
@@ -656,6 +657,9 @@ def _error_info(exc: BaseException, node: str) -> ErrorInfo:
             exc.hint,
             tb,
         )
+    data = data_error_in(exc)
+    if data is not None:  # a value the node's SQL fails on, met while summarizing or checking
+        return ErrorInfo("transform", redact(str(data)), type(exc).__name__, None, data.hint, tb)
     return ErrorInfo(
         "run",
         redact(f"{type(exc).__name__}: {first_line(exc)}"),
