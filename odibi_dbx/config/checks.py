@@ -444,7 +444,9 @@ def _sql(
                 path,
                 f"SQL syntax error in node '{node}' (SQL line {exc.line}, col {exc.col}): "
                 f"{exc.message}",
-                "SQL steps are Spark SQL (Databricks dialect)",
+                _STATEMENT_HINT
+                if "one SELECT query" in exc.message
+                else "SQL steps are Spark SQL (Databricks dialect)",
             )
         ], None
     from odibi_dbx.sql.sandbox import FILE_ACCESS, file_tables, sandbox_problems
@@ -491,6 +493,13 @@ def _sql(
                 )
             )
     return out, tree
+
+
+# LOAD DATA, ADD JAR, CREATE TABLE ... LOCATION, INSERT, SET ... in a step
+_STATEMENT_HINT = (
+    "a SQL step is one SELECT over the nodes it depends on: files are read by read nodes "
+    "(read: connection/path/format), outputs written by write:, settings go in the project"
+)
 
 
 def ancestors(name: str, deps: dict[str, list[str]]) -> set[str]:

@@ -170,7 +170,7 @@ def test_validate_refuses_file_access_on_both_engines(project_dir, secret_file, 
         assert problem is not None, f"{name} not refused:\n{out}"
         # where (file:line, node), what, and what to do instead
         assert f"node '{name}'" in problem or "one SELECT query" in problem, problem
-        assert "read node" in problem or "connections" in problem or "SELECT" in problem
+        assert "hint: " in problem and ("read node" in problem or "connections" in problem)
     assert "nodes[ok]" not in out and "nodes[regions]" not in out  # legitimate sources pass
     assert SECRET not in out
 
