@@ -236,8 +236,8 @@ _MAPPINGS: list[tuple[re.Pattern[str], Build]] = [
     # a pattern Java's regex rejects too (RE2's missing features, e.g. look-ahead, are not)
     (
         re.compile(
-            r"Pattern failed to parse, error: '((?:missing [\])]|unexpected \)|trailing \\|"
-            r"bad repetition operator|missing argument to repetition operator)[^']*)'"
+            r"^(?:Pattern failed to parse, error: ')?((?:missing [\])]|unexpected \)|trailing \\|"
+            r"bad repetition operator|missing argument to repetition operator)[^'\n]*)"
         ),
         _bad_pattern,
     ),

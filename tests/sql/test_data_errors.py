@@ -152,3 +152,76 @@ def test_hint_names_the_try_variant(tmp_path, cli):
     assert "hint: try_divide(a, b) gives NULL" in out
     assert "hint: try_cast(x AS type) gives NULL for malformed values" in out
     assert "SQL: SELECT CAST(s AS INT) AS r FROM src" in out
+
+
+# DuckDB's own messages -> Spark's error class and wording (guards a DuckDB upgrade's rewording)
+@pytest.mark.parametrize(
+    ("duck_sql", "error_class", "spark_text"),
+    [
+        ("SELECT CAST('abc' AS DOUBLE)", "CAST_INVALID_INPUT", "'abc' of the type \"STRING\""),
+        ("SELECT CAST('2024-13-01' AS DATE)", "CAST_INVALID_INPUT", 'cast to "DATE"'),
+        ("SELECT CAST('x' AS TIMESTAMPTZ)", "CAST_INVALID_INPUT", 'cast to "TIMESTAMP"'),
+        ("SELECT CAST('123.45' AS DECIMAL(4, 2))", "NUMERIC_VALUE_OUT_OF_RANGE", "Decimal(4, 2)"),
+        ("SELECT CAST(2147483648 AS INTEGER)", "CAST_OVERFLOW", '"BIGINT" cannot be cast to "INT"'),
+        ("SELECT CAST(1e20 AS BIGINT)", "CAST_OVERFLOW", '"DOUBLE" cannot be cast to "BIGINT"'),
+        ("SELECT CAST(12345 AS DECIMAL(3, 0))", "NUMERIC_VALUE_OUT_OF_RANGE", "Decimal(3, 0)"),
+        ("SELECT 2147483647::INTEGER + 1", "ARITHMETIC_OVERFLOW", "integer overflow"),
+        ("SELECT 9223372036854775807 * 2", "ARITHMETIC_OVERFLOW", "long overflow"),
+        (
+            "SELECT CAST(sum(x) AS BIGINT) FROM (VALUES (9223372036854775807), (1)) t(x)",
+            "ARITHMETIC_OVERFLOW",
+            "long overflow",
+        ),
+        ("SELECT 1e37::DECIMAL(38,0) * 100::DECIMAL(38,0)", "NUMERIC_VALUE_OUT_OF_RANGE", "38"),
+        ("SELECT make_date(2024, 13, 1)", "DATETIME_FIELD_OUT_OF_BOUNDS", "MonthOfYear"),
+        ("SELECT make_date(2024, 1, 32)", "DATETIME_FIELD_OUT_OF_BOUNDS", "DayOfMonth"),
+        ("SELECT make_date(2023, 2, 29)", "DATETIME_FIELD_OUT_OF_BOUNDS", "not a leap year"),
+        (
+            "SELECT make_date(2024, 4, 31)",
+            "DATETIME_FIELD_OUT_OF_BOUNDS",
+            "Invalid date 'APRIL 31'",
+        ),
+        (
+            "SELECT make_timestamp(2024, 1, 1, 25, 0, 0)",
+            "DATETIME_FIELD_OUT_OF_BOUNDS",
+            "HourOfDay",
+        ),
+        (
+            "SELECT make_timestamp(2024, 1, 1, 1, 61, 0)",
+            "DATETIME_FIELD_OUT_OF_BOUNDS",
+            "MinuteOfHour",
+        ),
+        (
+            "SELECT make_timestamp(2024, 1, 1, 1, 1, 61)",
+            "DATETIME_FIELD_OUT_OF_BOUNDS",
+            "SecondOfMinute",
+        ),
+        ("SELECT (SELECT * FROM range(2))", "SCALAR_SUBQUERY_TOO_MANY_ROWS", "More than one row"),
+        (
+            "SELECT regexp_matches('a', x) FROM (VALUES ('(')) t(x)",
+            "INVALID_PARAMETER_VALUE.PATTERN",
+            "missing )",
+        ),
+    ],
+)
+def test_duckdb_errors_map_to_sparks(duck_sql, error_class, spark_text):
+    import duckdb
+
+    from odibi_dbx.engines.duck_errors import spark_data_error
+
+    with pytest.raises(duckdb.Error) as info:
+        duckdb.sql(duck_sql).fetchall()
+    mapped = spark_data_error(info.value)
+    assert mapped is not None, str(info.value)
+    assert mapped.error_class.startswith(error_class) and spark_text in mapped.message, mapped
+    assert mapped.hint and "DuckDB" in (mapped.detail or "")
+
+
+def test_other_duckdb_errors_are_not_data_errors():
+    import duckdb
+
+    from odibi_dbx.engines.duck_errors import spark_data_error
+
+    with pytest.raises(duckdb.Error) as info:
+        duckdb.sql("SELECT missing_column FROM range(1)").fetchall()
+    assert spark_data_error(info.value) is None
