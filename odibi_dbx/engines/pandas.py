@@ -88,7 +88,7 @@ class PandasEngine(Engine):
         problems = list(S.portability_problems(work, annotated=True))
         if not problems:
             try:
-                S.to_duckdb(work, checked=True, copy=False)
+                S.to_duckdb(work, checked=True, copy=False, annotated=True)
             except S.NotPortableError as exc:
                 # input types are known only when the node runs; type-dependent checks wait
                 if exc.construct != UNKNOWN_TYPE:

@@ -24,6 +24,7 @@ def to_duckdb(
     schema: Mapping[str, Mapping[str, str]] | None = None,
     checked: bool = False,
     copy: bool = True,
+    annotated: bool = False,
 ) -> str:
     """Spark SQL -> DuckDB SQL giving Spark's result, or NotPortableError.
 
@@ -32,12 +33,13 @@ def to_duckdb(
     it, type-dependent rules (decimal division, sum/avg of decimals) match Spark's result types.
     `checked`: the caller already ran portability_problems on this tree and found none.
     `copy=False`: rewrite the given tree in place (the caller's own copy).
+    `annotated`: the caller already stored the types on this tree (types.annotate, same schema).
     """
     if isinstance(sql_or_tree, str):
         tree = parse_spark(sql_or_tree)
     else:
         tree = sql_or_tree.copy() if copy else sql_or_tree
-    ctx = Context.build(tree, schema)
+    ctx = Context(has_schema=bool(schema)) if annotated else Context.build(tree, schema)
     problems = [] if checked else portability_problems(tree)
     if problems:
         raise problems[0]
