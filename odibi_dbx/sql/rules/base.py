@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -47,11 +48,17 @@ def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
             text = text.replace("{" + name + "}", f"__arg_{name}__")
         else:
             text = text.replace("{" + name + "}", str(value))
-    tree = sqlglot.parse_one(text, read="duckdb")
+    tree = _parsed_template(text).copy()  # the cached tree stays as parsed
     for col in list(tree.find_all(exp.Column)):
         if col.name.startswith("__arg_") and not col.table:
             col.replace(nodes[col.name[6:-2]].copy())
     return tree
+
+
+@lru_cache(maxsize=1024)
+def _parsed_template(text: str) -> exp.Expression:
+    """Rules build the same few templates for every query: parse each text once."""
+    return sqlglot.parse_one(text, read="duckdb")
 
 
 def cast(node: exp.Expression, to: str) -> exp.Cast:
