@@ -57,6 +57,17 @@ def cli():
     return run_cli
 
 
+@pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
+def engine_name(request) -> str:
+    """Each engine's name in turn (for `--engine`); Spark is skipped, with why, when missing."""
+    if request.param == "spark":
+        from tests.spark.spark_fixtures import spark_missing
+
+        if reason := spark_missing():
+            pytest.skip(reason)
+    return request.param
+
+
 # One local Spark session (with Delta) for the whole run, whichever folder asks first: a second
 # session with other settings cannot be had in one JVM. Tests skip with the reason when Java,
 # pyspark, delta-spark or the Delta jars are missing.

@@ -77,14 +77,9 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
-@pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
-def engine(request) -> str:
-    if request.param == "spark":
-        from tests.spark.spark_fixtures import spark_missing
-
-        if reason := spark_missing():
-            pytest.skip(reason)
-    return request.param
+@pytest.fixture
+def engine(engine_name: str) -> str:
+    return engine_name
 
 
 def _project(root: Path, min_amount: float) -> Path:

@@ -108,17 +108,8 @@ def _project(root: Path) -> Path:
     )
 
 
-@pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
-def engine(request) -> str:
-    if request.param == "spark":
-        from tests.spark.spark_fixtures import spark_missing
-
-        if reason := spark_missing():
-            pytest.skip(reason)
-    return request.param
-
-
-def test_data_errors_name_sparks_error_class(tmp_path, cli, engine):
+def test_data_errors_name_sparks_error_class(tmp_path, cli, engine_name):
+    engine = engine_name
     project = _project(tmp_path)
     r = cli("run", str(project), "--engine", engine, timeout=600)
     out = r.stdout + r.stderr
