@@ -29,8 +29,8 @@ HINTS = {
     "column first (the story shows a sample of the input)",
     "CAST_OVERFLOW": "try_cast(x AS type) gives NULL when the value does not fit; or cast to a "
     "wider type (BIGINT, DECIMAL(38, 0))",
-    "ARITHMETIC_OVERFLOW": "try_add / try_subtract / try_multiply (try_sum for sums) give NULL on "
-    "overflow; or cast an operand to a wider type (BIGINT, DECIMAL(38, 0)) first",
+    "ARITHMETIC_OVERFLOW": "try_add / try_subtract / try_multiply give NULL on overflow; or cast "
+    "an operand (or the summed column) to a wider type (BIGINT, DECIMAL(38, 0)) first",
     "NUMERIC_VALUE_OUT_OF_RANGE": "give the decimal more digits (DECIMAL(p, s) with a larger p), "
     "or try_cast(x AS DECIMAL(p, s)) for NULL instead",
     "INVALID_ARRAY_INDEX": "get(arr, i) or try_element_at(arr, i + 1) give NULL for an index "

@@ -58,7 +58,8 @@ def spark_data_error(exc: BaseException) -> DataError | None:
         if m:
             error_class, message = build(m)
             own = build is _raised_by_translation  # DuckDB's text is Spark's already
-            detail = None if own else f"DuckDB's message: {' '.join(body.split())}"
+            said = " ".join(body.split("\nLINE ")[0].split())  # not the engine's own SQL
+            detail = None if own else f"DuckDB's message: {said}"
             return DataError(error_class, message, hint_for(error_class), detail=detail)
     return None
 

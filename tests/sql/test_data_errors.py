@@ -205,7 +205,7 @@ def test_duckdb_errors_map_to_sparks(duck_sql, error_class, spark_text):
     mapped = spark_data_error(info.value)
     assert mapped is not None, str(info.value)
     assert mapped.error_class.startswith(error_class) and spark_text in mapped.message, mapped
-    assert mapped.hint and "DuckDB" in (mapped.detail or "")
+    assert mapped.hint and "DuckDB" in (mapped.detail or "") and "LINE" not in mapped.detail
 
 
 def test_other_duckdb_errors_are_not_data_errors():
