@@ -46,8 +46,7 @@ def main() -> int:
     ap.add_argument("--target", type=float, default=1.5)
     args = ap.parse_args()
 
-    from odibi_dbx.config.models import AdlsConnectionConfig
-    from odibi_dbx.connections.adls import AdlsConnection
+    from odibi_dbx.connections.adls import AdlsConnection, AdlsConnectionConfig
     from odibi_dbx.connections.secrets import fetch_all
 
     child = subprocess.Popen(

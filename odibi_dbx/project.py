@@ -183,8 +183,8 @@ class Project:
 
     def _recover_outputs(self) -> None:
         """Before anything runs: repair outputs that killed runs left half-swapped, and remove
-        their staging (see engines/write_guard)."""
-        from odibi_dbx.engines.write_guard import recover_outputs
+        their staging (see connections/local_lock)."""
+        from odibi_dbx.connections.local_lock import recover_outputs
 
         targets = [
             Path(self.connections[n.write.connection].uri(n.write.path))

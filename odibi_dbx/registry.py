@@ -1,16 +1,19 @@
 """The extension points by name: engines and connection types. One entry each, loaded lazily.
 
 A new engine is one module (a subclass of odibi_dbx.engines.base.Engine) plus one line in
-ENGINES; a new connection type is one module (a subclass of odibi_dbx.connections.base.Connection,
-built as ``cls(name, config, base_dir)``) plus one line in CONNECTION_TYPES, next to its config
-model in the ConnectionConfig union of odibi_dbx.config.models. Nothing here imports an engine or
-a connection until it is asked for, so `import odibi_dbx` and validation stay light.
+ENGINES. A new connection type is one module plus one line in CONNECTION_TYPES (or a call to
+`register_connection_type`): a subclass of odibi_dbx.connections.base.Connection, built as
+``cls(name, config, base_dir)``, whose `config_model` (a odibi_dbx.config.base.ConnectionModel
+tagged `type: Literal["<name>"]`) the project config's connection union is built from. That
+module holds everything of the type: config, credentials, options per engine, writer lock and
+remote commit. Engines load only when asked for, so `import odibi_dbx` stays light.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from typing import Any, get_args
 
 ENGINES: dict[str, str] = {
     "pandas": "odibi_dbx.engines.pandas:PandasEngine",
@@ -30,6 +33,30 @@ def engine_class(name: str) -> Any:
 
 def connection_class(type_name: str) -> Any:
     return _load(CONNECTION_TYPES, type_name, "connection type")
+
+
+def connection_configs() -> dict[str, Any]:
+    """type tag -> config model of every registered connection type (imports their modules:
+    connection modules import no engine and no Azure SDK at module level)."""
+    out = {}
+    for name in CONNECTION_TYPES:
+        model = connection_class(name).config_model
+        tag = get_args(model.model_fields["type"].annotation)
+        if tag != (name,):
+            raise TypeError(
+                f"connection type '{name}': {model.__name__}.type must be Literal['{name}']"
+            )
+        out[name] = model
+    return out
+
+
+def register_connection_type(name: str, target: str) -> None:
+    """Add a connection type ("package.module:ConnectionClass") at run time, e.g. from a plugin
+    or a test; project configs loaded afterwards accept `type: <name>`."""
+    CONNECTION_TYPES[name] = target
+    models = sys.modules.get("odibi_dbx.config.models")
+    if models is not None:  # already built: rebuild its connection union
+        models.refresh_connection_types()
 
 
 def _load(table: dict[str, str], name: str, what: str) -> Any:

@@ -10,8 +10,11 @@ import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from pydantic import SecretStr
+
+from odibi_dbx import registry
 from odibi_dbx.config.models import env_default, is_env_reference
 from odibi_dbx.config.source import Source
 from odibi_dbx.errors import Problem, did_you_mean
@@ -97,30 +100,41 @@ def _engine_class(name: str | None):
 
 
 def _secret_literals(src: Source) -> list[Problem]:
+    """A secret field (SecretStr in its connection type's model) must be one ${VAR}."""
     out = []
     raw = src.raw if isinstance(src.raw, dict) else {}
     conns = raw.get("connections")
+    models = registry.connection_configs()
     for name, conn in (conns or {}).items() if isinstance(conns, dict) else []:
-        if not isinstance(conn, dict) or "account_key" not in conn:
-            continue
-        value = conn["account_key"]
-        if not is_env_reference(value):
-            message = "a literal account key in YAML is not allowed (config files get committed)"
-        elif env_default(value):
-            message = (
-                "the default in ${VAR:-...} of account_key is a literal key "
-                "(config files get committed)"
-            )
-        else:
-            continue
-        out.append(
-            src.problem(
-                ("connections", name, "account_key"),
-                message,
-                "write account_key: ${ENV_VAR} (no default) or use auth_mode: key_vault",
-            )
-        )
+        model = models.get(str(conn.get("type"))) if isinstance(conn, dict) else None
+        if model is None:
+            continue  # not a mapping, or an unknown type: reported by the schema
+        for key in _secret_fields(model):
+            if key in conn:
+                out += _literal_secret(src, name, key, conn[key], model.secret_hint)
     return out
+
+
+def _secret_fields(model: Any) -> list[str]:
+    return [
+        name
+        for name, f in model.model_fields.items()
+        if SecretStr in (f.annotation, *get_args(f.annotation))
+    ]
+
+
+def _literal_secret(src: Source, conn: str, key: str, value: Any, advice: str) -> list[Problem]:
+    if not is_env_reference(value):
+        what = key.replace("_", " ")
+        message = f"a literal {what} in YAML is not allowed (config files get committed)"
+    elif env_default(value):
+        message = (
+            f"the default in ${{VAR:-...}} of {key} is a literal key (config files get committed)"
+        )
+    else:
+        return []
+    hint = f"write {key}: ${{ENV_VAR}} (no default) {advice}".strip()
+    return [src.problem(("connections", conn, key), message, hint)]
 
 
 def _connection_refs(src: Source, data: dict, names: list[str]) -> list[Problem]:

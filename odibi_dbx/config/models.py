@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, get_args
+from types import GenericAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    SecretStr,
-    Tag,
-    field_validator,
-    model_validator,
-)
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from odibi_dbx import registry
+from odibi_dbx.config.base import ConnectionModel, Model
 from odibi_dbx.registry import ENGINES
 
 ENGINE_NAMES = tuple(ENGINES)  # odibi_dbx.registry; engines themselves load lazily
@@ -23,96 +17,21 @@ FORMATS = ("csv", "parquet", "json", "delta")
 _ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 # --- connections -------------------------------------------------------------------------------
+# Each connection type's module holds its config model (odibi_dbx.registry lists the types);
+# the union below is built from that list, and rebuilt when a type is registered at run time.
 
 
-class LocalConnectionConfig(Model):
-    type: Literal["local"]
-    base_path: str = "."
+def connection_union() -> Any:
+    """`type`-tagged union of every registered connection type's config model."""
+    models = tuple(registry.connection_configs().values())
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
 
 
-class AdlsConnectionConfig(Model):
-    type: Literal["azure_adls"]
-    account: str = Field(min_length=3, max_length=24, pattern=r"^[a-z0-9]+$")
-    container: str = Field(min_length=1)
-    path_prefix: str = ""
-    auth_mode: Literal["key_vault", "direct_key", "secret_scope"] = "key_vault"
-    key_vault_name: str | None = None
-    key_vault_url: str | None = None
-    secret_name: str | None = None
-    account_key: SecretStr | None = None
-    secret_scope: str | None = None  # a Databricks secret scope (also Key Vault-backed ones)
-    secret_key: str | None = None  # the key's name in that scope (not the account key itself)
-    endpoint: str | None = None  # blob endpoint URL: sovereign clouds, private endpoints, emulators
-
-    @model_validator(mode="after")
-    def _auth_fields(self) -> AdlsConnectionConfig:
-        fields = {  # what each auth mode needs; the others' fields are errors
-            "key_vault": ("key_vault_name", "key_vault_url", "secret_name"),
-            "direct_key": ("account_key",),
-            "secret_scope": ("secret_scope", "secret_key"),
-        }
-        if self.auth_mode == "key_vault":
-            missing = []
-            if not (self.key_vault_name or self.key_vault_url):
-                missing.append("key_vault_name (or key_vault_url)")
-            if not self.secret_name:
-                missing.append("secret_name")
-            if missing:
-                raise ValueError(
-                    f"auth_mode key_vault needs {' and '.join(missing)}; "
-                    "or set auth_mode: direct_key with account_key: ${ENV_VAR}"
-                )
-        elif self.auth_mode == "direct_key":
-            if self.account_key is None:
-                raise ValueError("auth_mode direct_key needs account_key: ${ENV_VAR}")
-        else:
-            missing = [f for f in fields["secret_scope"] if not getattr(self, f)]
-            if missing:
-                raise ValueError(
-                    f"auth_mode secret_scope needs {' and '.join(missing)} (the Databricks "
-                    "secret scope and the name of the key in it that holds the account key)"
-                )
-            for f in fields["secret_scope"]:
-                _check_scope_name(f, getattr(self, f))
-        for mode, names in fields.items():
-            given = [n for n in names if mode != self.auth_mode and getattr(self, n) is not None]
-            if given:
-                verb = "is" if len(given) == 1 else "are"
-                raise ValueError(f"{'/'.join(given)} {verb} only used with auth_mode: {mode}")
-        return self
-
-
-_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # Databricks' rule for scope and key names
-
-
-def _check_scope_name(field: str, value: str) -> None:
-    if len(value) >= 64 and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):  # keys: 88 chars
-        raise ValueError(
-            f"{field} looks like an account key itself: give the name of the key in the secret "
-            "scope (e.g. secret_key: adls-account-key), never the key (config files get "
-            "committed)"
-        )
-    if _SCOPE_NAME.match(value):
-        return
-    raise ValueError(
-        f"{field} {value!r} is not a Databricks secret scope/key name (letters, digits, "
-        "'-', '_', '.', '@'; at most 128 characters)"
-    )
-
-
-ConnectionConfig = Annotated[
-    LocalConnectionConfig | AdlsConnectionConfig, Field(discriminator="type")
-]
-# type tag -> config model, from the union above (the runtime classes: odibi_dbx.registry)
-CONNECTION_CONFIGS: dict[str, type[Model]] = {
-    get_args(c.model_fields["type"].annotation)[0]: c
-    for c in get_args(get_args(ConnectionConfig)[0])
-}
+if TYPE_CHECKING:
+    ConnectionConfig: TypeAlias = ConnectionModel
+else:
+    ConnectionConfig = connection_union()
 
 
 # --- project-wide settings ---------------------------------------------------------------------
@@ -445,3 +364,12 @@ def env_default(raw: str) -> str:
     """The default of a `${VAR:-default}` reference ('' when it has none)."""
     m = _ENV_REF.match(raw.strip())
     return (m.group(1) or "")[2:] if m else ""
+
+
+def refresh_connection_types() -> None:
+    """Rebuild ProjectConfig's connection union after odibi_dbx.registry gained a type."""
+    union = connection_union()
+    globals()["ConnectionConfig"] = union
+    annotation: Any = GenericAlias(dict, (str, union))  # dict[str, <the union>]
+    ProjectConfig.model_fields["connections"].annotation = annotation
+    ProjectConfig.model_rebuild(force=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from odibi_dbx import registry
 from odibi_dbx.config import models as m
 from odibi_dbx.config.source import Source
 from odibi_dbx.errors import Problem, did_you_mean
 
-_CONNECTION_TYPES: dict[str, type[BaseModel]] = dict(m.CONNECTION_CONFIGS)
 _NODE_PARTS: dict[str, type[BaseModel]] = {
     "read": m.ReadConfig,
     "write": m.WriteConfig,
@@ -45,12 +45,13 @@ def _raw_path(data: Any, loc: tuple) -> tuple:
         elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
             path.append(part)
             cur = cur[part]
-        elif last and isinstance(part, str) and part not in _TAGS:
+        elif last and isinstance(part, str) and not _is_tag(part):
             path.append(part)  # a missing key
     return tuple(path)
 
 
-_TAGS = {*_CONNECTION_TYPES, "sql", "function"}
+def _is_tag(part: str) -> bool:
+    return part in ("sql", "function") or part in registry.CONNECTION_TYPES
 
 
 def _problem(src: Source, err: Any, path: tuple) -> Problem:
@@ -68,10 +69,11 @@ def _problem(src: Source, err: Any, path: tuple) -> Problem:
     elif kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         msg = f"unknown connection type '{tag}'"
-        hint = did_you_mean(str(tag), _CONNECTION_TYPES) or f"types: {', '.join(_CONNECTION_TYPES)}"
+        types = registry.CONNECTION_TYPES
+        hint = did_you_mean(str(tag), types) or f"types: {', '.join(types)}"
         path = path + ("type",)
     elif kind == "union_tag_not_found":
-        msg = f"a connection needs type: {' | '.join(_CONNECTION_TYPES)}"
+        msg = f"a connection needs type: {' | '.join(registry.CONNECTION_TYPES)}"
     elif kind == "value_error":
         msg = msg.removeprefix("Value error, ")
         if ". did you mean" in msg:
@@ -131,7 +133,7 @@ def _model_at(data: Any, path: tuple) -> type[BaseModel] | None:
         return _TOP.get(head)
     if head == "connections" and n == 2:
         try:
-            return _CONNECTION_TYPES.get(data["connections"][path[1]].get("type"))
+            return registry.connection_configs().get(data["connections"][path[1]].get("type"))
         except (KeyError, TypeError, AttributeError):
             return None
     if head != "pipelines":

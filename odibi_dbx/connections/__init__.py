@@ -4,11 +4,13 @@ validated config."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from odibi_dbx.config.models import ProjectConfig
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.registry import connection_class
+
+if TYPE_CHECKING:  # the config models are built from the connection types, not the reverse
+    from odibi_dbx.config.models import ProjectConfig
 
 
 def build_connections(config: ProjectConfig, base_dir: Path) -> dict[str, Connection]:
@@ -25,7 +27,7 @@ def resolve_secrets(
     """Fetch every secret the connections need, once, before the first node runs: Key Vault
     secrets in parallel (with `credential`), secret scope keys through dbutils (default: the
     runtime's, see odibi_dbx.runtime.get_dbutils)."""
-    needing = [c for c in connections.values() if getattr(c, "needs_secret", False)]
+    needing = [c for c in connections.values() if c.needs_secret]
     scoped = [c for c in needing if getattr(c, "auth_mode", None) == "secret_scope"]
     if scoped:
         from odibi_dbx.connections.secret_scope import fetch_scoped

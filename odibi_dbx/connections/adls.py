@@ -13,16 +13,20 @@ storage options.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+from pydantic import Field, SecretStr, model_validator
+
 from odibi_dbx import redact
-from odibi_dbx.config.models import AdlsConnectionConfig
+from odibi_dbx.config.base import ConnectionModel
 from odibi_dbx.connections.base import Connection
 from odibi_dbx.connections.keyvault import vault_url
 from odibi_dbx.errors import MissingExtraError, OdibiError
@@ -39,8 +43,9 @@ STORAGE_CLIENT_KWARGS: dict[str, Any] = {
 }
 DELTA_CLIENT_OPTIONS = {"max_retries": "0", "connect_timeout": "10s"}  # delta-rs object_store
 # Spark's ABFS driver (hadoop-azure) retries each request up to 30 times, backing off to 30 s.
-# Set per account (hadoop-azure reads `<key>.<account host>` first): two retries within ~5 s,
-# since one Spark write is thousands of requests and our retry redoes the whole node.
+# Set per account (hadoop-azure reads `<key>.<account host>` first): two retries within ~5 s, not
+# off, since one Spark write is thousands of requests and our retry redoes the whole node (the
+# reasoning, from hadoop-azure's source: docs/spark-engine.md "ABFS retries").
 ABFS_RETRY_CONF = {
     "fs.azure.io.retry.max.retries": "2",
     "fs.azure.io.retry.min.backoff.interval": "500",  # ms
@@ -49,12 +54,85 @@ ABFS_RETRY_CONF = {
 }
 
 
+class AdlsConnectionConfig(ConnectionModel):
+    type: Literal["azure_adls"]
+    account: str = Field(min_length=3, max_length=24, pattern=r"^[a-z0-9]+$")
+    container: str = Field(min_length=1)
+    path_prefix: str = ""
+    auth_mode: Literal["key_vault", "direct_key", "secret_scope"] = "key_vault"
+    key_vault_name: str | None = None
+    key_vault_url: str | None = None
+    secret_name: str | None = None
+    account_key: SecretStr | None = None
+    secret_scope: str | None = None  # a Databricks secret scope (also Key Vault-backed ones)
+    secret_key: str | None = None  # the key's name in that scope (not the account key itself)
+    endpoint: str | None = None  # blob endpoint URL: sovereign clouds, private endpoints, emulators
+    secret_hint: ClassVar[str] = "or use auth_mode: key_vault"
+
+    @model_validator(mode="after")
+    def _auth_fields(self) -> AdlsConnectionConfig:
+        fields = {  # what each auth mode needs; the others' fields are errors
+            "key_vault": ("key_vault_name", "key_vault_url", "secret_name"),
+            "direct_key": ("account_key",),
+            "secret_scope": ("secret_scope", "secret_key"),
+        }
+        if self.auth_mode == "key_vault":
+            missing = []
+            if not (self.key_vault_name or self.key_vault_url):
+                missing.append("key_vault_name (or key_vault_url)")
+            if not self.secret_name:
+                missing.append("secret_name")
+            if missing:
+                raise ValueError(
+                    f"auth_mode key_vault needs {' and '.join(missing)}; "
+                    "or set auth_mode: direct_key with account_key: ${ENV_VAR}"
+                )
+        elif self.auth_mode == "direct_key":
+            if self.account_key is None:
+                raise ValueError("auth_mode direct_key needs account_key: ${ENV_VAR}")
+        else:
+            missing = [f for f in fields["secret_scope"] if not getattr(self, f)]
+            if missing:
+                raise ValueError(
+                    f"auth_mode secret_scope needs {' and '.join(missing)} (the Databricks "
+                    "secret scope and the name of the key in it that holds the account key)"
+                )
+            for f in fields["secret_scope"]:
+                _check_scope_name(f, getattr(self, f))
+        for mode, names in fields.items():
+            given = [n for n in names if mode != self.auth_mode and getattr(self, n) is not None]
+            if given:
+                verb = "is" if len(given) == 1 else "are"
+                raise ValueError(f"{'/'.join(given)} {verb} only used with auth_mode: {mode}")
+        return self
+
+
+_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")  # Databricks' rule for scope and key names
+
+
+def _check_scope_name(field: str, value: str) -> None:
+    if len(value) >= 64 and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):  # keys: 88 chars
+        raise ValueError(
+            f"{field} looks like an account key itself: give the name of the key in the secret "
+            "scope (e.g. secret_key: adls-account-key), never the key (config files get "
+            "committed)"
+        )
+    if _SCOPE_NAME.match(value):
+        return
+    raise ValueError(
+        f"{field} {value!r} is not a Databricks secret scope/key name (letters, digits, "
+        "'-', '_', '.', '@'; at most 128 characters)"
+    )
+
+
 class SecretNotFetched(OdibiError):
     """A key_vault or secret_scope connection was used before its key was fetched."""
 
 
 class AdlsConnection(Connection):
     type = "azure_adls"
+    config_model = AdlsConnectionConfig
+    extras = ("azure",)
 
     def __init__(self, name: str, config: AdlsConnectionConfig, base_dir: Path | None = None):
         super().__init__(name)
@@ -171,6 +249,22 @@ class AdlsConnection(Connection):
         """An adlfs AzureBlobFileSystem with this connection's credentials (the user's
         storage_options merged over them)."""
         return make_filesystem({**self.storage_options(), **(options or {})})
+
+    # -- writes: through the blob API with this connection's key (adls_blob) --
+    @contextlib.contextmanager
+    def write_lock(self, path: str, owner: str) -> Iterator[None]:
+        """A blob lease on `.<name>.odibi-lock` beside the output (see adls_blob)."""
+        from odibi_dbx.connections import adls_blob
+
+        blob_path = "/".join(p for p in (self.path_prefix, path.strip("/")) if p)
+        with adls_blob.leased(self, self.container, blob_path, owner):
+            yield
+
+    def commit(self, staged: list[str], dests: list[str]) -> None:
+        """Server-side blob copies ("container/path" names, as filesystem() lists them)."""
+        from odibi_dbx.connections import adls_blob
+
+        adls_blob.commit(self, staged, dests)
 
     def explain(self, exc: BaseException) -> BaseException | None:
         """The storage service refused the key: say which secret to check."""

@@ -7,7 +7,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from odibi_dbx.data_errors import data_error_in
@@ -242,17 +241,12 @@ class Engine(ABC):
 
 @contextlib.contextmanager
 def _guarded(spec: WriteSpec) -> Iterator[None]:
-    """A local output is written by one writer at a time, after what killed runs left there
-    is cleared (see write_guard)."""
-    if not (spec.connection.is_local and spec.path):
+    """A path output is written by one writer at a time, after what killed runs left there is
+    cleared: the connection's writer lock (a flock locally, a blob lease on ADLS)."""
+    if not spec.path:
         yield
         return
-    from odibi_dbx.engines import write_guard
-
-    target = Path(spec.connection.uri(spec.path))
-    with write_guard.locked(target, f"run {spec.run_id}, node {spec.node}"):
-        for action in write_guard.recover(target):
-            log.warning("%s: %s", target, action)
+    with spec.connection.write_lock(spec.path, f"run {spec.run_id}, node {spec.node}"):
         yield
 
 

@@ -6,9 +6,10 @@ no process-wide state, so any number of storage accounts with different keys wor
 (DuckDB's register_filesystem has one filesystem per protocol, so two accounts would clash).
 
 Writes: DuckDB writes the part files locally; they are uploaded under a hidden staging prefix next
-to the target (`.<name>.odibi-tmp-<tag>/`), copied into the target server-side, and only then are
-the target's previous files deleted (overwrite). A failure before that point leaves the previous
-output as it was and removes the staged and half-copied files.
+to the target (`.<name>.odibi-tmp-<tag>/`), copied into the target by the connection
+(`Connection.commit`: server-side on ADLS), and only then are the target's previous files deleted
+(overwrite), all under the connection's writer lock (taken by `Engine.write`). A failure before
+that point leaves the previous output as it was and removes the staged and half-copied files.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from odibi_dbx.engines import blob_lock
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ CREDENTIAL_OPTIONS = frozenset(
     }
 )
 _GLOB = re.compile(r"[*?\[]")
-COPY_TIMEOUT = 600.0  # seconds to wait for one server-side copy
 
 
 # --- options -------------------------------------------------------------------------------------
@@ -188,8 +187,8 @@ def _write_files(
             f"write path of node '{spec.node}' is empty: name a folder under "
             f"connection '{conn.name}'"
         )
-    with blob_lock.leased(conn, fs, target, f"run {spec.run_id}, node {spec.node}"):
-        return _stage_and_commit(engine, frame, spec, fs, target, copy, check_append)
+    # the connection's writer lock is held by Engine.write (engines.base._guarded)
+    return _stage_and_commit(engine, frame, spec, fs, target, copy, check_append)
 
 
 def _stage_and_commit(
@@ -219,7 +218,7 @@ def _stage_and_commit(
         old = [] if spec.mode == "append" else _existing(fs, target)
         fs.put([str(local / r) for r in rels], [f"{staging}/{r}" for r in rels])
         new = [f"{target}/{r}" for r in rels]
-        _commit(conn, [f"{staging}/{r}" for r in rels], new)
+        conn.commit([f"{staging}/{r}" for r in rels], new)
         stale = sorted(set(old) - set(new))
         if stale:
             fs.rm(stale)
@@ -255,46 +254,6 @@ def _existing(fs: Any, target: str) -> list[str]:
     if fs.isdir(target):
         return list(fs.find(target))
     return []
-
-
-def _commit(conn: Any, sources: list[str], dests: list[str]) -> None:
-    """Server-side copy staged blobs into place; on failure remove what was copied and re-raise."""
-    service = conn.blob_service_client()
-    done: list[str] = []
-    try:
-        with service:
-            for src, dst in zip(sources, dests, strict=True):
-                _copy_blob(service, src, dst)
-                done.append(dst)
-    except BaseException:
-        if done:
-            log.warning(
-                "write to %s failed while committing; removing %d copied file(s), the "
-                "previous output is untouched",
-                posixpath.dirname(dests[0]),
-                len(done),
-            )
-            _remove_quietly(conn.filesystem(), done)
-        raise
-
-
-def _copy_blob(service: Any, src: str, dst: str) -> None:
-    sc, sb = src.split("/", 1)
-    dc, db = dst.split("/", 1)
-    source = service.get_blob_client(sc, sb)
-    dest = service.get_blob_client(dc, db)
-    status = dest.start_copy_from_url(source.url).get("copy_status")
-    deadline = time.monotonic() + COPY_TIMEOUT
-    while status == "pending":  # large blobs copy asynchronously
-        if time.monotonic() > deadline:
-            dest.abort_copy(dest.get_blob_properties().copy.id)
-            raise TimeoutError(
-                f"server-side copy of {src} to {dst} did not finish in {COPY_TIMEOUT:.0f}s"
-            )
-        time.sleep(0.5)
-        status = dest.get_blob_properties().copy.status
-    if status != "success":
-        raise OSError(f"server-side copy of {src} to {dst} ended with status {status}")
 
 
 def _remove_quietly(fs: Any, paths: str | list[str]) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from odibi_dbx.config.loader import LoadedProject
-from odibi_dbx.config.models import AdlsConnectionConfig, ProjectConfig
+from odibi_dbx.config.models import ProjectConfig
+from odibi_dbx.registry import connection_class
 
 DIST = "odibi-dbx"
 SETUP_EXTRAS = ("azure",)  # Key Vault, secrets and containers; databricks-sdk is on every runtime
@@ -48,8 +49,8 @@ def pipeline_extras(config: ProjectConfig) -> list[str]:
         }
         if "delta" in formats:
             extras.append("delta")
-    if any(isinstance(c, AdlsConnectionConfig) for c in config.connections.values()):
-        extras.append("azure")
+    for c in config.connections.values():
+        extras += [e for e in connection_class(c.type).extras if e not in extras]
     return extras
 
 

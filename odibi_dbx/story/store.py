@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from odibi_dbx.connections.base import Connection
+from odibi_dbx.connections.base import Connection, OutputBusy
 from odibi_dbx.errors import OdibiError
 
 LOCK_WAIT = 60.0  # seconds a run waits for another run's history update (it takes milliseconds)
@@ -25,6 +25,7 @@ class StoryStore:
     def __init__(self, connection: Connection, path: str):
         self.connection = connection
         self.root = connection.uri(path)
+        self._history = posixpath.join(path, "history")  # the lock's name, under the connection
         self._local = connection.is_local
         self._fs = None if self._local else connection.filesystem()
 
@@ -46,37 +47,15 @@ class StoryStore:
 
     @contextlib.contextmanager
     def locked(self, owner: str) -> Iterator[None]:
-        """One run at a time updates the side files (read, change, write back): an exclusive
-        lock on `.history.odibi-lock` beside the stories (ADLS: a blob lease on it), waited for
-        up to LOCK_WAIT seconds. A killed holder frees it (the OS drops the lock; a lease lapses)."""
+        """One run at a time updates the side files (read, change, write back): the
+        connection's writer lock on `history` beside the stories (`.history.odibi-lock`: a
+        flock locally, a blob lease on ADLS), waited for up to LOCK_WAIT seconds. A killed
+        holder frees it (the OS drops the lock; a lease lapses)."""
         deadline = time.monotonic() + LOCK_WAIT
-        if self._local:
-            import fcntl
-
-            Path(self.root).mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._join(".history.odibi-lock"), os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        self._wait(deadline, owner)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
-            return
-        from odibi_dbx.engines import blob_lock
-        from odibi_dbx.engines.write_guard import OutputBusy
-
-        target = self._fs._strip_protocol(self._join("history")).rstrip("/")
         with contextlib.ExitStack() as stack:
             while True:
                 try:
-                    stack.enter_context(blob_lock.leased(self.connection, self._fs, target, owner))
+                    stack.enter_context(self.connection.write_lock(self._history, owner))
                     break
                 except OutputBusy:
                     self._wait(deadline, owner)

@@ -20,7 +20,7 @@ def uid(prefix: str) -> str:
 
 
 def adls_config(**fields: Any):
-    from odibi_dbx.config.models import AdlsConnectionConfig
+    from odibi_dbx.connections.adls import AdlsConnectionConfig
 
     fields.setdefault("type", "azure_adls")
     fields.setdefault("container", "data")

@@ -18,7 +18,7 @@ ORDERS = (
 
 
 def _blobs(acct, container: str) -> list[str]:
-    """The container's blobs, without the write locks (`.<name>.odibi-lock`, see blob_lock)."""
+    """The container's blobs, without the write locks (`.<name>.odibi-lock`, see connections/adls_blob)."""
     client = acct.blob_service_client().get_container_client(container)
     return sorted(b.name for b in client.list_blobs() if not b.name.endswith(".odibi-lock"))
 
@@ -161,8 +161,7 @@ def _values(engine, spec: ReadSpec, col: str) -> set:
 
 
 def test_csv_inference_matches_local(engine, storage_accounts, tmp_path):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
 
     acct = storage_accounts[0]
     container = uid("csv")
@@ -212,7 +211,9 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
     before = _blobs(acct, container)
     assert len(before) == 3
 
-    real_copy, calls = pandas_remote._copy_blob, []
+    from odibi_dbx.connections import adls_blob
+
+    real_copy, calls = adls_blob._copy_blob, []
 
     def flaky(service, src, dst):  # the second server-side copy fails
         calls.append(dst)
@@ -220,7 +221,7 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
             raise OSError("injected copy failure")
         real_copy(service, src, dst)
 
-    monkeypatch.setattr(pandas_remote, "_copy_blob", flaky)
+    monkeypatch.setattr(adls_blob, "_copy_blob", flaky)
     new = _frame(engine, "SELECT range % 3 AS p, 'new' AS v FROM range(9)")
     with pytest.raises(OSError, match="injected"):
         pandas_io.write(
@@ -306,7 +307,7 @@ def test_append_with_another_schema_is_refused_before_uploading(engine, storage_
 
 
 def test_one_writer_per_output_and_killed_runs_staging_is_removed(engine, storage_accounts):
-    from odibi_dbx.engines.write_guard import OutputBusy
+    from odibi_dbx.errors import NodeError
 
     acct = storage_accounts[0]
     container = uid("lock")
@@ -318,15 +319,16 @@ def test_one_writer_per_output_and_killed_runs_staging_is_removed(engine, storag
     client.upload_blob("out/.t.odibi-tmp-killedrun-abc123/part-0.parquet", b"debris")
     frame = _frame(engine, "SELECT range AS v FROM range(3)")
     spec = WriteSpec("w", conn, "parquet", path="out/t", run_id="r1")
-    pandas_io.write(engine, frame, spec)
+    engine.write(frame, spec)  # Engine.write holds the connection's writer lock
     names = _blobs(acct, container)
     assert not [n for n in names if "odibi-tmp" in n], names  # the killed run's staging is gone
     assert client.get_blob_client("out/.t.odibi-lock").exists()
     other = client.get_blob_client("out/.t.odibi-lock").acquire_lease(lease_duration=15)
     try:
-        with pytest.raises(OutputBusy, match="being written by another writer"):
-            pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="out/t"))
+        with pytest.raises(NodeError, match="being written by another writer") as err:
+            engine.write(frame, WriteSpec("w", conn, "parquet", path="out/t"))
+        assert err.value.__cause__.hint.startswith("another run (or node) is writing")
     finally:
         other.release()
-    pandas_io.write(engine, frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
+    engine.write(frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
     assert len(_rows(engine, ReadSpec("r", conn, "parquet", "out/t"))) == 6

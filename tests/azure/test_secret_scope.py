@@ -301,9 +301,8 @@ def test_valid_secret_scope_config_loads_and_key_vault_fields_stay_refused(tmp_p
 
 def test_error_and_traceback_never_hold_a_fetched_key(dbutils):
     """A failure after one key was read: the other connection's error carries nothing of it."""
-    from odibi_dbx.config.models import AdlsConnectionConfig
     from odibi_dbx.connections import resolve_secrets
-    from odibi_dbx.connections.adls import AdlsConnection
+    from odibi_dbx.connections.adls import AdlsConnection, AdlsConnectionConfig
 
     def conn(name, scope):
         cfg = AdlsConnectionConfig(
@@ -366,8 +365,7 @@ class _RefusingConf:
 
 
 def _scoped_connection():
-    from odibi_dbx.config.models import AdlsConnectionConfig
-    from odibi_dbx.connections.adls import AdlsConnection
+    from odibi_dbx.connections.adls import AdlsConnection, AdlsConnectionConfig
 
     cfg = AdlsConnectionConfig(
         type="azure_adls",

@@ -9,8 +9,7 @@ import math
 import pyarrow as pa
 import pytest
 
-from odibi_dbx.config.models import LocalConnectionConfig
-from odibi_dbx.connections.local import LocalConnection
+from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
 from odibi_dbx.engines import write_stats
 from odibi_dbx.engines.base import WriteSpec
 from odibi_dbx.engines.pandas import PandasEngine

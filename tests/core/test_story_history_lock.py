@@ -15,7 +15,7 @@ WRITER = textwrap.dedent(
     import sys
     from pathlib import Path
 
-    from odibi_dbx.config.models import LocalConnectionConfig
+    from odibi_dbx.connections.local import LocalConnectionConfig
     from odibi_dbx.connections.local import LocalConnection
     from odibi_dbx.story import history
     from odibi_dbx.story.store import StoryStore

@@ -12,8 +12,7 @@ from odibi_dbx.registry import ENGINES, engine_class
 
 @pytest.fixture(params=[pytest.param(n, marks=getattr(pytest.mark, n)) for n in ENGINES])
 def engine(request, tmp_path: Path):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
 
     conn = LocalConnection("data", LocalConnectionConfig(type="local", base_path="."), tmp_path)
     kwargs = {}

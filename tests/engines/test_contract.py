@@ -86,11 +86,11 @@ def test_a_missing_input_is_a_node_error_with_a_hint(engine):
 
 
 def test_each_connection_type_is_one_registry_entry_with_its_config_model():
-    from odibi_dbx.config.models import CONNECTION_CONFIGS
     from odibi_dbx.connections.base import Connection
-    from odibi_dbx.registry import CONNECTION_TYPES, connection_class
+    from odibi_dbx.registry import CONNECTION_TYPES, connection_class, connection_configs
 
-    assert set(CONNECTION_TYPES) == set(CONNECTION_CONFIGS)
+    assert set(CONNECTION_TYPES) == set(connection_configs())
     for name in CONNECTION_TYPES:
         cls = connection_class(name)
         assert issubclass(cls, Connection) and cls.type == name
+        assert connection_configs()[name] is cls.config_model

@@ -22,8 +22,7 @@ T0 = datetime(2025, 1, 1, 10, 0, 0, 123456, tzinfo=timezone.utc)
 
 @pytest.fixture
 def engine(tmp_path: Path):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
     from odibi_dbx.engines.pandas import PandasEngine
 
     eng = PandasEngine(timezone="UTC")

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.spark
 
 
 def _conn(tmp: Path):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
 
     return LocalConnection("lake", LocalConnectionConfig(type="local", base_path=str(tmp)), tmp)
 

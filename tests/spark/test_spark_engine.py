@@ -131,8 +131,7 @@ def test_concurrent_sql_steps_do_not_share_views(spark):
 def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
     import pyarrow.dataset as ds
 
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
     from odibi_dbx.engines.base import WriteSpec
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
     from odibi_dbx.errors import NodeError
@@ -271,8 +270,7 @@ def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
 
 
 def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
     from odibi_dbx.engines.base import ReadSpec, WriteSpec
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 

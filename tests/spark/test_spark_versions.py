@@ -18,8 +18,7 @@ pytestmark = pytest.mark.spark
 
 
 def _local(tmp_path, name="c"):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
 
     return LocalConnection(
         name, LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
@@ -48,8 +47,7 @@ def test_delta_artefact_matches_the_installed_pyspark():
 
 
 def test_local_paths_on_databricks_go_to_spark_as_driver_files(tmp_path, monkeypatch):
-    from odibi_dbx.config.models import LocalConnectionConfig
-    from odibi_dbx.connections.local import LocalConnection
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
     from odibi_dbx.engines.base import ReadSpec
     from odibi_dbx.engines.spark_io import spark_uri
 

@@ -1,5 +1,5 @@
-"""One writer per output, and nothing left behind by killed runs (outputs on a local file system,
-which includes /dbfs and /Volumes paths on Databricks).
+"""One writer per output, and nothing left behind by killed runs: `LocalConnection.write_lock`
+(outputs on a local file system, which includes /dbfs and /Volumes paths on Databricks).
 
 - **Lock.** A write holds an exclusive `flock` on `.<name>.odibi-lock` beside its output for as
   long as it writes. A second writer (another run, or another node of the same run) fails at
@@ -24,20 +24,9 @@ import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from odibi_dbx.errors import OdibiError
+from odibi_dbx.connections.base import ASIDE, STAGING, OutputBusy
 
 log = logging.getLogger(__name__)
-STAGING = ".odibi-tmp-"
-ASIDE = ".odibi-old-"
-
-
-class OutputBusy(OdibiError):
-    """Another writer holds the output's lock."""
-
-    hint = (
-        "another run (or node) is writing this output; wait for it to finish, or give each "
-        "writer its own output path"
-    )
 
 
 def lock_path(target: Path) -> Path:

@@ -1,12 +1,13 @@
-"""One writer per ADLS output, and no staging left by killed runs (the Pandas engine's remote
-csv/parquet/json writes; local outputs: see write_guard).
+"""ADLS writes through the blob API (AdlsConnection.write_lock and .commit): one writer per
+output, no staging left by killed runs, and server-side copies from staging into place.
 
 A write holds a blob lease on `.<name>.odibi-lock` beside its output (an empty blob, created
 when missing) for as long as it writes: LEASE_SECONDS, renewed by a thread. A second writer
 cannot take the lease and fails at once with `OutputBusy`, naming the holder (kept in the lock
 blob's metadata). A killed run stops renewing, so its lease lapses within LEASE_SECONDS and the
 next run takes it. Under the lease, staging prefixes (`.<name>.odibi-tmp-*`) that killed runs
-left are removed before the write starts.
+left are removed before the write starts. The same lease serves every engine (the Pandas
+engine's uploads, Spark's abfss:// writes), through the Azure SDK with the connection's key.
 """
 
 from __future__ import annotations
@@ -14,22 +15,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
-from odibi_dbx.engines.write_guard import STAGING, OutputBusy
+from odibi_dbx.connections.base import STAGING, OutputBusy, undo_copies
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60  # Azure allows 15..60 (or infinite, which a killed run would never free)
+COPY_TIMEOUT = 600.0  # seconds to wait for one server-side copy
 
 
 @contextlib.contextmanager
-def leased(conn: Any, fs: Any, target: str, owner: str) -> Iterator[None]:
-    """Hold the output's lease (target: "container/path/name"), clearing killed runs' staging."""
+def leased(conn: Any, container: str, path: str, owner: str) -> Iterator[None]:
+    """Hold the lease of output `path` in `container`, clearing killed runs' staging."""
     from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
-    container, _, path = target.partition("/")
-    parent, _, name = path.rpartition("/")
+    parent, _, name = path.strip("/").rpartition("/")
     lock_name = f"{parent}/.{name}.odibi-lock" if parent else f".{name}.odibi-lock"
     service = conn.blob_service_client()
     with service:
@@ -43,15 +45,16 @@ def leased(conn: Any, fs: Any, target: str, owner: str) -> Iterator[None]:
                 raise
             holder = (blob.get_blob_properties().metadata or {}).get("owner", "unknown")
             raise OutputBusy(
-                f"output {conn.uri(path)} is being written by another writer ({holder}); "
-                "this write was refused and the output left to that writer"
+                f"output abfss://{container}@{conn.dfs_host}/{path.strip('/')} is being "
+                f"written by another writer ({holder}); this write was refused and the output "
+                "left to that writer"
             ) from None
         stop = threading.Event()
         renewer = threading.Thread(target=_renew, args=(lease, stop), daemon=True)
         try:
             blob.set_blob_metadata({"owner": owner}, lease=lease)
             renewer.start()
-            _remove_staging(fs, f"{container}/{parent}".rstrip("/"), name)
+            _remove_staging(conn.filesystem(), f"{container}/{parent}".rstrip("/"), name)
             yield
         finally:
             stop.set()
@@ -79,3 +82,32 @@ def _remove_staging(fs: Any, parent: str, name: str) -> None:
         if entry.rstrip("/").rsplit("/", 1)[-1].startswith(prefix):
             fs.rm(entry, recursive=True)
             log.warning("removed %s left by an earlier run", entry)
+
+
+def commit(conn: Any, staged: list[str], dests: list[str]) -> None:
+    """Server-side copy staged blobs ("container/path") into place; on failure remove what
+    was copied and re-raise."""
+    service = conn.blob_service_client()
+    with service, undo_copies(conn.filesystem()) as done:
+        for src, dst in zip(staged, dests, strict=True):
+            _copy_blob(service, src, dst)
+            done.append(dst)
+
+
+def _copy_blob(service: Any, src: str, dst: str) -> None:
+    sc, sb = src.split("/", 1)
+    dc, db = dst.split("/", 1)
+    source = service.get_blob_client(sc, sb)
+    dest = service.get_blob_client(dc, db)
+    status = dest.start_copy_from_url(source.url).get("copy_status")
+    deadline = time.monotonic() + COPY_TIMEOUT
+    while status == "pending":  # large blobs copy asynchronously
+        if time.monotonic() > deadline:
+            dest.abort_copy(dest.get_blob_properties().copy.id)
+            raise TimeoutError(
+                f"server-side copy of {src} to {dst} did not finish in {COPY_TIMEOUT:.0f}s"
+            )
+        time.sleep(0.5)
+        status = dest.get_blob_properties().copy.status
+    if status != "success":
+        raise OSError(f"server-side copy of {src} to {dst} ended with status {status}")
