@@ -166,14 +166,16 @@ class Engine(ABC):
                     f"{self.previous_output_note(spec, exc)}",
                     hint=data.hint,
                 ) from exc
+            cause = _explained(spec.connection, exc)
             raise NodeError(
-                f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(exc)}",
+                f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(cause)}",
                 node=spec.node,
                 stage="write",
-                detail=f"connection '{spec.connection.name}'; {self.previous_output_note(spec, exc)}",
-                hint=_io_hint(exc),
-                transient=is_transient(exc),
-            ) from exc
+                detail=f"connection '{spec.connection.name}'; "
+                f"{self.previous_output_note(spec, cause)}",
+                hint=_io_hint(cause),
+                transient=is_transient(cause),
+            ) from cause
 
     def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
         """What a failed write is known to have left of the previous output (engines that
@@ -248,6 +250,15 @@ def _guarded(spec: WriteSpec) -> Iterator[None]:
         return
     with spec.connection.write_lock(spec.path, f"run {spec.run_id}, node {spec.node}"):
         yield
+
+
+def _explained(connection: Connection, exc: Exception) -> Exception:
+    """The connection's advice when `exc` is its fault (a refused key, say), chained to it."""
+    advice = connection.explain(exc)
+    if not isinstance(advice, Exception):
+        return exc
+    advice.__cause__ = exc
+    return advice
 
 
 def _io_hint(exc: BaseException) -> str | None:
