@@ -62,15 +62,16 @@ def run_once(
     """Run cmd; return wall and CPU seconds, peak RSS (MiB), return code and the stderr tail.
 
     Peak RSS is the child's ru_maxrss from wait4 (exact for one process). With tree=True
-    (Spark: the JVM is a grandchild) the RSS of the whole process tree is also sampled every
-    0.1 s and the larger value is kept.
+    (Spark: the JVM is a grandchild, which the child never reaps, so wait4 misses its CPU) the
+    RSS and CPU time of the whole process tree are also sampled every 0.1 s and the larger
+    values are kept.
     """
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(
             cmd, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=err
         )
-        sampled, stop = [0], threading.Event()
+        sampled, stop = [0, 0.0], threading.Event()
         if tree:
             threading.Thread(target=_sample_tree, args=(p.pid, sampled, stop), daemon=True).start()
         timer = threading.Timer(timeout, p.kill)
@@ -83,7 +84,7 @@ def run_once(
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-15:]
     rss = max(usage.ru_maxrss * 1024, sampled[0]) / 2**20  # ru_maxrss is KiB on Linux
-    cpu = usage.ru_utime + usage.ru_stime  # the child and its reaped descendants
+    cpu = max(usage.ru_utime + usage.ru_stime, sampled[1])  # the child, reaped descendants
     return {
         "wall_s": round(wall, 3),
         "cpu_s": round(cpu, 3),
@@ -93,11 +94,14 @@ def run_once(
     }
 
 
-def _sample_tree(pid: int, peak: list[int], stop: threading.Event) -> None:
+def _sample_tree(pid: int, peak: list, stop: threading.Event) -> None:
+    """peak[0]: the tree's largest RSS seen; peak[1]: the CPU seconds of every process of the
+    tree, each as last seen alive (up to 0.1 s of a process's end is missed)."""
     try:
         import psutil
     except ImportError:
         return
+    cpu: dict[int, float] = {}
     try:
         root = psutil.Process(pid)
         while not stop.wait(0.1):
@@ -105,9 +109,12 @@ def _sample_tree(pid: int, peak: list[int], stop: threading.Event) -> None:
             for proc in [root, *root.children(recursive=True)]:
                 try:
                     total += proc.memory_info().rss
+                    t = proc.cpu_times()
+                    cpu[proc.pid] = t.user + t.system
                 except psutil.Error:
                     pass
             peak[0] = max(peak[0], total)
+            peak[1] = sum(cpu.values())
     except psutil.Error:
         pass
 
