@@ -19,14 +19,21 @@ def _c(name: str) -> str:
 
 
 def _delta_ref(engine: SparkEngine, spec: ReadSpec | WriteSpec) -> str | None:
-    """`name` or delta.`path` for SQL; None when there is no Delta table there."""
+    """`name` or delta.`path` for SQL; None when there is no Delta table there. SQL only, no
+    `DeltaTable` handle: a Spark Connect server without Delta's Connect plugin refuses those."""
+    from odibi_dbx.engines.spark_io import _no_delta_table, spark_uri
+
     spark = engine.spark
     if spec.table:
         return spec.table if spark.catalog.tableExists(spec.table) else None
-    from delta.tables import DeltaTable
-
-    uri = spec.connection.uri(spec.path or "")
-    return f"delta.{_c(uri)}" if DeltaTable.isDeltaTable(spark, uri) else None
+    ref = f"delta.{_c(spark_uri(spec))}"
+    try:
+        spark.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").collect()  # as isDeltaTable: reads the log
+    except Exception as exc:
+        if _no_delta_table(exc):
+            return None
+        raise
+    return ref
 
 
 def delta_history(engine: SparkEngine, spec: WriteSpec) -> list[str | None] | None:
@@ -87,6 +94,7 @@ def read_change_feed(
 ) -> tuple[SparkFrame, int]:
     from pyspark.sql import functions as F
 
+    from odibi_dbx.engines import spark_io
     from odibi_dbx.engines.spark import SparkFrame
 
     spark = engine.spark
@@ -103,11 +111,7 @@ def read_change_feed(
         )
     else:
         reader = reader.option("versionAsOf", str(version))
-    df = (
-        reader.table(spec.table)
-        if spec.table
-        else reader.load(spec.connection.uri(spec.path or ""))
-    )
+    df = reader.table(spec.table) if spec.table else reader.load(spark_io.spark_uri(spec))
     if after_version is None:
         df = df.withColumn("_change_type", F.lit("insert")).withColumn(
             "_commit_version", F.lit(version).cast("bigint")

@@ -165,7 +165,14 @@ def apply(
     return gate
 
 
-def _settle(gate: Gate, v: ValidationConfig, m: R.Measured, columns: Mapping[str, str]) -> None:
+def _settle(
+    gate: Gate, v: ValidationConfig, m: R.Measured | None, columns: Mapping[str, str]
+) -> None:
+    """Record the rules' counts. None: counts observed by a write that this Spark could not
+    read back (logged by the engine); the write stands, the rules' counts stay unknown."""
+    if m is None:
+        gate.report(gate)
+        return
     gate.results = R.results(v, m, columns)
     gate.counts.update(rows=m.rows, kept=m.kept, dropped=m.dropped, quarantined=m.quarantined)
     gate.report(gate)
