@@ -23,7 +23,19 @@ from tests.spark_matrix.connect_server import ConnectServer
 from tests.spark_matrix.legs import LEGS, ROOT, Leg, ready
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
-SUBSET = ["tests/spark", "tests/parity"]
+SUBSET = [
+    "tests/spark",
+    "tests/parity",
+    # incremental reads and SCD2 (issue 12) and row rules (issue 11), Spark side, one test each:
+    # change feed, SCD2, a watermark with lookback into a merge, Delta tables continued across
+    # engines; quarantine parity with Pandas, a failing rule
+    "tests/incremental/test_change_feed_scd2.py::test_change_feed_after_updates_and_deletes[spark]",
+    "tests/incremental/test_change_feed_scd2.py::test_scd2_over_three_snapshots_and_rerun_changes_nothing[spark]",
+    "tests/incremental/test_change_feed_scd2.py::test_tables_written_by_one_engine_are_continued_by_the_other",
+    "tests/incremental/test_watermark.py::test_lookback_rereads_late_rows_into_a_merge_without_duplicates[spark]",
+    "tests/quality/test_quality_spark.py::test_same_result_on_both_engines[quarantine-counted-by-its-write]",
+    "tests/quality/test_quality_spark.py::test_spark_fail_rule_writes_nothing",
+]
 # Tests that cannot apply over Spark Connect, deselected there (not skipped: a skip fails a leg)
 CONNECT_DESELECT = [
     # refuses a *local* session started without Delta; a Connect client starts no local session
