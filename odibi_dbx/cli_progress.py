@@ -107,8 +107,8 @@ class LiveProgress(RunListener):
 def progress_listener(live: bool | None = None) -> Iterator[RunListener]:
     """A live table on a terminal (`live`, default: stdout is one), else plain lines."""
     if sys.stdout.isatty() if live is None else live:
-        live = LiveProgress()
-        with live.live:
-            yield live
+        table = LiveProgress()
+        with table.live:
+            yield table
     else:
         yield PlainProgress()

@@ -105,10 +105,9 @@ class RuntimeInfo:
 def detect(spark: Any = None) -> RuntimeInfo:
     """Describe the runtime. Reads env vars and, when a Spark session is given or already active,
     its conf (never starts one, never calls the network)."""
-    k = kind()
-    base = {"kind": k, "python": sys.version.split()[0]}
+    k, python = kind(), sys.version.split()[0]
     if k != "databricks":
-        return RuntimeInfo(**base)
+        return RuntimeInfo(kind=k, python=python)
     version = os.environ.get("DATABRICKS_RUNTIME_VERSION")
     spark = spark if spark is not None else _active_spark()
     connect = spark is not None and is_spark_connect(spark)
@@ -117,7 +116,8 @@ def detect(spark: Any = None) -> RuntimeInfo:
     compute = _compute(version, mode, connect, conf(_TAG + "clusterId"))
     host = conf("spark.databricks.workspaceUrl") or os.environ.get("DATABRICKS_HOST")
     return RuntimeInfo(
-        **base,
+        kind=k,
+        python=python,
         databricks_runtime=version,
         compute=compute,
         access_mode=mode,
@@ -195,9 +195,9 @@ def get_dbutils(spark: Any = None) -> Any:
     shell = ip.get_ipython() if ip and hasattr(ip, "get_ipython") else None
     if shell is not None and shell.user_ns.get("dbutils") is not None:
         return shell.user_ns["dbutils"]
-    main = sys.modules.get("__main__")
-    if getattr(main, "dbutils", None) is not None:
-        return main.dbutils
+    from_main = getattr(sys.modules.get("__main__"), "dbutils", None)
+    if from_main is not None:
+        return from_main
     if not on_databricks():
         return None
     try:
@@ -207,7 +207,7 @@ def get_dbutils(spark: Any = None) -> Any:
     except Exception:  # older runtimes: build it from the session
         pass
     try:
-        from pyspark.dbutils import DBUtils  # type: ignore[import-not-found]
+        from pyspark.dbutils import DBUtils
 
         return DBUtils(spark if spark is not None else _active_spark())
     except Exception:
@@ -273,7 +273,7 @@ def _databricks_connect() -> Any:
     """`DatabricksSession` when databricks-connect is installed (it replaces pyspark, so no
     local session could start anyway); configured by its own env vars / profile."""
     try:
-        from databricks.connect import DatabricksSession  # type: ignore[import-not-found]
+        from databricks.connect import DatabricksSession
     except ImportError:
         return None
     return DatabricksSession

@@ -331,7 +331,7 @@ def format_path(path: Path_, data: Any) -> str:
         else:
             out += f".{part}" if out else str(part)
         try:
-            cur = cur[part]  # type: ignore[index]
+            cur = cur[part]
         except (KeyError, IndexError, TypeError):
             cur = None
     return out

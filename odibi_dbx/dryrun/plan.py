@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.dryrun.engine import Columns, DryEngine, DryRunner, Input, PlannedWrite
+
+if TYPE_CHECKING:
+    from odibi_dbx.engines.base import Engine
 
 
 @dataclass
@@ -99,7 +102,9 @@ def plan_project(loaded: LoadedProject, **project_options: Any) -> PlanReport:
 
     with Project(loaded, keep_outputs=False, **project_options) as project:
         dry = DryEngine(project.engine)
-        runner = DryRunner(_without_row_counts(loaded), dry, project.connections)
+        # DryEngine is the project's engine with reads, releases and writes overridden (it
+        # delegates everything else), so the runner may drive it as one
+        runner = DryRunner(_without_row_counts(loaded), cast("Engine", dry), project.connections)
         result = runner.run()
     writes = {w.node: w for w in dry.writes}
     nodes = []

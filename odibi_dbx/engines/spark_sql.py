@@ -17,7 +17,7 @@ def with_view_names(
     query: str,
     views: Mapping[str, Any],
     name_for: Callable[[str], str],
-    tree: exp.Expression | None = None,
+    tree: exp.Expr | None = None,
 ) -> str:
     """`query` with every reference to a key of `views` (lower-case node names, and `this`)
     replaced by `name_for(key)`. CTEs and other tables are left alone. `tree` is the query as
@@ -42,9 +42,7 @@ def with_view_names(
     return query
 
 
-def _regenerate(
-    tree: exp.Expression, views: Mapping[str, Any], name_for: Callable[[str], str]
-) -> str:
+def _regenerate(tree: exp.Expr, views: Mapping[str, Any], name_for: Callable[[str], str]) -> str:
     """Fallback when positions are missing: rename in the AST and print it as Databricks SQL."""
     from odibi_dbx.sql.parse import source_tables, table_key
 

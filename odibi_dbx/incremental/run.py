@@ -69,10 +69,9 @@ class IncrementalRun:
             since = None if stored is None else min(int(s["version"]) for s in stored)
             frame, version = self._io.read_change_feed(self.engine, spec, since)
             self._pending[key] = {"mode": "change_feed", "version": version}
-            before = None if since is None else {"version": since}
             report = ReadReport(
                 "change_feed",
-                before,
+                None if since is None else {"version": since},
                 {"version": version},
                 frame.rows,
                 self.full_refresh,

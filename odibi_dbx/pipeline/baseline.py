@@ -7,7 +7,7 @@ as [{name, type}], `profile` as {column: {nulls, null_fraction, min, max}}, `sec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from odibi_dbx.engines.base import CheckResult
 
@@ -18,7 +18,7 @@ def node_key(pipeline: str, node: str) -> str:
     return f"{pipeline}.{node}"
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 

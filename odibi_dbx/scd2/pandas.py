@@ -92,11 +92,11 @@ def write(
 
 def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:
     keys = ", ".join(_q(k) for k in plan.keys)
-    dup = engine.con.execute(
+    found = engine.con.execute(
         f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-    ).fetchall()
-    if dup:
-        dup = dup[0]
+    ).fetchall()  # to the end: DuckDB keeps a fetchone() result open on the cursor
+    if found:
+        dup = found[0]
         raise ValueError(
             f"scd2 source has {dup[-1]} rows for key {dict(zip(plan.keys, dup[:-1], strict=False))}; "
             "one row per key is needed (keep the latest per key in a transform step)"

@@ -16,7 +16,7 @@ rerunning a batch changes nothing. NULL compared with NULL is no change (IS DIST
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 VALID_FROM, VALID_TO, IS_CURRENT = "_valid_from", "_valid_to", "_is_current"
@@ -42,7 +42,7 @@ class Scd2Plan:
     close_missing: bool = False  # deletes: close
 
     @classmethod
-    def build(cls, spec_keys, scd2, columns: list[str], existing: list[str] = ()) -> Scd2Plan:
+    def build(cls, spec_keys, scd2, columns: list[str], existing: Sequence[str] = ()) -> Scd2Plan:
         missing = [c for c in (*spec_keys, *scd2.track, scd2.valid_from) if c not in columns]
         if missing:
             raise ValueError(

@@ -17,7 +17,7 @@ from odibi_dbx.errors import ConfigError
 from odibi_dbx.redact import register_secret
 from odibi_dbx.setup import grants
 from odibi_dbx.setup.grants import Vault
-from odibi_dbx.setup.identity import MULTIPLE_IDENTITIES, IdentityResult, find_identity
+from odibi_dbx.setup.identity import MULTIPLE_IDENTITIES, Attempt, IdentityResult, find_identity
 from odibi_dbx.setup.report import FAIL, INFO, OK, SKIP, WARN, Report, Section
 
 MAX_NAMES = 50  # secret names listed in the report
@@ -170,16 +170,16 @@ class Setup:
 
     def key_vaults(self) -> Section:
         s = self.report.section("Key Vault access")
-        cred = self.identity_result.credential if self.identity_result else None
+        chosen = self.identity_result.chosen if self.identity_result else None
         if not self.targets:
             s.add("vaults", SKIP, "no Key Vault to check")
             return s
-        if cred is None:
+        if chosen is None or chosen.credential is None:
             for t in self.targets:
                 s.add(f"{t.vault.label}", FAIL, "not tested: no identity could get a token")
             return s
         for t in self.targets:
-            self._check_vault(s, t, cred)
+            self._check_vault(s, t, chosen)
         return s
 
     def secret_scopes(self) -> Section:
@@ -277,19 +277,22 @@ class Setup:
         return [(n, c) for n, c in self.loaded.config.connections.items() if c.type == "azure_adls"]
 
     # -- Key Vault ---------------------------------------------------------------------------------
-    def _check_vault(self, s: Section, t: VaultTarget, cred: Any) -> None:
-        chosen = self.identity_result.chosen  # type: ignore[union-attr]
-        who = {
-            "oid": chosen.oid,
-            "principal_type": chosen.principal_type,
-            "user_credential": chosen.route == "service_credential",
-        }
-        with grants.client(t.vault, cred) as client:
+    def _check_vault(self, s: Section, t: VaultTarget, chosen: Attempt) -> None:
+        def advice(exc: BaseException, secret: str | None = None) -> list[str]:
+            return grants.advice(
+                exc,
+                t.vault,
+                oid=chosen.oid,
+                principal_type=chosen.principal_type,
+                secret=secret,
+                user_credential=chosen.route == "service_credential",
+            )[1]
+
+        with grants.client(t.vault, chosen.credential) as client:
             try:
                 names = [p.name for p in client.list_properties_of_secrets()]
             except Exception as exc:
-                _, steps = grants.advice(exc, t.vault, **who)
-                s.add(f"list secrets in {t.vault.label}", FAIL, _short(exc), *steps)
+                s.add(f"list secrets in {t.vault.label}", FAIL, _short(exc), *advice(exc))
             else:
                 shown = ", ".join(sorted(names)[:MAX_NAMES])
                 more = " …" if len(names) > MAX_NAMES else ""
@@ -303,8 +306,7 @@ class Setup:
                 try:
                     value = client.get_secret(secret).value or ""
                 except Exception as exc:
-                    _, steps = grants.advice(exc, t.vault, secret=secret, **who)
-                    s.add(label, FAIL, _short(exc), *steps)
+                    s.add(label, FAIL, _short(exc), *advice(exc, secret))
                     continue
                 register_secret(value)
                 self._keys[(t.vault.url, secret)] = value

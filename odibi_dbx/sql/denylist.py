@@ -196,7 +196,7 @@ def problem(construct: str, detail: str = "") -> NotPortableError:
 
 
 def portability_problems(
-    tree: exp.Expression,
+    tree: exp.Expr,
     schema: Mapping[str, Mapping[str, str]] | None = None,
     *,
     annotated: bool = False,
@@ -219,7 +219,7 @@ def portability_problems(
     return found
 
 
-def _check_functions(node: exp.Expression) -> NotPortableError | None:
+def _check_functions(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.Anonymous):
         construct = _ANONYMOUS.get(node.name.lower())
         return problem(construct) if construct else None
@@ -229,14 +229,14 @@ def _check_functions(node: exp.Expression) -> NotPortableError | None:
     return None
 
 
-def _check_posexplode_outer(node: exp.Expression) -> NotPortableError | None:
+def _check_posexplode_outer(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.Lateral) and node.args.get("outer"):
         if isinstance(node.this, exp.Posexplode):
             return problem("posexplode OUTER")
     return None
 
 
-def _check_ntz(node: exp.Expression) -> NotPortableError | None:
+def _check_ntz(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.DataType) and (
         node.meta.get("ntz") or node.this == exp.DataType.Type.TIMESTAMPNTZ
     ):
@@ -247,7 +247,7 @@ def _check_ntz(node: exp.Expression) -> NotPortableError | None:
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
 
 
-def _kind(node: exp.Expression) -> str | None:
+def _kind(node: exp.Expr) -> str | None:
     """'string' / 'number' when known from a literal or an annotated column type."""
     if isinstance(node, exp.Literal):
         return "string" if node.is_string else "number"
@@ -265,7 +265,7 @@ def _type_kind(t: exp.DataType | None) -> str | None:
     return None
 
 
-def _check_implicit_coercion(node: exp.Expression) -> NotPortableError | None:
+def _check_implicit_coercion(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, _COMPARISONS):
         kinds = {_kind(node.left), _kind(node.right)}
         if kinds == {"string", "number"}:
@@ -292,7 +292,7 @@ _BITWISE = (exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor)
 _DATETIME = {T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
 
 
-def _check_constructs(node: exp.Expression) -> NotPortableError | None:
+def _check_constructs(node: exp.Expr) -> NotPortableError | None:
     """Constructs DuckDB parses or evaluates with another meaning than Spark."""
     if isinstance(node, exp.WithinGroup) and isinstance(node.parent, exp.Window):
         order = node.args.get("expression")
@@ -346,7 +346,7 @@ def _check_constructs(node: exp.Expression) -> NotPortableError | None:
         if isinstance(node.parent, (exp.Transform, exp.ArrayFilter)):
             return problem("lambda with an index")
     if isinstance(node, exp.GroupingSets):
-        parts = []
+        parts: list[exp.Expr] = []
         for e in node.expressions:
             inner = e.unnest() if isinstance(e, exp.Paren) else e
             parts += inner.expressions if isinstance(inner, exp.Tuple) else [inner]
@@ -372,21 +372,23 @@ def _same_widening(a: exp.DataType, b: exp.DataType) -> bool:
     """
     if T.DECIMAL not in (a.this, b.this) or a == b or T.DOUBLE in (a.this, b.this):
         return True  # (a decimal with a DOUBLE is a DOUBLE on both)
-    ps = [dec_ps(t) or ((INTEGRAL[t.this], 0) if t.this in _NARROW_INTS else None) for t in (a, b)]
-    if None in ps:
+    pa, pb = (
+        dec_ps(t) or ((INTEGRAL[t.this], 0) if t.this in _NARROW_INTS else None) for t in (a, b)
+    )
+    if pa is None or pb is None:
         return False
-    (p1, s1), (p2, s2) = ps
+    (p1, s1), (p2, s2) = pa, pb
     return max(p1 - s1, p2 - s2) + max(s1, s2) <= 38
 
 
 _NARROW_INTS = {T.TINYINT, T.SMALLINT, T.INT}
 
 
-def _has_null(node: exp.Expression) -> bool:
+def _has_null(node: exp.Binary) -> bool:
     return isinstance(node.left, exp.Null) or isinstance(node.right, exp.Null)
 
 
-_CHECKS: list[Callable[[exp.Expression], NotPortableError | None]] = [
+_CHECKS: list[Callable[[exp.Expr], NotPortableError | None]] = [
     _check_constructs,
     _check_functions,
     _check_posexplode_outer,

@@ -54,7 +54,7 @@ def java_to_strftime(pattern: str, *, parsing: bool) -> str:
             i += m.end()
             continue
         if re.match(r"[A-Za-z]", ch):
-            n = len(re.match(rf"{ch}+", pattern[i:]).group(0))
+            n = len(pattern[i:]) - len(pattern[i:].lstrip(ch))  # the run of this letter
             if ch in _OFFSETS and parsing:
                 out.append("%z")
             elif ch == "y" and n == 3:

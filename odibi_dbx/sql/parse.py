@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -27,6 +27,8 @@ def _unit_marked(build):
 
 
 UNIT_WRITTEN = "unit_written"
+# sqlglot builds each dialect's Parser class in its metaclass, so type checkers see a variable
+_DatabricksParser: Any = Databricks.Parser
 
 
 class SparkSQL(Databricks):
@@ -37,9 +39,9 @@ class SparkSQL(Databricks):
     Our rules translate them (odibi_dbx.sql.formats) or reject them.
     """
 
-    TIME_MAPPING: ClassVar[dict[str, str]] = {}
+    TIME_MAPPING: dict[str, str] = {}  # noqa: RUF012 - sqlglot's own (class-level) setting
 
-    class Parser(Databricks.Parser):
+    class Parser(_DatabricksParser):
         FUNCTIONS: ClassVar[dict] = {
             **Databricks.Parser.FUNCTIONS,
             **{
@@ -54,7 +56,7 @@ READ_DIALECT = SparkSQL
 _QUERY_TYPES = (exp.Query, exp.Values)
 
 
-def parse_spark(sql: str) -> exp.Expression:
+def parse_spark(sql: str) -> exp.Expr:
     """Parse exactly one query (SELECT / WITH / set operation / VALUES)."""
     try:
         trees = sqlglot.parse(sql, read=READ_DIALECT)
@@ -64,15 +66,15 @@ def parse_spark(sql: str) -> exp.Expression:
         raise SqlSyntaxError(desc, err.get("line"), err.get("col")) from None
     except TokenError as e:
         raise SqlSyntaxError(str(e).splitlines()[0], *_token_error_position(sql)) from None
-    trees = [t for t in trees if t is not None]
-    if not trees:
+    statements = [t for t in trees if t is not None]
+    if not statements:
         raise SqlSyntaxError("empty SQL: a SQL step is one SELECT query", 1, 1)
-    if len(trees) > 1:
-        line, col = _position_of(sql, trees[1])
+    if len(statements) > 1:
+        line, col = _second_statement(sql)
         raise SqlSyntaxError(
             "more than one statement: a SQL step is one SELECT query (remove the ';')", line, col
         )
-    tree = trees[0]
+    tree = statements[0]
     if not isinstance(tree, _QUERY_TYPES):
         kind = tree.key.upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
@@ -83,7 +85,7 @@ def parse_spark(sql: str) -> exp.Expression:
     return tree
 
 
-def _position_of(sql: str, tree: exp.Expression) -> tuple[int, int]:
+def _second_statement(sql: str) -> tuple[int, int]:
     """Best-effort 1-based line/column of the start of a later statement."""
     cut = sql.find(";")
     offset = cut + 1 if cut >= 0 else 0
@@ -117,7 +119,7 @@ def is_cte_reference(table: exp.Table) -> bool:
     if table.args.get("db") or table.args.get("catalog"):
         return False
     name = table.name.lower()
-    path: list[exp.Expression] = [table]
+    path: list[exp.Expr] = [table]
     node = table.parent
     while node is not None:
         with_ = node.args.get("with_") or node.args.get("with")
@@ -135,7 +137,7 @@ def is_cte_reference(table: exp.Table) -> bool:
     return False
 
 
-def source_tables(tree: exp.Expression) -> list[exp.Table]:
+def source_tables(tree: exp.Expr) -> list[exp.Table]:
     """Table nodes that read a real table or view (not a CTE, not a table function)."""
     out = []
     for table in tree.find_all(exp.Table):
@@ -146,6 +148,6 @@ def source_tables(tree: exp.Expression) -> list[exp.Table]:
     return out
 
 
-def referenced_tables(tree: exp.Expression) -> set[str]:
+def referenced_tables(tree: exp.Expr) -> set[str]:
     """Lower-cased names of the tables and views the query reads, CTE names excluded."""
     return {table_key(t) for t in source_tables(tree)}

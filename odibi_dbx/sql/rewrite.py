@@ -18,7 +18,7 @@ WRITE_DIALECT = "duckdb"
 
 
 def to_duckdb(
-    sql_or_tree: str | exp.Expression,
+    sql_or_tree: str | exp.Expr,
     *,
     tables: Mapping[str, str] | None = None,
     schema: Mapping[str, Mapping[str, str]] | None = None,
@@ -58,15 +58,16 @@ def to_duckdb(
         ) from None
 
 
-def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
+def apply_rules(tree: exp.Expr, ctx: Context) -> exp.Expr:
     """Post-order walk: children are rewritten first; the first matching rule wins per node."""
     for child in list(tree.iter_expressions()):
-        parent, key, index = child.parent, child.arg_key, child.index
-        new = apply_rules(child, ctx)
-        if new is not child:
-            parent.set(key, new, index)
+        key, index = child.arg_key, child.index  # child.parent is tree
+        rewritten = apply_rules(child, ctx)
+        if rewritten is not child and key is not None:
+            tree.set(key, rewritten, index)
     out = tree
-    for rule in rules_for(type(tree)):
+    node_type: type = type(tree)  # the rules are looked up, and cached, per node class
+    for rule in rules_for(node_type):
         new = rule(tree, ctx)
         if new is not None and new is not tree:
             if KEY in tree.meta:
@@ -78,7 +79,7 @@ def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return out
 
 
-def _substitute_tables(tree: exp.Expression, tables: Mapping[str, str]) -> None:
+def _substitute_tables(tree: exp.Expr, tables: Mapping[str, str]) -> None:
     for table in source_tables(tree):
         target = tables.get(table_key(table))
         if target is None:

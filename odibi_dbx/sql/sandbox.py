@@ -47,7 +47,7 @@ ADVICE = (
 )
 
 
-def sandbox_problems(tree: exp.Expression) -> list[NotPortableError]:
+def sandbox_problems(tree: exp.Expr) -> list[NotPortableError]:
     """Every table function, file path, file-reading or system function the query uses."""
     found = []
     for node in tree.walk():
@@ -59,13 +59,13 @@ def sandbox_problems(tree: exp.Expression) -> list[NotPortableError]:
     return found
 
 
-def _is_system(node: exp.Expression) -> bool:
+def _is_system(node: exp.Expr) -> bool:
     if isinstance(node, (exp.Secret, exp.QueryTransform)):
         return True
     return isinstance(node, exp.Anonymous) and node.name.lower() in _SPARK_SYSTEM
 
 
-def file_tables(tree: exp.Expression) -> set[str]:
+def file_tables(tree: exp.Expr) -> set[str]:
     """Lower-cased names of the file paths and `format.\\`path\\`` reads in FROM."""
     return {
         table_key(t)
@@ -74,7 +74,7 @@ def file_tables(tree: exp.Expression) -> set[str]:
     }
 
 
-def _offending(node: exp.Expression) -> str | None:
+def _offending(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Table):
         this = node.this
         if isinstance(this, exp.Identifier):
@@ -102,7 +102,7 @@ def _offending(node: exp.Expression) -> str | None:
     return None
 
 
-def _name(node: exp.Expression) -> str:
+def _name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return node.name
     if isinstance(node, exp.Func):

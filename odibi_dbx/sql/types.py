@@ -55,16 +55,16 @@ def dec_ps(t: exp.DataType | None) -> tuple[int, int] | None:
     return (ps + [10, 0][len(ps) :])[0], (ps + [10, 0][len(ps) :])[1]
 
 
-def type_of(node: exp.Expression | None) -> exp.DataType | None:
+def type_of(node: exp.Expr | None) -> exp.DataType | None:
     return None if node is None else node.meta.get(KEY)
 
 
-def is_type(node: exp.Expression | None, types: set) -> bool:
+def is_type(node: exp.Expr | None, types: set) -> bool:
     t = type_of(node)
     return t is not None and t.this in types
 
 
-def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None) -> None:
+def annotate(tree: exp.Expr, schema: Mapping[str, Mapping[str, str]] | None) -> None:
     """Store Spark types on the tree's nodes (columns only when a schema is given)."""
     tables = {
         k.lower(): {c.lower(): dtype(t) for c, t in cols.items()}
@@ -83,14 +83,16 @@ def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | Non
                 col.meta[KEY] = t
         _annotate_all(scope.expression)
         if isinstance(scope.expression, exp.Select):
-            scope.expression.meta[SELECT_TYPES] = _select_types(scope, tables)
+            scope.expression.meta[SELECT_TYPES] = _select_types(scope.expression, scope, tables)
     _annotate_all(tree)
 
 
-def _select_types(scope: Scope, tables: dict) -> list[exp.DataType | None] | None:
+def _select_types(
+    select: exp.Select, scope: Scope, tables: dict
+) -> list[exp.DataType | None] | None:
     """Types of a SELECT's output columns, `*` expanded over its one source; None if unknown."""
     out: list[exp.DataType | None] = []
-    for sel in scope.expression.selects:
+    for sel in select.selects:
         if not (isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star)):
             out.append(type_of(sel))
             continue
@@ -106,7 +108,7 @@ def _select_types(scope: Scope, tables: dict) -> list[exp.DataType | None] | Non
     return out
 
 
-def output_types(query: exp.Expression) -> list[exp.DataType | None] | None:
+def output_types(query: exp.Expr) -> list[exp.DataType | None] | None:
     """Output column types of a query (a set operation: its first branch's), None if unknown."""
     if isinstance(query, exp.Subquery):
         return output_types(query.this)
@@ -147,7 +149,7 @@ def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | 
     return found[0] if len(found) == 1 else None
 
 
-def _annotate_all(tree: exp.Expression) -> None:
+def _annotate_all(tree: exp.Expr) -> None:
     for node in reversed(list(tree.walk(bfs=False))):
         if KEY not in node.meta:
             t = infer(node)
@@ -155,7 +157,7 @@ def _annotate_all(tree: exp.Expression) -> None:
                 node.meta[KEY] = t
 
 
-def infer(node: exp.Expression) -> exp.DataType | None:
+def infer(node: exp.Expr) -> exp.DataType | None:
     """Spark result type of one node from its children's stored types."""
     if isinstance(node, exp.Literal):
         return _literal_type(node)
@@ -321,7 +323,7 @@ def _literal_type(lit: exp.Literal) -> exp.DataType | None:
     return decimal(max(digits, len(frac), 1), len(frac))
 
 
-def as_decimal(node: exp.Expression) -> tuple[int, int] | None:
+def as_decimal(node: exp.Expr) -> tuple[int, int] | None:
     """Decimal view of an operand in decimal arithmetic (integer literals use their digits)."""
     t = type_of(node)
     ps = dec_ps(t)
@@ -342,7 +344,7 @@ def adjust(p: int, s: int) -> tuple[int, int]:
     return MAX_P, max(MAX_P - int_digits, min(s, 6))
 
 
-def arith_type(node: exp.Expression, lt: exp.DataType | None, rt: exp.DataType | None):
+def arith_type(node: exp.Binary, lt: exp.DataType | None, rt: exp.DataType | None):
     if lt is None or rt is None:
         return None
     if lt.this in FLOATING or rt.this in FLOATING:

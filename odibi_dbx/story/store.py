@@ -29,6 +29,13 @@ class StoryStore:
         self._local = connection.is_local
         self._fs = None if self._local else connection.filesystem()
 
+    @property
+    def _remote(self) -> Any:
+        """The connection's fsspec filesystem (only remote stores use one)."""
+        if self._fs is None:
+            raise AssertionError("a local story store has no remote filesystem")
+        return self._fs
+
     def _join(self, name: str) -> str:
         if self._local:
             return str(Path(self.root) / name)
@@ -41,9 +48,9 @@ class StoryStore:
             Path(tmp).write_text(text, encoding="utf-8")
             os.replace(tmp, final)
         else:
-            with self._fs.open(tmp, "w", encoding="utf-8") as f:
+            with self._remote.open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)
-            self._fs.mv(tmp, final)
+            self._remote.mv(tmp, final)
 
     @contextlib.contextmanager
     def locked(self, owner: str) -> Iterator[None]:
@@ -73,7 +80,7 @@ class StoryStore:
         if self._local:
             Path(self.root).mkdir(parents=True, exist_ok=True)
         else:
-            self._fs.makedirs(self.root, exist_ok=True)
+            self._remote.makedirs(self.root, exist_ok=True)
         json_path, html_path = self._join(f"{run_id}.json"), self._join(f"{run_id}.html")
         self._put(json_path, json.dumps(doc, indent=2, ensure_ascii=False))
         self._put(html_path, html)
@@ -90,7 +97,7 @@ class StoryStore:
         try:
             if self._local:
                 return json.loads(Path(path).read_text(encoding="utf-8"))
-            with self._fs.open(path, "r", encoding="utf-8") as f:
+            with self._remote.open(path, "r", encoding="utf-8") as f:
                 return json.load(f)
         except (OSError, ValueError):
             return None
@@ -102,7 +109,7 @@ class StoryStore:
                 if self._local:
                     Path(path).unlink()
                 else:
-                    self._fs.rm(path)
+                    self._remote.rm(path)
             except FileNotFoundError:
                 pass
 
@@ -112,7 +119,7 @@ class StoryStore:
             names = (
                 os.listdir(self.root)
                 if self._local
-                else [posixpath.basename(str(n)) for n in self._fs.ls(self.root, detail=False)]
+                else [posixpath.basename(str(n)) for n in self._remote.ls(self.root, detail=False)]
             )
         except FileNotFoundError:
             return []
@@ -122,7 +129,7 @@ class StoryStore:
         path = self._join(f"{run_id}.json")
         if self._local:
             return json.loads(Path(path).read_text(encoding="utf-8"))
-        with self._fs.open(path, "r", encoding="utf-8") as f:
+        with self._remote.open(path, "r", encoding="utf-8") as f:
             return json.load(f)
 
     def html_path(self, run_id: str) -> str:

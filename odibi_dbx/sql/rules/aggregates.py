@@ -10,7 +10,7 @@ from odibi_dbx.sql.rules.numeric import decimal_average
 
 
 @on(exp.CountIf)
-def count_if_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def count_if_zero(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # DuckDB COUNT_IF is NULL on an empty group and HUGEINT; Spark gives 0 as BIGINT
     if isinstance(node, exp.CountIf):
         return duck("COUNT(CASE WHEN {c} THEN 1 END)", c=node.this)
@@ -18,7 +18,7 @@ def count_if_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.ArrayAgg, exp.ArrayUniqueAgg)
-def collect_list_empty(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def collect_list_empty(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # collect_list/collect_set skip NULLs and give [] (not NULL) when nothing is left
     if isinstance(node, (exp.ArrayAgg, exp.ArrayUniqueAgg)) and not isinstance(
         node.parent, exp.Window
@@ -31,7 +31,7 @@ def collect_list_empty(node: exp.Expression, ctx: Context) -> exp.Expression | N
 
 
 @on(exp.ArgMax, exp.ArgMin)
-def max_by_keeps_null_values(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def max_by_keeps_null_values(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark max_by/min_by return the value of the max row even if it is NULL
     if isinstance(node, exp.ArgMax):
         return exp.func("ARG_MAX_NULL", node.this, node.expression)
@@ -41,7 +41,7 @@ def max_by_keeps_null_values(node: exp.Expression, ctx: Context) -> exp.Expressi
 
 
 @on(exp.Quantile, exp.Median)
-def percentile_interpolates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def percentile_interpolates(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark percentile/median interpolate (QUANTILE_CONT) and return DOUBLE
     if isinstance(node, exp.Quantile):
         q = node.args.get("quantile")
@@ -53,7 +53,7 @@ def percentile_interpolates(node: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 @on(exp.Anonymous)
-def every_is_bool_and(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def every_is_bool_and(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # every(x) is bool_and(x)
     if fn_name(node) == "every" and len(node.expressions) == 1:
         return exp.func("BOOL_AND", node.expressions[0])
@@ -61,7 +61,7 @@ def every_is_bool_and(node: exp.Expression, ctx: Context) -> exp.Expression | No
 
 
 @on(exp.IgnoreNulls)
-def first_last_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def first_last_ignore_nulls(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # first/last(x, true) as aggregates: the first/last non-NULL value in input order
     if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, (exp.First, exp.Last)):
         if isinstance(node.parent, exp.Window):
@@ -72,7 +72,7 @@ def first_last_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 @on(exp.Window)
-def window_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def window_ignore_nulls(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # first/last(x, true) OVER (...): sqlglot drops IGNORE NULLS unless written as *_value
     if isinstance(node, exp.Window) and isinstance(node.this, exp.IgnoreNulls):
         inner = node.this.this
@@ -84,7 +84,7 @@ def window_ignore_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.Window)
-def window_aggregate_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def window_aggregate_types(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # a rule that typed an aggregate with CAST(agg) must cast the whole window instead
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Cast):
         c = node.this
@@ -95,7 +95,7 @@ def window_aggregate_types(node: exp.Expression, ctx: Context) -> exp.Expression
     return None
 
 
-def _window_avg_decimal(node: exp.Window) -> exp.Expression | None:
+def _window_avg_decimal(node: exp.Window) -> exp.Expr | None:
     avg = node.this
     src, out = ty.dec_ps(ty.type_of(avg.this)), ty.dec_ps(ty.type_of(avg))
     if not (src and out):
@@ -110,7 +110,7 @@ _INT_WINDOW_FNS = (exp.Rank, exp.DenseRank, exp.RowNumber, exp.Ntile)
 
 
 @on(exp.Window)
-def rank_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def rank_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark rank/dense_rank/row_number/ntile are INT (DuckDB BIGINT)
     if isinstance(node, exp.Window) and isinstance(node.this, _INT_WINDOW_FNS):
         return cast(node, "INTEGER")
@@ -118,7 +118,7 @@ def rank_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Grouping)
-def grouping_tinyint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def grouping_tinyint(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark grouping() is TINYINT
     if isinstance(node, exp.Grouping) and len(node.expressions) == 1:
         return cast(node, "TINYINT")

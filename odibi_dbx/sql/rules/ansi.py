@@ -19,13 +19,13 @@ from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, literal_str, 
 from odibi_dbx.sql.types import KEY
 
 
-def spark_error(error_class: str, message: str) -> exp.Expression:
+def spark_error(error_class: str, message: str) -> exp.Expr:
     """A DuckDB expression that raises Spark's error (error() fails the query when reached)."""
     text = f"[{error_class}] {message}".replace("'", "''")
     return duck(f"error('{text}')")
 
 
-def _zero_guard(divisor: exp.Expression) -> exp.Expression:
+def _zero_guard(divisor: exp.Expr) -> exp.Expr:
     guarded = duck(
         "CASE WHEN {d} = 0 THEN {err} ELSE {d} END",
         d=divisor,
@@ -40,7 +40,7 @@ def _zero_guard(divisor: exp.Expression) -> exp.Expression:
 
 
 @on(exp.Div, exp.IntDiv, exp.Mod, exp.Anonymous)
-def division_by_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def division_by_zero_raises(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     """Guard the divisor in place (returns None so the typing rules still apply)."""
     if isinstance(node, (exp.Div, exp.IntDiv, exp.Mod)) and not node.meta.get("guarded"):
         divisor = node.expression
@@ -55,7 +55,11 @@ def division_by_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expressio
     return None
 
 
-_TRY_OPS = {exp.SafeAdd: "+", exp.SafeSubtract: "-", exp.SafeMultiply: "*"}
+_TRY_OPS: dict[type[exp.Expr], str] = {
+    exp.SafeAdd: "+",
+    exp.SafeSubtract: "-",
+    exp.SafeMultiply: "*",
+}
 _INTEGRAL_RANGE = {
     exp.DataType.Type.TINYINT: ("TINYINT", 7),
     exp.DataType.Type.SMALLINT: ("SMALLINT", 15),
@@ -65,7 +69,7 @@ _INTEGRAL_RANGE = {
 
 
 @on(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply)
-def try_arithmetic_gives_null(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def try_arithmetic_gives_null(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     """try_add/try_subtract/try_multiply: NULL where the integral result overflows its type
     (computed in HUGEINT, then range-checked); with a double operand the plain operator (Spark
     does not raise there). Decimals and unknown types stay untranslated (refused at bind)."""
@@ -90,7 +94,7 @@ def try_arithmetic_gives_null(node: exp.Expression, ctx: Context) -> exp.Express
     return None
 
 
-def _operand(node: exp.Expression) -> tuple[exp.Expression, exp.DataType | None]:
+def _operand(node: exp.Expr) -> tuple[exp.Expr, exp.DataType | None]:
     """An operand and its Spark type; integer literals folded with their sign (Spark types
     -2147483648 as INT and -9223372036854775808L as BIGINT, like the values they are)."""
     sign, inner = 1, node
@@ -114,7 +118,7 @@ def _operand(node: exp.Expression) -> tuple[exp.Expression, exp.DataType | None]
 
 
 @on(exp.SplitPart)
-def split_part_index_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def split_part_index_zero_raises(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     if isinstance(node, exp.SplitPart):
         index = node.args.get("part_index")
         if index is None:
@@ -135,7 +139,7 @@ def split_part_index_zero_raises(node: exp.Expression, ctx: Context) -> exp.Expr
 
 
 @on(exp.RegexpExtract, exp.RegexpExtractAll)
-def regex_group_must_exist(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def regex_group_must_exist(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     if not isinstance(node, (exp.RegexpExtract, exp.RegexpExtractAll)):
         return None
     pattern = literal_str(node.expression)
@@ -161,7 +165,7 @@ def regex_group_must_exist(node: exp.Expression, ctx: Context) -> exp.Expression
     )
 
 
-def _int(node: exp.Expression) -> int | None:
+def _int(node: exp.Expr) -> int | None:
     if isinstance(node, exp.Literal) and not node.is_string:
         return int(node.this)
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
@@ -181,13 +185,13 @@ _ANONYMOUS_RESULT_TYPES = {"octet_length": "INTEGER"}
 
 
 @on(*_RESULT_TYPES, exp.Anonymous, exp.WithinGroup, exp.RegexpExtractAll, exp.JSONKeys)
-def spark_result_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def spark_result_types(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     for cls, typ in _RESULT_TYPES.items():
         if type(node) is cls:
             return cast(node, typ)
-    typ = _ANONYMOUS_RESULT_TYPES.get(fn_name(node))
-    if typ:
-        return cast(node, typ)
+    anonymous = _ANONYMOUS_RESULT_TYPES.get(fn_name(node))
+    if anonymous:
+        return cast(node, anonymous)
     if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileDisc):
         return cast(node, "DOUBLE")
     if isinstance(node, exp.RegexpExtractAll):  # a group that did not take part is ''
@@ -209,7 +213,7 @@ def spark_result_types(node: exp.Expression, ctx: Context) -> exp.Expression | N
 
 
 @on(exp.DataType)
-def decimal_default_precision(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def decimal_default_precision(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     if (
         isinstance(node, exp.DataType)
         and node.this == exp.DataType.Type.DECIMAL

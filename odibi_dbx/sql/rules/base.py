@@ -19,12 +19,12 @@ class Context:
     has_schema: bool = False
 
     @classmethod
-    def build(cls, tree: exp.Expression, schema: Mapping[str, Mapping[str, str]] | None) -> Context:
+    def build(cls, tree: exp.Expr, schema: Mapping[str, Mapping[str, str]] | None) -> Context:
         ty.annotate(tree, schema)
         return cls(has_schema=bool(schema))
 
 
-Rule = Callable[[exp.Expression, Context], "exp.Expression | None"]
+Rule = Callable[[exp.Expr, Context], "exp.Expr | None"]
 
 
 def on(*types: type) -> Callable[[Rule], Rule]:
@@ -38,12 +38,12 @@ def on(*types: type) -> Callable[[Rule], Rule]:
     return mark
 
 
-def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
+def duck(template: str, **args: exp.Expr | str | int) -> exp.Expr:
     """Parse a DuckDB template; `{name}` placeholders become the given nodes (or literal text)."""
     text = template
     nodes = {}
     for name, value in args.items():
-        if isinstance(value, exp.Expression):
+        if isinstance(value, exp.Expr):
             nodes[name] = value
             text = text.replace("{" + name + "}", f"__arg_{name}__")
         else:
@@ -56,30 +56,30 @@ def duck(template: str, **args: exp.Expression | str | int) -> exp.Expression:
 
 
 @lru_cache(maxsize=1024)
-def _parsed_template(text: str) -> exp.Expression:
+def _parsed_template(text: str) -> exp.Expr:
     """Rules build the same few templates for every query: parse each text once."""
     return sqlglot.parse_one(text, read="duckdb")
 
 
-def cast(node: exp.Expression, to: str) -> exp.Cast:
+def cast(node: exp.Expr, to: str) -> exp.Cast:
     return exp.Cast(this=node, to=ty.build_type(to, dialect="duckdb"))
 
 
-def spark_type(node: exp.Expression | None) -> exp.DataType | None:
+def spark_type(node: exp.Expr | None) -> exp.DataType | None:
     return ty.type_of(node)
 
 
-def is_a(node: exp.Expression | None, *kinds: exp.DataType.Type) -> bool:
+def is_a(node: exp.Expr | None, *kinds: exp.DType) -> bool:  # DType: DataType.Type
     t = ty.type_of(node)
     return t is not None and t.this in kinds
 
 
-def fn_name(node: exp.Expression) -> str:
+def fn_name(node: exp.Expr) -> str:
     """Lower-case name of an unmapped (Anonymous) function call, else ''."""
     return node.name.lower() if isinstance(node, exp.Anonymous) else ""
 
 
-def literal_str(node: exp.Expression | None) -> str | None:
+def literal_str(node: exp.Expr | None) -> str | None:
     return node.this if isinstance(node, exp.Literal) and node.is_string else None
 
 

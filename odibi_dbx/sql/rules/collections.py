@@ -9,7 +9,7 @@ from odibi_dbx.sql.rules.base import INTEGRAL, Context, T, cast, duck, is_a, on
 
 
 @on(exp.ArraySize)
-def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def size_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # size(array|map) is INT in Spark; DuckDB needs CARDINALITY for maps
     if isinstance(node, exp.ArraySize):
         if is_a(node.this, T.MAP):
@@ -19,7 +19,7 @@ def size_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Anonymous)
-def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def cardinality_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # cardinality is size()
     if isinstance(node, exp.Anonymous) and node.name.lower() == "cardinality":
         return size_int(exp.ArraySize(this=node.expressions[0]), ctx)
@@ -27,7 +27,7 @@ def cardinality_int(node: exp.Expression, ctx: Context) -> exp.Expression | None
 
 
 @on(exp.ArrayPosition)
-def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def array_position_zero(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark array_position is BIGINT and 0 when absent (DuckDB: NULL)
     if isinstance(node, exp.ArrayPosition):
         return duck(
@@ -40,7 +40,7 @@ def array_position_zero(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.ArrayContains)
-def array_contains_nulls(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def array_contains_nulls(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark array_contains is NULL (not FALSE) when absent but the array holds a NULL
     if isinstance(node, exp.ArrayContains):
         return duck(
@@ -54,7 +54,7 @@ def array_contains_nulls(node: exp.Expression, ctx: Context) -> exp.Expression |
     return None
 
 
-def _is_index(node: exp.Expression) -> bool:
+def _is_index(node: exp.Expr) -> bool:
     if isinstance(node, exp.Literal):
         return not node.is_string
     if isinstance(node, exp.Neg):
@@ -63,7 +63,7 @@ def _is_index(node: exp.Expression) -> bool:
 
 
 @on(exp.Bracket)
-def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def array_index_out_of_bounds(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark (ANSI) raises on an out-of-range arr[i] / element_at(arr, i); DuckDB gives NULL
     if not isinstance(node, exp.Bracket) or node.args.get("safe") or len(node.expressions) != 1:
         return None
@@ -94,7 +94,7 @@ def array_index_out_of_bounds(node: exp.Expression, ctx: Context) -> exp.Express
 
 
 @on(exp.MapContainsKey)
-def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def map_contains_key(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # sqlglot swaps the arguments of map_contains_key for DuckDB
     if isinstance(node, exp.MapContainsKey):
         return duck("LIST_CONTAINS(MAP_KEYS({m}), {k})", m=node.this, k=node.args["key"])
@@ -102,7 +102,7 @@ def map_contains_key(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 @on(exp.ArrayDistinct, exp.Anonymous)
-def array_distinct_ordered(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def array_distinct_ordered(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark keeps first-occurrence order and one NULL; DuckDB LIST_DISTINCT does neither
     if isinstance(node, exp.ArrayDistinct) or (
         isinstance(node, exp.Anonymous) and node.name.lower() == "list_distinct"
@@ -113,7 +113,7 @@ def array_distinct_ordered(node: exp.Expression, ctx: Context) -> exp.Expression
 
 
 @on(exp.Exists)
-def exists_three_valued(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def exists_three_valued(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # exists(arr, x -> p): TRUE if any TRUE, else NULL if any NULL, else FALSE
     if isinstance(node, exp.Exists) and isinstance(node.args.get("expression"), exp.Lambda):
         lam = node.expression
@@ -134,7 +134,7 @@ def exists_three_valued(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.Select)
-def lateral_views_to_joins(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def lateral_views_to_joins(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # LATERAL VIEW [OUTER] explode/posexplode: sqlglot drops OUTER and cannot unnest maps;
     # we write each as a LATERAL join after the FROM clause's joins
     if not (isinstance(node, exp.Select) and node.args.get("laterals")):
@@ -152,7 +152,7 @@ def lateral_views_to_joins(node: exp.Expression, ctx: Context) -> exp.Expression
     return node
 
 
-def _lateral_view(node: exp.Lateral) -> exp.Expression | None:
+def _lateral_view(node: exp.Lateral) -> exp.Expr | None:
     if not node.args.get("view"):
         return None
     fn, outer = node.this, bool(node.args.get("outer"))
@@ -184,7 +184,7 @@ def _lateral_view(node: exp.Lateral) -> exp.Expression | None:
     return _join(sub, tname, outer=outer)
 
 
-def _join(sub: exp.Expression, name: str, outer: bool) -> exp.Expression:
+def _join(sub: exp.Expr, name: str, outer: bool) -> exp.Expr:
     subq = exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(name)))
     lat = exp.Lateral(this=subq)
     if outer:
@@ -193,7 +193,7 @@ def _join(sub: exp.Expression, name: str, outer: bool) -> exp.Expression:
 
 
 @on(exp.ExplodeOuter)
-def explode_outer_select(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def explode_outer_select(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # explode_outer in the select list: one NULL row for a NULL or empty array
     if isinstance(node, exp.ExplodeOuter) and not isinstance(node.parent, exp.Lateral):
         if is_a(node.this, T.MAP):

@@ -21,7 +21,7 @@ _INTEGRAL_TARGETS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
 
 
 @on(exp.Cast)
-def integral_cast_truncates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def integral_cast_truncates(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark truncates fractions when casting numbers to integers (DuckDB rounds) and rejects
     # fractional strings ('3.7' is CAST_INVALID_INPUT; DuckDB would give 4)
     if not (isinstance(node, exp.Cast) and node.to.this in _INTEGRAL_TARGETS):
@@ -52,7 +52,7 @@ def _cast_invalid_input(target: str) -> str:
     )
 
 
-def _half_up_double(x: exp.Expression, d: exp.Expression) -> exp.Expression:
+def _half_up_double(x: exp.Expr, d: exp.Expr) -> exp.Expr:
     # Spark rounds doubles via BigDecimal of the shortest decimal repr (2.675 -> 2.68)
     return duck(
         "CASE WHEN ISFINITE({x}) AND ABS({x}) < 1e15 "
@@ -63,7 +63,7 @@ def _half_up_double(x: exp.Expression, d: exp.Expression) -> exp.Expression:
     )
 
 
-def _round_decimal_type(x: exp.Expression, d: exp.Expression) -> str | None:
+def _round_decimal_type(x: exp.Expr, d: exp.Expr) -> str | None:
     ps = ty.dec_ps(ty.type_of(x))
     if ps and isinstance(d, exp.Literal) and not d.is_string and int(d.this) >= 0:
         p, s = ps
@@ -73,7 +73,7 @@ def _round_decimal_type(x: exp.Expression, d: exp.Expression) -> str | None:
 
 
 @on(exp.Round)
-def round_half_up(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def round_half_up(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # ROUND of a double differs at .xx5 ties; decimals keep Spark's result precision
     if not isinstance(node, exp.Round):
         return None
@@ -87,7 +87,7 @@ def round_half_up(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Anonymous)
-def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def bround_half_even(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # bround is HALF_EVEN: DuckDB ROUND_EVEN, on the decimal repr for doubles
     if fn_name(node) != "bround":
         return None
@@ -106,7 +106,7 @@ def bround_half_even(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return cast(out, dec) if dec else out
 
 
-def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
+def _unscaled(x: exp.Expr, scale: int) -> exp.Expr:
     # widen first: DuckDB checks the product against the operand's own precision
     return duck(
         f"CAST(CAST({{x}} AS DECIMAL(38, {scale})) * {{m}} AS HUGEINT)",
@@ -116,7 +116,7 @@ def _unscaled(x: exp.Expression, scale: int) -> exp.Expression:
 
 
 @on(exp.Div)
-def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def decimal_division(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark divides decimals exactly and rounds HALF_UP to its result scale; DuckDB gives DOUBLE
     if not isinstance(node, exp.Div):
         return None
@@ -130,7 +130,7 @@ def decimal_division(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return _decimal_quotient(num, _unscaled(node.right, b[1]), p, s)
 
 
-def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) -> exp.Expression:
+def _decimal_quotient(num: exp.Expr, den: exp.Expr, p: int, s: int) -> exp.Expr:
     q = duck("SIGN({n}) * SIGN({d}) * ((ABS({n}) * 2 + ABS({d})) // (2 * ABS({d})))", n=num, d=den)
     return duck(
         f"CAST(CAST({{q}} AS DECIMAL(38, 0)) * CAST('1e-{s}' AS DECIMAL(38, {s})) "
@@ -140,7 +140,7 @@ def _decimal_quotient(num: exp.Expression, den: exp.Expression, p: int, s: int) 
 
 
 @on(exp.Add, exp.Sub, exp.Mul, exp.Mod)
-def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def decimal_result_type(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # + - * % on decimals: same value, but Spark's precision rules differ from DuckDB's
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
         ps = ty.dec_ps(ty.type_of(node))
@@ -154,7 +154,7 @@ def decimal_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.Sum)
-def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def sum_result_type(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark: sum(int/bigint) is BIGINT (DuckDB HUGEINT), sum(decimal(p,s)) is DECIMAL(p+10,s)
     if isinstance(node, exp.Sum):
         t = ty.type_of(node)
@@ -164,7 +164,7 @@ def sum_result_type(node: exp.Expression, ctx: Context) -> exp.Expression | None
 
 
 @on(exp.Avg)
-def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def avg_decimal(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark avg(decimal(p,s)) is DECIMAL(p+4, s+4), exact and HALF_UP; DuckDB gives DOUBLE
     if not isinstance(node, exp.Avg) or isinstance(node.parent, exp.Window):
         return None
@@ -177,8 +177,8 @@ def avg_decimal(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 def decimal_average(
-    total: exp.Expression, count: exp.Expression, src: tuple[int, int], out: tuple[int, int]
-) -> exp.Expression:
+    total: exp.Expr, count: exp.Expr, src: tuple[int, int], out: tuple[int, int]
+) -> exp.Expr:
     """sum/count as Spark's exact decimal average (NULL when nothing was counted)."""
     num = _unscaled(total, src[1])
     num = duck("{n} * {m}", n=num, m=exp.Literal.number(10 ** (out[1] - src[1])))
@@ -189,7 +189,7 @@ def decimal_average(
 
 
 @on(exp.IntDiv)
-def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def int_div_bigint(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark `div` is BIGINT
     if isinstance(node, exp.IntDiv):
         return cast(node, "BIGINT")
@@ -197,7 +197,7 @@ def int_div_bigint(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Anonymous)
-def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def pmod(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # pmod: the non-negative remainder (for a positive divisor)
     if fn_name(node) == "pmod" and len(node.expressions) == 2:
         a, n = node.expressions
@@ -210,7 +210,7 @@ def pmod(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Sign)
-def sign_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def sign_double(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark sign/signum always returns DOUBLE
     if isinstance(node, exp.Sign):
         return cast(node, "DOUBLE")
@@ -218,7 +218,7 @@ def sign_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Floor, exp.Ceil)
-def floor_ceil_types(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def floor_ceil_types(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark floor/ceil of a double or an integer is BIGINT; of DECIMAL(p,s) is DECIMAL(p-s+1,0)
     if isinstance(node, (exp.Floor, exp.Ceil)) and not node.args.get("decimals"):
         x = node.this
@@ -231,7 +231,7 @@ def floor_ceil_types(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 @on(exp.Pow)
-def power_double(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def power_double(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark power/pow is DOUBLE
     if isinstance(node, exp.Pow):
         return cast(node, "DOUBLE")

@@ -20,13 +20,13 @@ _ADVICE = (
 )
 
 
-def _unknown(node: exp.Expression | None) -> bool:
+def _unknown(node: exp.Expr | None) -> bool:
     if node is None or isinstance(node, exp.Null):
         return False
     return ty.type_of(node) is None
 
 
-def _reject(what: str, node: exp.Expression) -> NotPortableError:
+def _reject(what: str, node: exp.Expr) -> NotPortableError:
     return NotPortableError(
         "unknown operand type",
         f"Cannot tell the type of {node.sql('databricks')!r} in {what}; Spark's result depends "
@@ -36,15 +36,15 @@ def _reject(what: str, node: exp.Expression) -> NotPortableError:
 
 
 @on(exp.Cast, exp.Concat, exp.ConcatWs, exp.DPipe, exp.Div, exp.Avg, exp.Round, exp.Anonymous)
-def unknown_types_are_refused(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def unknown_types_are_refused(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # runs on the original Spark nodes, before the type-dependent rules replace them
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT, T.CHAR):
         if _unknown(node.this):
             raise _reject("CAST(... AS STRING)", node.this)
     elif isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
-        for arg in node.iter_expressions():
-            if _unknown(arg) and not isinstance(arg, exp.Array):
-                raise _reject("a string concatenation", arg)
+        for part in node.iter_expressions():
+            if _unknown(part) and not isinstance(part, exp.Array):
+                raise _reject("a string concatenation", part)
     elif isinstance(node, exp.Div):
         for arg in (node.left, node.right):
             if _unknown(arg):

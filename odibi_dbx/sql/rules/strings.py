@@ -12,7 +12,7 @@ from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str, on
 
 
 @on(exp.RegexpReplace)
-def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def regexp_replace_backrefs(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Java replacement strings use $1; RE2 (DuckDB) uses \1
     if isinstance(node, exp.RegexpReplace):
         rep = node.args.get("replacement")
@@ -36,7 +36,7 @@ def regexp_replace_backrefs(node: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 @on(exp.Substring)
-def substring_pos_zero(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def substring_pos_zero(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark treats a start position of 0 as 1
     if isinstance(node, exp.Substring):
         start = node.args.get("start")
@@ -50,7 +50,7 @@ def substring_pos_zero(node: exp.Expression, ctx: Context) -> exp.Expression | N
 
 
 @on(exp.Length, exp.StrPosition)
-def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def int_lengths(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # length/instr/locate/size are INT in Spark (BIGINT in DuckDB)
     if isinstance(node, (exp.Length, exp.StrPosition)):
         return cast(node, "INTEGER")
@@ -58,7 +58,7 @@ def int_lengths(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.JSONExtractScalar)
-def get_json_object_lenient(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def get_json_object_lenient(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # get_json_object returns NULL for malformed JSON; DuckDB raises
     if isinstance(node, exp.JSONExtractScalar):
         path = node.expression
@@ -135,7 +135,7 @@ def _json_value(j: str, path: str, dt: exp.DataType) -> str:
 
 
 @on(exp.FromJson)
-def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def from_json_ddl(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark from_json takes a DDL schema and is permissive: malformed JSON gives a struct of
     # NULLs and a value of the wrong JSON type gives NULL (DuckDB would cast or raise)
     if not isinstance(node, exp.FromJson):
@@ -165,7 +165,7 @@ def from_json_ddl(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.RegexpSplit)
-def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def split_regex(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # split with a limit has Java semantics DuckDB lacks
     if isinstance(node, exp.RegexpSplit) and node.args.get("limit") is not None:
         lim = node.args["limit"]
@@ -179,7 +179,7 @@ def split_regex(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.Like, exp.ILike)
-def like_backslash_escape(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def like_backslash_escape(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark LIKE escapes with a backslash by default; DuckDB LIKE has no default escape
     if isinstance(node, (exp.Like, exp.ILike)) and not isinstance(node.parent, exp.Escape):
         if not isinstance(node.expression, exp.Literal) or "\\" in node.expression.this:
@@ -188,7 +188,7 @@ def like_backslash_escape(node: exp.Expression, ctx: Context) -> exp.Expression 
 
 
 @on(exp.Replace)
-def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def replace_two_args(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # replace(str, search) removes `search` in Spark
     if isinstance(node, exp.Replace) and node.args.get("replacement") is None:
         node.set("replacement", exp.Literal.string(""))
@@ -197,7 +197,7 @@ def replace_two_args(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 @on(exp.SubstringIndex)
-def substring_index(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def substring_index(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # substring_index(s, delim, n): text before the n-th delim (from the right when n < 0)
     if isinstance(node, exp.SubstringIndex):
         s, d, n = node.this, node.args["delimiter"], node.args["count"]
@@ -217,7 +217,7 @@ _SPEC = re.compile(r"%(?P<flags>[-#+ 0,(]*)(?P<width>\d+)?(?:\.(?P<prec>\d+))?(?
 
 
 @on(exp.Format, exp.Anonymous)
-def format_string_printf(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def format_string_printf(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # format_string/printf are Java Formatter calls: DuckDB PRINTF, with %.Nf rounded HALF_UP
     # on the decimal value as Java does (C printf rounds the binary value: 2.675 -> 2.67)
     if isinstance(node, exp.Format):

@@ -30,7 +30,7 @@ _FORMATTERS = (exp.TimeToStr, exp.UnixToStr)
 
 
 @on(*_PARSERS, *_FORMATTERS)
-def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def java_datetime_patterns(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark patterns are Java DateTimeFormatter letters; DuckDB wants strftime directives
     if isinstance(node, (*_PARSERS, *_FORMATTERS)):
         fmt = node.args.get("format")
@@ -56,7 +56,7 @@ def java_datetime_patterns(node: exp.Expression, ctx: Context) -> exp.Expression
 TWO_DIGIT_YEAR = "spark_yy"
 
 
-def two_digit_year_in_2000s(parsed: exp.Expression, original: exp.Expression) -> exp.Expression:
+def two_digit_year_in_2000s(parsed: exp.Expr, original: exp.Expr) -> exp.Expr:
     """Spark reads 'yy' as 2000-2099; DuckDB's %y as 1969-2068: move 1969-1999 up a century."""
     fixed = duck("CASE WHEN year({r}) < 2000 THEN {r} + INTERVAL 100 YEAR ELSE {r} END", r=parsed)
     if isinstance(original, (exp.StrToDate, exp.TsOrDsToDate)):
@@ -73,7 +73,7 @@ def java_to_strftime_error(pattern: str) -> NotPortableError:
     )
 
 
-def earlier_if_ambiguous(instant: exp.Expression) -> exp.Expression:
+def earlier_if_ambiguous(instant: exp.Expr) -> exp.Expr:
     """A wall time read in the session zone that occurs twice (DST end): Java takes the
     earlier instant, DuckDB the later one."""
     return duck(
@@ -87,7 +87,7 @@ _NAIVE_TEXT = r"\s*\d{4}-\d\d?-\d\d?([ T]\d\d?:\d\d(:\d\d(\.\d+)?)?)?\s*"
 
 
 @on(exp.Cast)
-def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def string_to_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # CAST(s AS TIMESTAMP) / to_timestamp(s): an instant in the session zone (sqlglot gives a
     # naive TIMESTAMP for to_timestamp); wall times without an offset take the earlier instant
     if not (isinstance(node, exp.Cast) and node.to.this in (T.TIMESTAMP, T.TIMESTAMPTZ)):
@@ -105,7 +105,7 @@ def string_to_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.StrToTime)
-def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def to_timestamp_with_format(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # STRPTIME gives a naive wall time (unless the pattern has an offset); Spark reads it in
     # the session zone
     if isinstance(node, exp.StrToTime):
@@ -117,7 +117,7 @@ def to_timestamp_with_format(node: exp.Expression, ctx: Context) -> exp.Expressi
 
 
 @on(exp.Cast)
-def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def timestamp_to_string(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # DuckDB prints TIMESTAMPTZ with an offset ('+00'); Spark prints the session wall time only
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
         if is_a(node.this, *TIMESTAMPS):
@@ -126,7 +126,7 @@ def timestamp_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | 
 
 
 @on(exp.Cast)
-def double_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def double_to_string(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark prints doubles like Java (1.0E7, 1.0E-4, NaN); DuckDB prints 10000000.0, 0.0001, nan
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT):
         if is_a(node.this, T.DOUBLE, T.FLOAT):
@@ -134,7 +134,7 @@ def double_to_string(node: exp.Expression, ctx: Context) -> exp.Expression | Non
     return None
 
 
-def java_double_string(x: exp.Expression) -> exp.Expression:
+def java_double_string(x: exp.Expr) -> exp.Expr:
     """Java's Double.toString in DuckDB SQL (shortest digits, E notation outside [1e-3, 1e7))."""
     return duck(
         "CASE WHEN {x} IS NULL THEN NULL WHEN ISNAN({x}) THEN 'NaN' "
@@ -146,7 +146,7 @@ def java_double_string(x: exp.Expression) -> exp.Expression:
     )
 
 
-def _java_sci(s: exp.Expression) -> exp.Expression:
+def _java_sci(s: exp.Expr) -> exp.Expr:
     # digits and exponent from DuckDB's shortest repr, either '1.5e-05' or '12345678.9'
     digits = duck(
         "CASE WHEN CONTAINS({s}, 'e') THEN REPLACE(SPLIT_PART({s}, 'e', 1), '.', '') "
@@ -169,7 +169,7 @@ def _java_sci(s: exp.Expression) -> exp.Expression:
 
 
 @on(exp.Concat, exp.ConcatWs, exp.DPipe)
-def implicit_string_in_concat(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def implicit_string_in_concat(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # concat/|| cast timestamps and doubles to string implicitly: same printing as CAST
     if isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
         changed = False
@@ -197,10 +197,11 @@ _TRUNC_UNITS = {
 
 
 @on(exp.DateTrunc)
-def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def trunc_date(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark trunc(date, fmt) returns DATE and accepts 'MM'/'MON'/'YY' spellings
     if isinstance(node, exp.DateTrunc):
-        unit = (literal_str(node.args.get("unit")) or node.args.get("unit").name or "").upper()
+        written = node.args.get("unit")
+        unit = (literal_str(written) or (written.name if written else "")).upper()
         if unit not in _TRUNC_UNITS:
             raise NotPortableError(
                 f"trunc({unit})",
@@ -214,17 +215,18 @@ def trunc_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.TsOrDsAdd)
-def date_add_returns_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def date_add_returns_date(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # date + INTERVAL n DAY is a TIMESTAMP in DuckDB; Spark date_add/date_sub return DATE
     if isinstance(node, exp.TsOrDsAdd):
-        unit = (node.args.get("unit").name if node.args.get("unit") else "DAY").upper()
+        written = node.args.get("unit")
+        unit = (written.name if written else "DAY").upper()
         if unit == "DAY":
             return duck("CAST({d} AS DATE) + CAST({n} AS INTEGER)", d=node.this, n=node.expression)
     return None
 
 
 @on(exp.DateDiff)
-def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def datediff_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark datediff(end, start) is INT and compares calendar dates in the session zone
     if isinstance(node, exp.DateDiff) and UNIT_WRITTEN not in node.meta:
         return duck(
@@ -236,7 +238,7 @@ def datediff_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.DateDiff, exp.TimestampDiff)
-def timestampdiff_complete_units(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def timestampdiff_complete_units(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # date_diff(unit, start, end) / timestampdiff: BIGINT count of *complete* units between the
     # wall times in the session zone (Java ChronoUnit.between); DuckDB DATE_DIFF counts the
     # boundaries crossed instead, DATE_SUB counts complete units
@@ -256,7 +258,7 @@ def timestampdiff_complete_units(node: exp.Expression, ctx: Context) -> exp.Expr
 
 
 @on(exp.AddMonths)
-def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def add_months_date(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # DuckDB date + INTERVAL n MONTH is a TIMESTAMP (end-of-month clamping matches Spark)
     if isinstance(node, exp.AddMonths):
         return duck(
@@ -268,7 +270,7 @@ def add_months_date(node: exp.Expression, ctx: Context) -> exp.Expression | None
 
 
 @on(exp.MonthsBetween)
-def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def months_between_spark(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark's formula: whole months when same day or both month ends, else a 31-day fraction
     # including the time of day, rounded to 8 digits unless roundOff=false
     if not isinstance(node, exp.MonthsBetween):
@@ -292,7 +294,7 @@ def months_between_spark(node: exp.Expression, ctx: Context) -> exp.Expression |
 
 
 @on(exp.DayOfWeek, exp.Anonymous)
-def day_of_week_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def day_of_week_spark(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark dayofweek: 1 = Sunday .. 7; DuckDB: 0 = Sunday. weekday: 0 = Monday
     if isinstance(node, exp.DayOfWeek):
         return duck("CAST(DAYOFWEEK(CAST({d} AS DATE)) + 1 AS INTEGER)", d=node.this)
@@ -314,7 +316,7 @@ _INT_PARTS = (
 
 
 @on(*_INT_PARTS, exp.Second, exp.Extract, exp.Anonymous)
-def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def date_part_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark date-part functions return INT (DuckDB: BIGINT); second() too
     if isinstance(node, _INT_PARTS) or (isinstance(node, exp.Second)):
         return cast(node, "INTEGER")
@@ -330,7 +332,7 @@ def date_part_int(node: exp.Expression, ctx: Context) -> exp.Expression | None:
 
 
 @on(exp.StrToUnix)
-def unix_timestamp_spark(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def unix_timestamp_spark(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # unix_timestamp(ts|date) is the instant's seconds; of a string it parses in the session zone
     if not isinstance(node, exp.StrToUnix):
         return None
@@ -345,14 +347,14 @@ def unix_timestamp_spark(node: exp.Expression, ctx: Context) -> exp.Expression |
 
 
 @on(exp.Anonymous)
-def timestamp_seconds(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def timestamp_seconds(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # timestamp_seconds(n) -> the instant n seconds after the epoch
     if fn_name(node) == "timestamp_seconds":
         return duck("TO_TIMESTAMP({n})", n=node.expressions[0])
     return None
 
 
-def local_to_instant(wall: exp.Expression, zone: exp.Expression) -> exp.Expression:
+def local_to_instant(wall: exp.Expr, zone: exp.Expr) -> exp.Expr:
     """Wall time in `zone` -> instant, choosing the earlier offset when ambiguous (like Java)."""
     return duck(
         "CASE WHEN TIMEZONE({z}, TIMEZONE({z}, {w}) - INTERVAL 1 HOUR) = {w} "
@@ -363,7 +365,7 @@ def local_to_instant(wall: exp.Expression, zone: exp.Expression) -> exp.Expressi
 
 
 @on(exp.AtTimeZone)
-def from_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def from_utc_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark: take the instant's wall time in `zone`, read it as UTC
     if isinstance(node, exp.AtTimeZone):
         ts = node.this.this if isinstance(node.this, exp.Cast) else node.this
@@ -374,7 +376,7 @@ def from_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | N
 
 
 @on(exp.FromTimeZone)
-def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def to_utc_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark: take the instant's wall time in UTC, read it in `zone`
     if isinstance(node, exp.FromTimeZone):
         ts = node.this.this if isinstance(node.this, exp.Cast) else node.this
@@ -384,7 +386,7 @@ def to_utc_timestamp(node: exp.Expression, ctx: Context) -> exp.Expression | Non
 
 
 @on(exp.TimestampFromParts)
-def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def make_timestamp_tz(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # make_timestamp builds a wall time in the session zone
     if isinstance(node, exp.TimestampFromParts) and not node.args.get("zone"):
         sec = node.args.get("sec")
@@ -407,7 +409,7 @@ def make_timestamp_tz(node: exp.Expression, ctx: Context) -> exp.Expression | No
 
 
 @on(exp.Add, exp.Sub)
-def date_plus_interval(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def date_plus_interval(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # DATE +/- INTERVAL n DAY|MONTH|YEAR stays a DATE in Spark (TIMESTAMP in DuckDB)
     if isinstance(node, (exp.Add, exp.Sub)) and is_a(node.left, T.DATE):
         iv = node.right
@@ -419,11 +421,13 @@ def date_plus_interval(node: exp.Expression, ctx: Context) -> exp.Expression | N
 
 
 @on(exp.GenerateSeries)
-def sequence_dates(node: exp.Expression, ctx: Context) -> exp.Expression | None:
+def sequence_dates(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # sequence(date, date[, step]) gives DATE[]; sequence(int, int) gives INT[] in Spark
     if not isinstance(node, exp.GenerateSeries):
         return None
     start, end, step = node.args.get("start"), node.args.get("end"), node.args.get("step")
+    if start is None or end is None:
+        return None
     if is_a(start, T.DATE) and is_a(end, T.DATE):
         step = (
             step
