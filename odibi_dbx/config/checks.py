@@ -90,7 +90,7 @@ def _nodes(data: dict) -> Iterator[tuple[tuple, dict]]:
             yield ("pipelines", pi, "nodes", ni), node
 
 
-def _engine_class(name: str | None):
+def _engine_class(name: str | None) -> Any:  # the engine class (config imports no engine)
     from odibi_dbx.registry import engine_class
 
     try:
@@ -230,7 +230,7 @@ def _pipeline(
     src: Source,
     pi: int,
     pipe: dict,
-    engine,
+    engine: Any,
     declared: set[str],
     functions: Functions,
     every: dict[str, list[str]],
@@ -351,7 +351,7 @@ def _node(
     path: tuple,
     node: dict,
     deps: dict[str, list[str]],
-    engine,
+    engine: Any,
     declared: set[str],
     functions: Functions,
     trees: dict[tuple[int, int, int], Any],
@@ -415,7 +415,7 @@ def _node(
     return out
 
 
-def _rules(src: Source, path: tuple, node: dict, engine) -> list[Problem]:
+def _rules(src: Source, path: tuple, node: dict, engine: Any) -> list[Problem]:
     """Row rules (validation.rules) are checked like SQL steps; see odibi_dbx.quality."""
     validation = node.get("validation")
     rules = validation.get("rules") if isinstance(validation, dict) else None
@@ -443,7 +443,7 @@ def _sql(
     visible: set[str],
     has_this: bool,
     declared: set[str],
-    engine,
+    engine: Any,
     node: str,
     pipeline_nodes: list[str],
 ) -> tuple[list[Problem], Any]:

@@ -147,7 +147,7 @@ def _fetch_one(
     initial_delay: float,
     max_delay: float,
     sleep: Callable[[float], None],
-):
+) -> str | SecretFailure:
     names = [c.name for c in group.connections]
     for attempt in range(1, attempts + 1):
         try:
