@@ -113,3 +113,19 @@ def test_an_unknown_type_lists_the_registered_ones(toy_type, tmp_path, capsys):
     assert main(["validate", str(write(tmp_path / "project.yaml", text))]) == 2
     err = capsys.readouterr().err
     assert "unknown connection type 'toy_fodler'" in err and "toy_folder" in err
+
+
+def test_the_config_layer_reaches_connection_modules_but_no_engine():
+    """The union is built from the registered connection modules (imported through the
+    registry), which import no engine and no optional library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, odibi_dbx.config.models\n"
+        "heavy = ('odibi_dbx.engines', 'pyspark', 'duckdb', 'pandas', 'azure', 'fsspec')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+        "print('odibi_dbx.connections.adls' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"], out.stdout + out.stderr
