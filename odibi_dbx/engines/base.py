@@ -209,8 +209,13 @@ class Engine(ABC):
 
     # -- node outputs --
     @abstractmethod
-    def finish(self, frame: Any, *, key: str, consumers: int, cache: bool = False) -> Any:
-        """Make the node's output reusable by `consumers` later steps without recomputing it."""
+    def finish(
+        self, frame: Any, *, key: str, consumers: int, cache: bool = False, streamed: bool = False
+    ) -> Any:
+        """Make the node's output reusable by `consumers` later steps without recomputing it.
+        `streamed`: the node's own write is the only thing to read the output (no checks, no
+        later node), so an engine may leave it lazy and learn rows, sample and profile from the
+        write (`summarize` then gives them once the write is done)."""
 
     @abstractmethod
     def row_count(self, frame: Any) -> int | None:

@@ -54,6 +54,11 @@ class DuckFrame:
     profile: dict[str, dict[str, Any]] | None = None  # once computed (write-only nodes share it)
     profile_plan: list[tuple[str, bool]] | None = None  # a profile the write is to give
     file_stats: list[dict[str, Any]] | None = None  # per Parquet part file written: its statistics
+    # streamed: left unmaterialised for the node's own write, the one pass over it; rows,
+    # sample and profile then come from the write and the files it wrote
+    streamed: bool = False
+    sample_rows: int = 0  # the sample a streamed write is to give
+    sample: list[dict[str, Any]] | None = None
 
 
 def q(ident: str) -> str:
@@ -181,11 +186,26 @@ class PandasEngine(Engine):
         if spec.connection.is_local and spec.format != "delta":
             self.allow_folder(os.path.dirname(spec.connection.uri(spec.path or "")) or ".")
         frame.file_stats = None
+        if frame.streamed and not pandas_io.reads_back(spec):  # the story's sample needs a table
+            table = self._materialize(frame)
+            frame.name, frame.rows, frame.table, frame.temp = table.name, table.rows, True, []
+            frame.streamed = False
         result = pandas_io.write(self, frame, spec)
-        if frame.profile_plan:  # what the write's statistics do not give: one aggregate
+        if frame.streamed:
+            frame.rows = result.rows
+        elif frame.profile_plan:  # what the write's statistics do not give: one aggregate
             frame.profile = self._profile(frame, frame.profile_plan, frame.file_stats)
             frame.profile_plan = frame.file_stats = None
         return result
+
+    def written(self, frame: DuckFrame, files: str, rows: int) -> None:
+        """A streamed frame's sample and profile, from the Parquet files its write just wrote
+        (`files`: a read_parquet call giving the frame's columns) and the write's statistics."""
+        frame.rows = rows
+        frame.sample = self._head(files, frame.sample_rows)
+        if frame.profile_plan:
+            frame.profile = self._profile(frame, frame.profile_plan, frame.file_stats, files)
+        frame.profile_plan = frame.file_stats = None
 
     def _columns(self, frame: DuckFrame) -> dict[str, str]:
         """Column name -> DuckDB type (cached: a relation's schema never changes)."""
@@ -279,16 +299,27 @@ class PandasEngine(Engine):
 
     # -- node outputs --
     def finish(
-        self, frame: DuckFrame, *, key: str, consumers: int, cache: bool = False
+        self,
+        frame: DuckFrame,
+        *,
+        key: str,
+        consumers: int,
+        cache: bool = False,
+        streamed: bool = False,
     ) -> DuckFrame:
         if frame.table:
             return frame
+        if streamed and not consumers and not cache:  # the write reads the relation once
+            return DuckFrame(frame.name, temp=list(frame.temp), streamed=True)
+        return self._materialize(frame)
+
+    def _materialize(self, frame: DuckFrame) -> DuckFrame:
         name = self._new_name("out")
         with spark_errors():  # the step's SQL runs here: its data errors are Spark's
-            rows = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
-            rows = rows.fetchall()[0][0]
+            got = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
+            got = got.fetchall()
         self._drop(frame)
-        return DuckFrame(name, rows=int(rows), table=True)
+        return DuckFrame(name, rows=int(got[0][0]), table=True, columns=frame.columns)
 
     def _drop(self, frame: DuckFrame) -> None:
         """Drop the views and Arrow registrations a materialized frame was built from."""
@@ -311,6 +342,10 @@ class PandasEngine(Engine):
     ) -> Summary:
         cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
         plan = profiled(cols, profile_columns)
+        if frame.streamed:  # all from the write: nothing is computed twice
+            if frame.rows is None:
+                frame.sample_rows, frame.profile_plan = sample_rows, plan or None
+            return Summary(frame.rows, cols, frame.sample or [], frame.profile)
         if plan and (frame.profile is None or len(frame.profile) != len(plan)):
             if defer_profile:  # from the statistics of the write (Parquet), no second scan
                 frame.profile, frame.profile_plan = None, plan
@@ -319,10 +354,15 @@ class PandasEngine(Engine):
         return Summary(frame.rows, cols, self._head(frame.name, sample_rows), frame.profile)
 
     def _profile(
-        self, frame: DuckFrame, plan: list[tuple[str, bool]], files: list | None = None
+        self,
+        frame: DuckFrame,
+        plan: list[tuple[str, bool]],
+        files: list | None = None,
+        source: str | None = None,
     ) -> dict[str, dict[str, Any]]:
         """The profile from the written files' statistics where they are exact, the rest (and
-        the row count when unknown) from one aggregate query over the node's output."""
+        the row count when unknown) from one aggregate query over the node's output (or
+        `source`, the files written from it)."""
         values: list[Any] = [MISSING] * sum(3 if o else 1 for _, o in plan)
         if files and frame.rows is not None:
             values = known_values(self.con, frame.rows, plan, self._columns(frame), files)
@@ -334,7 +374,9 @@ class PandasEngine(Engine):
                     slots.append(i)
                 i += 1
         if exprs or frame.rows is None:
-            got = self.con.execute(f"SELECT count(*), {', '.join(exprs) or '0'} FROM {frame.name}")
+            got = self.con.execute(
+                f"SELECT count(*), {', '.join(exprs) or '0'} FROM {source or frame.name}"
+            )
             row = got.fetchall()[0]
             frame.rows = int(row[0])
             for slot, value in zip(slots, row[1:], strict=False):

@@ -459,10 +459,27 @@ def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path,
     sql = f"COPY (SELECT * FROM {frame.name}) TO {_lit(str(dest))} ({copy_opts})"
     got = engine.con.execute(sql).fetchall()
     if not stats:
-        return int(got[0][0])
-    # one row per part file: (file, rows, bytes, footer bytes, column statistics, partition)
-    frame.file_stats = (frame.file_stats or []) + [row[4] for row in got]
-    return sum(int(row[1]) for row in got)
+        rows = int(got[0][0])
+    else:  # one row per part file: (file, rows, bytes, footer bytes, column stats, partition)
+        frame.file_stats = (frame.file_stats or []) + [row[4] for row in got]
+        rows = sum(int(row[1]) for row in got)
+    if frame.streamed:
+        engine.written(frame, _read_back(engine, frame, spec, folder), rows)
+    return rows
+
+
+def reads_back(spec: WriteSpec) -> bool:
+    """The written files give back the frame's rows and types as they were (Parquet)."""
+    return spec.format == "parquet" and spec.mode in ("overwrite", "append")
+
+
+def _read_back(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path) -> str:
+    """A SELECT of the frame's columns, in order and types, from the part files in `folder`."""
+    cols = engine._columns(frame)
+    hive = ", ".join(f"{_lit(c)}: {_lit(cols[c])}" for c in spec.partition_by)
+    source = _lit(str(folder / "**" / "*.parquet"))
+    args = f", hive_partitioning=true, hive_types={{{hive}}}" if hive else ""
+    return f"(SELECT {', '.join(_q(c) for c in cols)} FROM read_parquet({source}{args}))"
 
 
 def _swap(staging: Path, target: Path, tag: str) -> None:

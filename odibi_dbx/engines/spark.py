@@ -263,7 +263,13 @@ class SparkEngine(Engine):
 
     # -- node outputs --
     def finish(
-        self, frame: SparkFrame, *, key: str, consumers: int, cache: bool = False
+        self,
+        frame: SparkFrame,
+        *,
+        key: str,
+        consumers: int,
+        cache: bool = False,
+        streamed: bool = False,
     ) -> SparkFrame:
         frame.consumers = consumers
         if (consumers > 1 or cache) and not frame.cached:

@@ -354,9 +354,14 @@ class Runner:
                 )
             frame = inputs[direct[0]]
 
+        # nothing but the node's own write reads the output: it may stream into the write
+        streamed = bool(node.write) and not node.validation and not self.keep_outputs
+
         def finish(f: Any) -> Any:
             try:
-                return eng.finish(f, key=plan_node.key, consumers=consumers, cache=node.cache)
+                return eng.finish(
+                    f, key=plan_node.key, consumers=consumers, cache=node.cache, streamed=streamed
+                )
             except DataError as exc:  # the node's SQL met a value Spark fails on too
                 steps = node.transform.steps if node.transform else []
                 sql = [s.sql for s in steps if isinstance(s, SqlStep)]

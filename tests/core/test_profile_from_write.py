@@ -84,3 +84,40 @@ def _comparable(profile):
         c: {k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in p.items()}
         for c, p in profile.items()
     }
+
+
+@pytest.mark.parametrize("partition_by", [(), ("region",)])
+def test_a_streamed_write_gives_the_story_what_a_materialised_output_gives(tmp_path, partition_by):
+    """A node whose only reader is its own write streams into it (no table in between); its
+    rows, sample and profile then come from the write and the files it wrote, and equal what
+    the materialised output gives (partition columns keep their type and place)."""
+    conn = LocalConnection(
+        "out", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+    )
+    eng = PandasEngine(connections={"out": conn})
+    eng.start()
+    try:
+        table = eng.finish(eng.from_user(_table()), key="a", consumers=0)
+        expected = eng.summarize(table, 10, 50)
+        every_row = [_row(r) for r in eng._head(table.name, 100)]
+        frame = eng.finish(eng.from_user(_table()), key="b", consumers=0, streamed=True)
+        assert not frame.table
+        before = eng.summarize(frame, 10, 50, defer_profile=True)
+        assert (before.rows, before.sample, before.profile) == (None, [], None)
+        spec = WriteSpec(
+            node="b", connection=conn, format="parquet", path="out", partition_by=partition_by
+        )
+        result = eng.write(frame, spec)
+        after = eng.summarize(frame, 10, 50)
+    finally:
+        eng.stop()
+    assert result.rows == after.rows == expected.rows == 40
+    assert after.columns == expected.columns
+    assert _comparable(after.profile) == _comparable(expected.profile)
+    assert len(after.sample) == 10
+    assert all(list(r) == [c for c, _ in expected.columns] for r in after.sample)
+    assert all(_row(r) in every_row for r in after.sample)
+
+
+def _row(record):
+    return {k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
