@@ -210,12 +210,21 @@ class Engine(ABC):
     # -- node outputs --
     @abstractmethod
     def finish(
-        self, frame: Any, *, key: str, consumers: int, cache: bool = False, streamed: bool = False
+        self,
+        frame: Any,
+        *,
+        key: str,
+        consumers: int,
+        cache: bool = False,
+        streamed: bool = False,
+        stable: bool = False,
     ) -> Any:
         """Make the node's output reusable by `consumers` later steps without recomputing it.
         `streamed`: the node's own write is the only thing to read the output (no checks, no
         later node), so an engine may leave it lazy and learn rows, sample and profile from the
-        write (`summarize` then gives them once the write is done)."""
+        write (`summarize` then gives them once the write is done). `stable`: nothing in the
+        run writes what the node read, so later nodes may read the source again instead of a
+        copy."""
 
     @abstractmethod
     def row_count(self, frame: Any) -> int | None:

@@ -10,7 +10,7 @@ import itertools
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.duck_errors import spark_errors
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
-from odibi_dbx.engines.write_stats import MISSING, known_values
+from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
 
 UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
@@ -59,6 +59,11 @@ class DuckFrame:
     streamed: bool = False
     sample_rows: int = 0  # the sample a streamed write is to give
     sample: list[dict[str, Any]] | None = None
+    # a plain Parquet read: its files (a read_parquet list), whose footers give rows and stats
+    parquet: str | None = None
+    shared: bool = False  # left lazy for later nodes: its views live until it is released
+    # a CSV read whose INT columns were judged on a sample: (its view, the exact SELECT)
+    guess: tuple[str, Callable[[], str]] | None = None
 
 
 def q(ident: str) -> str:
@@ -179,12 +184,46 @@ class PandasEngine(Engine):
         if spec.format == "delta":  # a one-shot Arrow stream: copy it in once
             rows = pandas_io.read_delta_into(self, spec, name)
             return self._tz_aware(DuckFrame(name, rows=rows, table=True))
-        self.con.execute(f"CREATE VIEW {name} AS {pandas_io.read_sql(self, spec)}")
-        return self._tz_aware(DuckFrame(name, temp=[("view", name)]))
+        source, opts = pandas_io.source(self, spec)
+        guessed: list[str] = []
+        sql = pandas_io.format_sql(self, spec.format, source, opts, spec.schema, guessed)
+        self.con.execute(f"CREATE VIEW {name} AS {sql}")
+        parquet = source if spec.format == "parquet" else None
+        frame = self._tz_aware(DuckFrame(name, temp=[("view", name)], parquet=parquet))
+        if guessed:
+            frame.guess = (
+                name,
+                lambda: pandas_io.format_sql(self, spec.format, source, opts, spec.schema),
+            )
+        return frame
+
+    def settle(self, frame: DuckFrame) -> None:
+        """Replace a CSV read's INT types judged on a sample by the exact ones (one scan)."""
+        if frame.guess is None:
+            return
+        view, exact = frame.guess
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {exact()}")
+        frame.guess, frame.columns = None, None
+
+    def _settling(self, frame: DuckFrame, run: Callable[[], Any]) -> Any:
+        """`run` a query over the frame; a sampled INT guess it proves wrong is settled, and
+        `run` runs again."""
+        try:
+            return run()
+        except duckdb.ConversionException:
+            if frame.guess is None:
+                raise
+            self.settle(frame)
+            return run()
 
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
         if spec.connection.is_local and spec.format != "delta":
             self.allow_folder(os.path.dirname(spec.connection.uri(spec.path or "")) or ".")
+        if spec.format == "delta":  # delta-rs consumes the rows: no second try
+            self.settle(frame)
+        return self._settling(frame, lambda: self._write_once(frame, spec))
+
+    def _write_once(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
         frame.file_stats = None
         if frame.streamed and not pandas_io.reads_back(spec):  # the story's sample needs a table
             table = self._materialize(frame)
@@ -228,7 +267,7 @@ class PandasEngine(Engine):
         repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in other)
         name = self._new_name("tz")
         self.con.execute(f"CREATE VIEW {name} AS SELECT * REPLACE ({repl}) FROM {frame.name}")
-        return DuckFrame(name, temp=[*frame.temp, ("view", name)])
+        return DuckFrame(name, temp=[*frame.temp, ("view", name)], parquet=frame.parquet)
 
     # -- transforms --
     def sql(
@@ -236,6 +275,8 @@ class PandasEngine(Engine):
     ) -> tuple[DuckFrame, str]:
         from odibi_dbx import sql as S
 
+        for view in views.values():
+            self.settle(view)
         translated = S.to_duckdb(
             query if tree is None else tree,  # to_duckdb rewrites a copy of the tree
             tables={k.lower(): v.name for k, v in views.items()},
@@ -256,12 +297,13 @@ class PandasEngine(Engine):
             raise problem
         with spark_errors():
             self.con.execute(f"CREATE VIEW {name} AS {translated}")
-        temp = [t for v in views.values() if not v.table for t in v.temp]
+        temp = [t for v in views.values() if not (v.table or v.shared) for t in v.temp]
         return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated
 
     def to_user(self, frame: DuckFrame) -> Any:
         import pandas as pd
 
+        self.settle(frame)
         with spark_errors():  # a SQL step's result read by the next function step
             table = self.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
         if int(pd.__version__.split(".")[0]) < 2:
@@ -272,6 +314,7 @@ class PandasEngine(Engine):
 
     def to_lazy(self, frame: DuckFrame) -> duckdb.DuckDBPyRelation:
         """A DuckDB relation over the frame: Narwhals function steps stay lazy in DuckDB."""
+        self.settle(frame)
         return self.con.sql(f"SELECT * FROM {frame.name}")
 
     def from_user(self, df: Any) -> DuckFrame:
@@ -306,12 +349,16 @@ class PandasEngine(Engine):
         consumers: int,
         cache: bool = False,
         streamed: bool = False,
+        stable: bool = False,
     ) -> DuckFrame:
         if frame.table:
             return frame
         if streamed and not consumers and not cache:  # the write reads the relation once
-            return DuckFrame(frame.name, temp=list(frame.temp), streamed=True)
-        return self._materialize(frame)
+            return DuckFrame(frame.name, streamed=True, guess=frame.guess)  # views: see stop()
+        if frame.parquet and stable and not cache:  # later nodes read the files as a copy
+            frame.shared = True
+            return frame
+        return self._settling(frame, lambda: self._materialize(frame))
 
     def _materialize(self, frame: DuckFrame) -> DuckFrame:
         name = self._new_name("out")
@@ -342,6 +389,8 @@ class PandasEngine(Engine):
     ) -> Summary:
         cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
         plan = profiled(cols, profile_columns)
+        if frame.parquet and frame.rows is None:  # no scan: the files' footers tell
+            frame.rows, frame.file_stats = parquet_footers(self.con, frame.parquet)
         if frame.streamed:  # all from the write: nothing is computed twice
             if frame.rows is None:
                 frame.sample_rows, frame.profile_plan = sample_rows, plan or None
@@ -350,7 +399,8 @@ class PandasEngine(Engine):
             if defer_profile:  # from the statistics of the write (Parquet), no second scan
                 frame.profile, frame.profile_plan = None, plan
             else:
-                frame.profile, frame.profile_plan = self._profile(frame, plan), None
+                frame.profile = self._profile(frame, plan, frame.file_stats)
+                frame.profile_plan = None
         return Summary(frame.rows, cols, self._head(frame.name, sample_rows), frame.profile)
 
     def _profile(
@@ -422,8 +472,12 @@ class PandasEngine(Engine):
         )
 
     def release(self, frame: DuckFrame) -> None:
-        if frame.table and self._con is not None:
+        if self._con is None:
+            return
+        if frame.table:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
+        elif frame.shared:
+            self._drop(frame)
 
 
 def _other_timestamp(duck_type: str) -> bool:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
 _EXT = {"csv": "csv", "parquet": "parquet", "json": "json"}
+GUESS_ROWS = 20_480  # rows a CSV read judges its INT columns on (DuckDB's sniffer sample)
 
 # Spark reader options -> DuckDB read_csv parameters
 _CSV_OPTIONS = {
@@ -48,22 +49,26 @@ def _truthy(v: Any) -> bool:
     return v is True or (isinstance(v, str) and v.strip().lower() == "true")
 
 
-def read_sql(engine: PandasEngine, spec: ReadSpec) -> str:
-    """A SELECT over the source files, for a DuckDB view (Delta: see `read_delta_into`)."""
+def source(engine: PandasEngine, spec: ReadSpec) -> tuple[str, dict[str, Any]]:
+    """The files to read (a DuckDB file list literal; remote ones copied locally first) and the
+    format options, for `format_sql` (Delta: see `read_delta_into`)."""
     if spec.connection.is_local:
-        source = _files(spec)
-        opts = {k.lower(): v for k, v in spec.options.items()}
-    else:
-        source, opts = _remote_files(engine, spec)
-    return format_sql(engine, spec.format, source, opts, spec.schema)
+        return _files(spec), {k.lower(): v for k, v in spec.options.items()}
+    return _remote_files(engine, spec)
 
 
 def format_sql(
-    engine: PandasEngine, fmt: str, source: str, opts: dict[str, Any], schema: str | None
+    engine: PandasEngine,
+    fmt: str,
+    source: str,
+    opts: dict[str, Any],
+    schema: str | None,
+    guessed: list[str] | None = None,
 ) -> str:
-    """A SELECT reading `source` (a DuckDB file list literal) as Spark reads `fmt`."""
+    """A SELECT reading `source` (a DuckDB file list literal) as Spark reads `fmt`. `guessed`:
+    see `_spark_int_inference`."""
     if fmt == "csv":
-        return csv_sql(engine, source, opts, schema)
+        return csv_sql(engine, source, opts, schema, guessed)
     if fmt == "parquet":
         return f"SELECT * FROM read_parquet({source}, hive_partitioning=true)"
     if fmt == "json":
@@ -79,7 +84,13 @@ def format_sql(
     raise ValueError(f"unsupported format {fmt}")
 
 
-def csv_sql(engine: PandasEngine, source: str, options: dict[str, Any], schema: str | None) -> str:
+def csv_sql(
+    engine: PandasEngine,
+    source: str,
+    options: dict[str, Any],
+    schema: str | None,
+    guessed: list[str] | None = None,
+) -> str:
     """read_csv with Spark's defaults: header, sep ',', PERMISSIVE rows (a row with fewer fields
     than the header gets NULLs, extra fields are dropped)."""
     opts = dict(options)
@@ -98,10 +109,10 @@ def csv_sql(engine: PandasEngine, source: str, options: dict[str, Any], schema: 
         args["all_varchar"] = True
     sql = f"SELECT * FROM read_csv({source}, {_args(args)})"
     try:  # the sniffer fails on rows of another length than the header
-        return _spark_int_inference(engine, sql) if infer else _described(engine, sql)
+        return _spark_int_inference(engine, sql, guessed) if infer else _described(engine, sql)
     except duckdb.InvalidInputException:
         sql = _csv_with_columns(source, args, _ragged_columns(engine, source, args))
-        return _spark_int_inference(engine, sql) if infer else sql
+        return _spark_int_inference(engine, sql, guessed) if infer else sql
 
 
 def _described(engine: PandasEngine, sql: str) -> str:
@@ -137,17 +148,25 @@ def _ragged_columns(
     return cols[:width]
 
 
-def _spark_int_inference(engine: PandasEngine, sql: str) -> str:
+def _spark_int_inference(engine: PandasEngine, sql: str, guessed: list[str] | None = None) -> str:
     """Spark's CSV inference gives INT when every value fits, BIGINT only beyond; DuckDB
-    always BIGINT. Narrow like Spark (Spark's inference scans the file too)."""
+    always BIGINT. Narrow like Spark (Spark's inference scans the file too).
+
+    With `guessed` (a list), the columns are judged on the first rows only and the narrowed
+    ones are added to it: the file is then read once, by the query that uses it, and a later
+    value beyond INT fails that query with a ConversionException (never a wrong value), on
+    which the reader settles with the exact check (PandasEngine.settle)."""
     cols = [c[0] for c in engine.con.execute(f"DESCRIBE {sql}").fetchall() if c[1] == "BIGINT"]
     if not cols:
         return sql
     checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)
-    fits = engine.con.execute(f"SELECT {checks} FROM ({sql})").fetchall()[0]
+    scope = sql if guessed is None else f"SELECT * FROM ({sql}) LIMIT {GUESS_ROWS}"
+    fits = engine.con.execute(f"SELECT {checks} FROM ({scope})").fetchall()[0]
     narrow = [c for c, ok in zip(cols, fits, strict=True) if ok is not False]
     if not narrow:
         return sql
+    if guessed is not None:
+        guessed += narrow
     repl = ", ".join(f"CAST({_q(c)} AS INTEGER) AS {_q(c)}" for c in narrow)
     return f"SELECT * REPLACE ({repl}) FROM ({sql})"
 

@@ -270,6 +270,7 @@ class SparkEngine(Engine):
         consumers: int,
         cache: bool = False,
         streamed: bool = False,
+        stable: bool = False,
     ) -> SparkFrame:
         frame.consumers = consumers
         if (consumers > 1 or cache) and not frame.cached:

@@ -83,3 +83,26 @@ def _int(text: str | None) -> int | None:
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def parquet_footers(con: Any, files: str) -> tuple[int, list[dict[str, dict[str, str]]]]:
+    """Rows and per-row-group column statistics of Parquet `files` (a read_parquet file list)
+    from their footers, in the shape `RETURN_STATS` gives them (for `known_values`)."""
+    got = con.execute(
+        "SELECT file_name, row_group_id, row_group_num_rows, path_in_schema, stats_null_count, "
+        f"stats_min_value, stats_max_value, min_is_exact, max_is_exact FROM parquet_metadata({files})"
+    ).fetchall()
+    groups: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
+    rows = 0
+    for file, group, n, column, nulls, lo, hi, lo_exact, hi_exact in got:
+        if (file, group) not in groups:
+            groups[file, group] = {}
+            rows += int(n)
+        stats: dict[str, str] = {}
+        if nulls is not None:
+            stats["null_count"] = str(nulls)
+        for end, value, exact in (("min", lo, lo_exact), ("max", hi, hi_exact)):
+            if value is not None:
+                stats[end], stats[f"{end}_is_exact"] = value, "true" if exact else "false"
+        groups[file, group]['"' + column.replace('"', '""') + '"'] = stats
+    return rows, list(groups.values())

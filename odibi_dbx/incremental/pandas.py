@@ -68,6 +68,7 @@ def keep_after(engine: PandasEngine, frame: DuckFrame, column: str, bound: Water
     then see the same rows even if the source files change meanwhile."""
     from odibi_dbx.engines.pandas import DuckFrame
 
+    engine.settle(frame)  # the watermark reads the rows once more: exact types first
     name = engine._new_name("incr")
     where = f"WHERE {_q(column)} > {duckdb_literal(bound)}" if bound is not None else ""
     rows = engine.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name} {where}")

@@ -33,7 +33,7 @@ from odibi_dbx.pipeline.events import (
     RunResult,
     StepRecord,
 )
-from odibi_dbx.pipeline.plan import Edge, Plan, PlanNode
+from odibi_dbx.pipeline.plan import Dataset, Edge, Plan, PlanNode
 from odibi_dbx.redact import redact
 from odibi_dbx.retry import call_with_retry, is_transient
 from odibi_dbx.transforms import engine_mismatch, frame_adapters
@@ -74,6 +74,7 @@ class Runner:
         self.outputs: dict[tuple[str, str], Any] = {}
         self.full_refresh = full_refresh  # incremental reads ignore their stored state
         self._incremental: IncrementalRun | None = None
+        self._writers = [(k, ds) for k, n in self.plan.nodes.items() for ds in n.writes]
         self._result: RunResult | None = None
 
     # -- events --
@@ -356,11 +357,17 @@ class Runner:
 
         # nothing but the node's own write reads the output: it may stream into the write
         streamed = bool(node.write) and not node.validation and not self.keep_outputs
+        stable = not self.keep_outputs and self._stable_reads(plan_node)
 
         def finish(f: Any) -> Any:
             try:
                 return eng.finish(
-                    f, key=plan_node.key, consumers=consumers, cache=node.cache, streamed=streamed
+                    f,
+                    key=plan_node.key,
+                    consumers=consumers,
+                    cache=node.cache,
+                    streamed=streamed,
+                    stable=stable,
                 )
             except DataError as exc:  # the node's SQL met a value Spark fails on too
                 steps = node.transform.steps if node.transform else []
@@ -431,6 +438,21 @@ class Runner:
         if node.read and not node.transform and res.rows_in is None:
             res.rows_in = res.rows_out
         return frame
+
+    def _stable_reads(self, node: PlanNode) -> bool:
+        """Whether what the node reads stays as it is for the rest of the run: every node that
+        writes it ran before this one (an ancestor), none can run later."""
+        writers = {k for k, w in self._writers if any(_overlaps(r, w) for r in node.reads)}
+        if not writers:
+            return True
+        seen: set[str] = set()
+        todo = [node.key]
+        while todo and not writers <= seen:
+            for edge in self.plan.upstream(todo.pop()):
+                if edge.upstream not in seen:
+                    seen.add(edge.upstream)
+                    todo.append(edge.upstream)
+        return writers <= seen
 
     def _validate(self, node: NodeConfig, frame: Any, res: NodeResult) -> None:
         """Gates against the last successful run, then fail the node (before it writes) when
@@ -630,6 +652,16 @@ def run_status(nodes: Sequence[NodeResult]) -> str:
 def _project_order(plan: Plan, keys: Iterable[str]) -> list[str]:
     wanted = set(keys)
     return [k for k in plan.nodes if k in wanted]
+
+
+def _overlaps(a: Dataset, b: Dataset) -> bool:
+    """One dataset holds the other (a folder and a path in it, or the same table)."""
+    if a.table or b.table:
+        return a.table == b.table
+    if a.connection != b.connection or a.path is None or b.path is None:
+        return a.connection == b.connection
+    short, long = sorted((a.path, b.path), key=len)
+    return short in (".", "") or long == short or long.startswith(short + "/")
 
 
 def _sum_rows(values: list[int | None]) -> int | None:

@@ -39,6 +39,7 @@ class DuckRules:
         shared: bool = False,  # never changed in place: the rules' pass writes a new table
     ):
         self.engine, self.source, self.v, self.node = engine, frame, validation, node
+        engine.settle(frame)  # its rules' pass reads the frame: exact types first
         self.sample_rows = sample_rows
         self.types = {c: spark_type_name(t) for c, t in engine._columns(frame).items()}
         self.cols = list(self.types)
@@ -88,7 +89,7 @@ class DuckRules:
             ).fetchall()
         except Exception as exc:
             raise rule_error(None, exc, self.node) from exc
-        if not self.source.table:
+        if not (self.source.table or self.source.shared):  # shared: other nodes read it too
             self.engine._drop(self.source)  # the views it was built from, as `finish` does
         return DuckFrame(name, table=True)
 
