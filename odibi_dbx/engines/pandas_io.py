@@ -109,10 +109,31 @@ def csv_sql(
         args["all_varchar"] = True
     sql = f"SELECT * FROM read_csv({source}, {_args(args)})"
     try:  # the sniffer fails on rows of another length than the header
-        return _spark_int_inference(engine, sql, guessed) if infer else _described(engine, sql)
+        if not infer:
+            return _described(engine, sql)
+        return _spark_int_inference(engine, _sniffed(engine, source, args, sql), guessed)
     except duckdb.InvalidInputException:
         sql = _csv_with_columns(source, args, _ragged_columns(engine, source, args))
         return _spark_int_inference(engine, sql, guessed) if infer else sql
+
+
+def _sniffed(engine: PandasEngine, source: str, args: dict[str, Any], sql: str) -> str:
+    """`sql` (a read_csv call) with what DuckDB's sniffer finds spelled out (dialect, columns,
+    types, formats), so binding the view again never sniffs the file again; `sql` itself when
+    the spelled-out call would read the file any differently."""
+    auto = engine.con.execute(f"DESCRIBE {sql}").fetchall()
+    try:
+        first = engine.con.execute(f"SELECT {source}").fetchall()[0][0]
+        first = first[0] if isinstance(first, list) else first
+        got = engine.con.execute(f"SELECT Prompt FROM sniff_csv({_lit(first)}, {_args(args)})")
+        prompt, head = got.fetchall()[0][0], f"FROM read_csv({_lit(first)}, "
+        if prompt.startswith(head) and prompt.endswith(");"):
+            spelled = f"SELECT * FROM read_csv({source}, {prompt[len(head) : -2]})"
+            if engine.con.execute(f"DESCRIBE {spelled}").fetchall() == auto:
+                return spelled
+    except duckdb.Error:
+        pass
+    return sql
 
 
 def _described(engine: PandasEngine, sql: str) -> str:

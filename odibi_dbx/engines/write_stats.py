@@ -25,6 +25,8 @@ _EXACT_TYPES = (
     "DATE",
     "BOOLEAN",
 )
+_INTEGERS = {t for t in _EXACT_TYPES if t.endswith("INT") or t.endswith("INTEGER")}
+_TEXT_ORDERED = {"VARCHAR", "BOOLEAN"}  # their statistics' text sorts as the values do
 MISSING = object()  # a value the statistics cannot give
 
 
@@ -61,7 +63,11 @@ def known_values(
                 if nulls == rows:
                     out[slot] = None
                 continue
-            casts += [(slot, end, s[end], typ) for s in have]
+            texts = [s[end] for s in have]
+            if typ in _TEXT_ORDERED or typ in _INTEGERS:  # one value per column, not per file
+                key = int if typ in _INTEGERS else None
+                texts = [(min if end == "min" else max)(texts, key=key)]
+            casts += [(slot, end, text, typ) for text in texts]
     if casts:
         # DuckDB turns the statistics' text into the values its own min()/max() would return
         lits = ", ".join(f"CAST({_lit(v)} AS {t})" for _, _, v, t in casts)

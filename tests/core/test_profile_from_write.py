@@ -121,3 +121,33 @@ def test_a_streamed_write_gives_the_story_what_a_materialised_output_gives(tmp_p
 
 def _row(record):
     return {k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+
+
+@pytest.mark.parametrize("partition_by", [[], ["region"]])
+def test_a_lazy_parquet_read_profiles_from_its_footers_as_the_aggregate_does(
+    tmp_path, partition_by
+):
+    """A Parquet read left lazy for later nodes takes rows and exact statistics from the files'
+    footers (here written by pyarrow, not DuckDB) and equals the profile of a copy."""
+    import pyarrow.parquet as pq
+
+    from odibi_dbx.engines.base import ReadSpec
+
+    pq.write_to_dataset(_table(), tmp_path / "in", partition_cols=partition_by or None)
+    conn = LocalConnection(
+        "in", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+    )
+    eng = PandasEngine(connections={"in": conn})
+    eng.start()
+    try:
+        spec = ReadSpec("r", conn, "parquet", path="in")
+        copy = eng.finish(eng.read(spec), key="a", consumers=1)
+        expected = eng.summarize(copy, 10, 50)
+        lazy = eng.finish(eng.read(spec), key="b", consumers=1, stable=True)
+        assert not lazy.table
+        got = eng.summarize(lazy, 10, 50)
+    finally:
+        eng.stop()
+    assert got.rows == expected.rows == 40 and got.columns == expected.columns
+    assert _comparable(got.profile) == _comparable(expected.profile)
+    assert [_row(r) for r in got.sample] == [_row(r) for r in expected.sample]
