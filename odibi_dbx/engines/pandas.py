@@ -1,7 +1,10 @@
 """The Pandas engine: DuckDB runs the SQL, delta-rs does Delta, pandas only meets user functions.
 
-Node outputs live as tables in one in-memory DuckDB database per run (columnar, spillable,
-row counts known when created), so SQL steps never round-trip through pandas.
+Node outputs live in one in-memory DuckDB database per run, so SQL steps never round-trip
+through pandas. An output is a table (columnar, spillable, row count known when created) unless
+a pass over it costs less than a copy: a node read only by its own Parquet write streams into it
+(DuckDB reads, transforms and writes in one query), and a Parquet read stays a view over its
+files while nothing in the run can change them (rows and statistics from the footers).
 """
 
 from __future__ import annotations
@@ -354,7 +357,8 @@ class PandasEngine(Engine):
         if frame.table:
             return frame
         if streamed and not consumers and not cache:  # the write reads the relation once
-            return DuckFrame(frame.name, streamed=True, guess=frame.guess)  # views: see stop()
+            temp = [] if frame.shared else list(frame.temp)  # a shared input's views stay
+            return DuckFrame(frame.name, temp=temp, streamed=True, guess=frame.guess)
         if frame.parquet and stable and not cache:  # later nodes read the files as a copy
             frame.shared = True
             return frame
@@ -365,7 +369,8 @@ class PandasEngine(Engine):
         with spark_errors():  # the step's SQL runs here: its data errors are Spark's
             got = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
             got = got.fetchall()
-        self._drop(frame)
+        if not frame.shared:  # a shared frame is another node's output: others read it too
+            self._drop(frame)
         return DuckFrame(name, rows=int(got[0][0]), table=True, columns=frame.columns)
 
     def _drop(self, frame: DuckFrame) -> None:
@@ -476,7 +481,7 @@ class PandasEngine(Engine):
             return
         if frame.table:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
-        elif frame.shared:
+        elif frame.shared or frame.streamed:
             self._drop(frame)
 
 

@@ -61,3 +61,46 @@ def test_a_read_overwritten_later_in_the_run_gives_its_readers_the_rows_it_read(
         "max": 70,
     }
     assert nodes["new_x"]["sample"] == [{"id": 7, "v": 70}]
+
+
+SHARED = """
+project: Shared lazy read
+connections:
+  lake: {type: local, base_path: ./lake}
+story: {connection: lake, path: stories/}
+retry: {enabled: false}
+pipelines:
+  - pipeline: p
+    nodes:
+      - {name: src, read: {connection: lake, path: x.parquet, format: parquet}}
+      - name: as_csv
+        depends_on: [src]
+        write: {connection: lake, path: out/csv, format: csv}
+      - name: checked
+        depends_on: [src]
+        validation: {not_empty: true}
+        cache: true
+        write: {connection: lake, path: out/checked, format: parquet}
+      - name: as_parquet
+        depends_on: [src]
+        write: {connection: lake, path: out/parquet, format: parquet}
+      - name: counted
+        depends_on: [src, as_csv, checked, as_parquet]
+        transform: {steps: ["SELECT count(*) AS n FROM src"]}
+        write: {connection: lake, path: out/n, format: parquet}
+"""
+
+
+def test_nodes_sharing_a_lazy_read_each_get_all_its_rows(tmp_path, cli):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    pd.DataFrame({"id": [1, 2, 3]}).to_parquet(lake / "x.parquet")
+    write(tmp_path / "project.yaml", SHARED)
+    got = cli("run", "project.yaml", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr + got.stdout
+    for out in ("csv", "checked", "parquet"):
+        fmt = "csv" if out == "csv" else "parquet"
+        files = sorted((lake / "out" / out).glob(f"*.{fmt}"))
+        frame = pd.concat(pd.read_csv(f) if fmt == "csv" else pd.read_parquet(f) for f in files)
+        assert sorted(frame["id"]) == [1, 2, 3], out
+    assert pd.read_parquet(lake / "out" / "n")["n"].tolist() == [3]
