@@ -34,6 +34,7 @@ from odibi_dbx.engines.duck_errors import spark_errors
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
+from odibi_dbx.errors import DataError
 
 UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
@@ -213,7 +214,7 @@ class PandasEngine(Engine):
         `run` runs again."""
         try:
             return run()
-        except duckdb.ConversionException:
+        except (duckdb.ConversionException, DataError):
             if frame.guess is None:
                 raise
             self.settle(frame)
@@ -232,7 +233,11 @@ class PandasEngine(Engine):
             table = self._materialize(frame)
             frame.name, frame.rows, frame.table, frame.temp = table.name, table.rows, True, []
             frame.streamed = False
-        result = pandas_io.write(self, frame, spec)
+        if frame.streamed:  # the node's SQL runs in the write: its data errors are Spark's
+            with spark_errors():
+                result = pandas_io.write(self, frame, spec)
+        else:
+            result = pandas_io.write(self, frame, spec)
         if frame.streamed:
             frame.rows = result.rows
         elif frame.profile_plan:  # what the write's statistics do not give: one aggregate
@@ -367,8 +372,8 @@ class PandasEngine(Engine):
     def _materialize(self, frame: DuckFrame) -> DuckFrame:
         name = self._new_name("out")
         with spark_errors():  # the step's SQL runs here: its data errors are Spark's
-            got = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
-            got = got.fetchall()
+            cur = self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name}")
+            got = cur.fetchall()
         if not frame.shared:  # a shared frame is another node's output: others read it too
             self._drop(frame)
         return DuckFrame(name, rows=int(got[0][0]), table=True, columns=frame.columns)

@@ -64,9 +64,11 @@ def known_values(
                     out[slot] = None
                 continue
             texts = [s[end] for s in have]
-            if typ in _TEXT_ORDERED or typ in _INTEGERS:  # one value per column, not per file
-                key = int if typ in _INTEGERS else None
-                texts = [(min if end == "min" else max)(texts, key=key)]
+            pick = min if end == "min" else max  # one value per column, not one per file
+            if typ in _INTEGERS:
+                texts = [pick(texts, key=int)]
+            elif typ in _TEXT_ORDERED:
+                texts = [pick(texts)]
             casts += [(slot, end, text, typ) for text in texts]
     if casts:
         # DuckDB turns the statistics' text into the values its own min()/max() would return
