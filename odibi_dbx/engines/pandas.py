@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from odibi_dbx.data_errors import DataError
 from odibi_dbx.engines import pandas_io
 from odibi_dbx.engines.base import (
     CheckResult,
@@ -34,7 +35,6 @@ from odibi_dbx.engines.duck_errors import spark_errors
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
-from odibi_dbx.errors import DataError
 
 UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
