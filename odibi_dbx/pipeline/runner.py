@@ -370,9 +370,7 @@ class Runner:
                     stable=stable,
                 )
             except DataError as exc:  # the node's SQL met a value Spark fails on too
-                steps = node.transform.steps if node.transform else []
-                sql = [s.sql for s in steps if isinstance(s, SqlStep)]
-                raise _data_error(exc, node.name, sql[-1] if sql else None) from exc
+                raise _data_error(exc, node.name, _last_sql(node)) from exc
 
         story = self.config.story
         gate = None
@@ -416,7 +414,15 @@ class Runner:
                 wspec = replace(wspec, commit_metadata=commit_metadata(states))
                 if self.full_refresh and wspec.mode == "append":
                     wspec = replace(wspec, mode="overwrite")  # a full refresh rebuilds appends
-            out = self._retrying(info, pipeline, node.name, res, lambda: eng.write(frame, wspec))
+            try:
+                out = self._retrying(
+                    info, pipeline, node.name, res, lambda: eng.write(frame, wspec)
+                )
+            except NodeError as exc:
+                if exc.stage == "transform":  # a value the node's SQL fails on, computed here
+                    sql = _last_sql(node)
+                    exc.detail = "; ".join(filter(None, [sql and _sql_excerpt(sql), exc.detail]))
+                raise
             self._incremental.after_write(wspec, states)
             res.write = {
                 "connection": w.connection,
@@ -666,6 +672,12 @@ def _overlaps(a: Dataset, b: Dataset) -> bool:
 
 def _sum_rows(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def _last_sql(node: NodeConfig) -> str | None:
+    steps = node.transform.steps if node.transform else []
+    sql = [s.sql for s in steps if isinstance(s, SqlStep)]
+    return sql[-1] if sql else None
 
 
 def _data_error(exc: DataError, node: str, sql: str | None) -> NodeError:
