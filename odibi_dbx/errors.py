@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 class OdibiError(Exception):
@@ -113,7 +114,7 @@ class RunWarning(UserWarning):
 class RunFailed(OdibiError):
     """Raised by the notebook API when a run had failed nodes."""
 
-    def __init__(self, result):
+    def __init__(self, result: Any) -> None:  # a pipeline.events.RunResult
         self.result = result
         failed = [n for n in result.nodes if n.status == "failed"]
         lines = [f"Run {result.run_id} failed: {len(failed)} node(s) failed"]

@@ -14,6 +14,7 @@ import binascii
 import logging
 import re
 import threading
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 _SECRETS: set[str] = set()
@@ -64,7 +65,7 @@ def redact(text: str) -> str:
     return pattern.sub(MASK, text)
 
 
-def redact_obj(obj):
+def redact_obj(obj: Any) -> Any:
     """Redact strings inside JSON-like data."""
     if isinstance(obj, str):
         return redact(obj)
@@ -82,7 +83,7 @@ def install_log_redaction() -> None:
     if getattr(current, "_odibi_redacting", False):
         return
 
-    def factory(*args, **kwargs):
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = current(*args, **kwargs)
         if _SECRETS:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ def is_refused(exc: BaseException) -> bool:
     return False
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception and its causes; `raise ... from None` ends the chain (not a cause)."""
     seen = set()
     e: BaseException | None = exc

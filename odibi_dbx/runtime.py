@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -176,7 +177,7 @@ def _active_spark() -> Any:
         return None
 
 
-def _conf_reader(spark: Any):
+def _conf_reader(spark: Any) -> Callable[[str], str | None]:
     def read(key: str) -> str | None:
         if spark is None:
             return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from odibi_dbx.pipeline.events import NodeResult, RunInfo, RunListener
 
@@ -82,7 +82,7 @@ class NotebookProgress(RunListener):
     """A line per node as it finishes (flushed, so it shows while the run goes on), then the
     compact table."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
         self._lock = threading.Lock()
 

@@ -38,7 +38,15 @@ class LoggingListener(RunListener):
             run_id=run.run_id,
         )
 
-    def node_retrying(self, run, pipeline, node, attempt, error, wait) -> None:
+    def node_retrying(
+        self,
+        run: RunInfo,
+        pipeline: str,
+        node: str,
+        attempt: int,
+        error: BaseException,
+        wait: float,
+    ) -> None:
         self._log(
             logging.WARNING,
             "node_retrying",

@@ -16,8 +16,9 @@ rerunning a batch changes nothing. NULL compared with NULL is no change (IS DIST
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 VALID_FROM, VALID_TO, IS_CURRENT = "_valid_from", "_valid_to", "_is_current"
 SCD_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
@@ -32,6 +33,10 @@ def _bt(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+if TYPE_CHECKING:
+    from odibi_dbx.config.models import Scd2Config
+
+
 @dataclass(frozen=True)
 class Scd2Plan:
     keys: tuple[str, ...]
@@ -42,7 +47,13 @@ class Scd2Plan:
     close_missing: bool = False  # deletes: close
 
     @classmethod
-    def build(cls, spec_keys, scd2, columns: list[str], existing: Sequence[str] = ()) -> Scd2Plan:
+    def build(
+        cls,
+        spec_keys: Sequence[str],
+        scd2: Scd2Config,
+        columns: list[str],
+        existing: Sequence[str] = (),
+    ) -> Scd2Plan:
         missing = [c for c in (*spec_keys, *scd2.track, scd2.valid_from) if c not in columns]
         if missing:
             raise ValueError(
@@ -82,7 +93,7 @@ class Scd2Plan:
         cols = ", ".join(q(c) for c in self.columns)
         on = " AND ".join(f"s.{q(k)} = c.{q(k)}" for k in self.keys)
 
-        def differ(names) -> str:
+        def differ(names: Iterable[str]) -> str:
             return " OR ".join(f"(s.{q(c)} IS DISTINCT FROM c.{q(c)})" for c in names) or "false"
 
         # the valid_from column dates versions: its move alone changes nothing (unless tracked)

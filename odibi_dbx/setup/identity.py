@@ -82,7 +82,7 @@ class IdentityResult:
         return self.chosen.credential if self.chosen else None
 
 
-def _azure_identity():
+def _azure_identity() -> Any:  # the azure.identity module
     try:
         import azure.identity as ai
     except ImportError as exc:
