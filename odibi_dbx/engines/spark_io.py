@@ -81,7 +81,10 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     uri = spark_uri(spec)
     try:
         if spec.table:
-            writer.mode(mode).saveAsTable(spec.table)
+            # a table's first write is a CREATE TABLE AS SELECT, whose commit drops the
+            # writer's userMetadata option: the session setting carries the state there too
+            with commit_settings(engine, spec):
+                writer.mode(mode).saveAsTable(spec.table)
         elif spec.format == "delta":
             writer.mode(mode).save(uri)
         elif mode == "append":
