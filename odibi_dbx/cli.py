@@ -8,9 +8,11 @@ written and --require-story was given (without it that is a warning on stderr).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from odibi_dbx.errors import ConfigError, OdibiError, did_you_mean
 from odibi_dbx.redact import redact
@@ -151,9 +153,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from odibi_dbx.setup.cli import run_setup
 
         return run_setup(args)
-    from odibi_dbx.config import load_project
+    with _collector_paused():
+        from odibi_dbx.config import load_project
 
-    loaded = load_project(args.project, env=args.env, engine=args.engine)
+        loaded = load_project(args.project, env=args.env, engine=args.engine)
     if args.command == "validate":
         cfg = loaded.config
         nodes = sum(len(p.nodes) for p in cfg.pipelines)
@@ -173,6 +176,25 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "story":
         return _story(Project(loaded, keep_outputs=False), args)
     return _run(Project(loaded, keep_outputs=False), args)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading a project imports the engine's libraries and builds the config, the plan and
+    every parsed SQL step: many long-lived objects. The cyclic collector's repeated passes over
+    them (and the one at exit) cost ~20% of a small run's CPU. So it pauses while loading, then
+    one pass frees what loading left behind and the survivors are frozen (never scanned again);
+    the pipelines run with the collector on as usual."""
+    if not gc.isenabled():  # the caller manages the collector
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def _run(project, args: argparse.Namespace) -> int:

@@ -89,3 +89,49 @@ def test_bad_declarations_are_refused():
         transform(engine="polars")
     with pytest.raises(ValueError, match="narwhals=True runs on both engines"):
         transform(engine="spark", narwhals=True)
+
+
+def test_cli_runs_function_steps_with_the_garbage_collector_on(project_dir, cli):
+    """The CLI pauses the cyclic collector only while loading the project: user code runs with
+    it on, and every object loading left behind (config, plan, parsed SQL) survives."""
+    write(
+        project_dir / "gc_steps.py",
+        """
+        import gc
+        from odibi_dbx import transform
+
+        @transform(engine="pandas")
+        def collector_state(context):
+            df = context.get("orders")
+            df["gc_enabled"] = gc.isenabled()
+            df["gc_frozen"] = gc.get_freeze_count()
+            return df
+        """,
+    )
+    write(
+        project_dir / "project.yaml",
+        """
+        project: Collector
+        connections:
+          raw: {type: local, base_path: ./data}
+          out: {type: local, base_path: ./out}
+        story: {connection: out, path: stories/}
+        imports: [gc_steps.py]
+        pipelines:
+          - pipeline: p
+            nodes:
+              - {name: orders, read: {connection: raw, path: orders.csv}}
+              - name: f
+                depends_on: [orders]
+                transform: {steps: [{function: collector_state}]}
+                write: {connection: out, path: f.parquet, format: parquet}
+        """,
+    )
+    r = cli("run", str(project_dir / "project.yaml"))
+    assert r.returncode == 0, r.stderr
+    import duckdb
+
+    rows = duckdb.sql(
+        f"SELECT DISTINCT gc_enabled, gc_frozen > 0 FROM '{project_dir / 'out' / 'f.parquet'}/*.parquet'"
+    ).fetchall()
+    assert rows == [(True, True)]
