@@ -6,9 +6,9 @@ NotPortableError and advice. See docs/sql-portability.md.
 
 from __future__ import annotations
 
-from odibi_dbx.sql.denylist import portability_problems
 from odibi_dbx.sql.errors import NotPortableError, SqlSyntaxError
 from odibi_dbx.sql.parse import parse_spark, referenced_tables
+from odibi_dbx.sql.portability import portability_problems
 from odibi_dbx.sql.result_types import bind_problem, result_type_problem
 from odibi_dbx.sql.rewrite import to_duckdb
 

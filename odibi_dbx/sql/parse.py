@@ -46,7 +46,14 @@ class SparkSQL(Databricks):
             **Databricks.Parser.FUNCTIONS,
             **{
                 name: _unit_marked(Databricks.Parser.FUNCTIONS[name])
-                for name in ("DATEDIFF", "DATE_DIFF", "TIMESTAMPDIFF")
+                for name in (
+                    "DATEDIFF",
+                    "DATE_DIFF",
+                    "TIMESTAMPDIFF",
+                    "DATEADD",
+                    "DATE_ADD",
+                    "TIMESTAMPADD",
+                )
             },
             "TIMEDIFF": _unit_marked(Databricks.Parser.FUNCTIONS["TIMESTAMPDIFF"]),  # Spark 4
         }

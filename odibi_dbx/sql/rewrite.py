@@ -1,4 +1,4 @@
-"""Translate a Spark SQL query to DuckDB SQL: deny-list, rewrite rules, table substitution."""
+"""Translate a Spark SQL query to DuckDB SQL: portability checks, rewrite rules, table substitution."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from odibi_dbx.sql.denylist import portability_problems
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
+from odibi_dbx.sql.portability import portability_problems
 from odibi_dbx.sql.rules import Context, rules_for
 from odibi_dbx.sql.rules.time import TWO_DIGIT_YEAR, two_digit_year_in_2000s
 from odibi_dbx.sql.types import KEY

@@ -163,10 +163,14 @@ def infer(node: exp.Expr) -> exp.DataType | None:
         return _literal_type(node)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         return node.to
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and node.this.is_int:
+        return build_type("INT" if int(node.this.this) <= 2**31 else "BIGINT")  # -2147483648: INT
     if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
         return type_of(node.this)
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
         return arith_type(node, type_of(node.left), type_of(node.right))
+    if isinstance(node, (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply)):
+        return _try_arith_type(type_of(node.this), type_of(node.expression))
     if isinstance(node, exp.IntDiv):
         return build_type("BIGINT")
     if (
@@ -368,6 +372,19 @@ def arith_type(node: exp.Binary, lt: exp.DataType | None, rt: exp.DataType | Non
     else:  # Mod
         p, s = adjust(min(p1 - s1, p2 - s2) + max(s1, s2), max(s1, s2))
     return decimal(p, s)
+
+
+def _try_arith_type(lt: exp.DataType | None, rt: exp.DataType | None) -> exp.DataType | None:
+    """try_add/try_subtract/try_multiply of integers (the wider) or with a double (DOUBLE);
+    None for other operands (decimals, dates, intervals: not translated)."""
+    if lt is None or rt is None:
+        return None
+    if lt.this in INTEGRAL and rt.this in INTEGRAL:
+        return lt if INTEGRAL[lt.this] >= INTEGRAL[rt.this] else rt
+    numeric = {*INTEGRAL, *FLOATING, T.DECIMAL}
+    if lt.this in numeric and rt.this in numeric and FLOATING & {lt.this, rt.this}:
+        return build_type("DOUBLE")
+    return None
 
 
 def _sum_type(t: exp.DataType | None) -> exp.DataType | None:

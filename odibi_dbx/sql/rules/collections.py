@@ -163,7 +163,7 @@ def _lateral_view(node: exp.Lateral) -> exp.Expr | None:
         outer = True
     if isinstance(fn, exp.Posexplode) or isinstance(fn, exp.PosexplodeOuter):
         if outer:
-            return None  # rejected by the deny-list
+            return None  # refused by the portability checks
         pos, val = cols[:2] if len(cols) >= 2 else ("pos", "col")
         sub = duck(
             f"SELECT CAST(__i - 1 AS INTEGER) AS {pos}, __v AS {val} "

@@ -209,6 +209,19 @@ def pmod(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return None
 
 
+@on(exp.Neg)
+def negative_typed_literal(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # -9223372036854775808L is one BIGINT literal in Spark; negating CAST(9223372036854775808
+    # AS BIGINT) would overflow
+    # (and -2147483648 is an INT, DuckDB's a BIGINT)
+    inner = node.this
+    if isinstance(inner, exp.Cast) and isinstance(inner.this, exp.Literal) and inner.this.is_int:
+        return exp.Cast(this=exp.Literal.number("-" + inner.this.this), to=inner.to)
+    if isinstance(inner, exp.Literal) and inner.is_int and int(inner.this) == 2**31:
+        return cast(exp.Literal.number("-" + inner.this), "INTEGER")
+    return None
+
+
 @on(exp.Sign)
 def sign_double(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark sign/signum always returns DOUBLE
@@ -251,4 +264,5 @@ RULES = [
     sign_double,
     floor_ceil_types,
     power_double,
+    negative_typed_literal,
 ]

@@ -61,29 +61,7 @@ def int_lengths(node: exp.Expr, ctx: Context) -> exp.Expr | None:
 def get_json_object_lenient(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # get_json_object returns NULL for malformed JSON; DuckDB raises
     if isinstance(node, exp.JSONExtractScalar):
-        path = node.expression
-        if isinstance(path, exp.JSONPath) and any(
-            isinstance(
-                p,
-                (
-                    exp.JSONPathWildcard,
-                    exp.JSONPathRecursive,
-                    exp.JSONPathFilter,
-                    exp.JSONPathSlice,
-                    exp.JSONPathUnion,
-                    exp.JSONPathScript,
-                ),
-            )
-            or isinstance(p.this, exp.JSONPathWildcard)
-            for p in path.expressions
-        ):
-            raise NotPortableError(
-                "get_json_object wildcard",
-                "get_json_object with a wildcard path "
-                f"({path.sql('databricks')}) is not supported on the Pandas engine.",
-                "read each element with an explicit path such as '$.a[0].b', or use "
-                "from_json with an ARRAY schema.",
-            )
+        # (wildcard/filter/slice paths are not on the allow-list: allowed.REFUSED_AS)
         return duck("CASE WHEN JSON_VALID({j}) THEN {e} END", j=node.this, e=node)
     return None
 

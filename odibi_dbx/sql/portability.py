@@ -1,4 +1,5 @@
-"""Constructs that cannot be made to give Spark's result on DuckDB, each with advice."""
+"""Portability checks of a Spark SQL step: the allow-list (odibi_dbx.sql.allowlist), the sandbox,
+and the listed constructs whose result depends on their context (operand values, nesting)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
+from odibi_dbx.sql.allowed import REFUSED
+from odibi_dbx.sql.allowlist import allowlist_problem, problem
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.parse import UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
@@ -24,176 +27,6 @@ from odibi_dbx.sql.types import (
 T = exp.DataType.Type
 _NUMERIC = {*INTEGRAL, *FLOATING, T.DECIMAL}
 
-# construct -> (why, what to write instead)
-DENIED: dict[str, tuple[str, str]] = {
-    "hash": (
-        "hash() is Spark's Murmur3; DuckDB has no equal function.",
-        "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...).",
-    ),
-    "xxhash64": (
-        "xxhash64() has no equal function in DuckDB.",
-        "build keys with md5(...) or sha2(..., 256) over concat_ws('|', ...).",
-    ),
-    "approx_count_distinct": (
-        "approx_count_distinct() is a HyperLogLog estimate whose value differs between engines.",
-        "use count(DISTINCT x).",
-    ),
-    "percentile_approx": (
-        "percentile_approx()/approx_percentile() pick different values on each engine.",
-        "use percentile(x, p) (exact, interpolated).",
-    ),
-    "to_json": (
-        "to_json() formats numbers, NULL fields and nesting differently in DuckDB.",
-        "keep the columns (or a struct) and serialise when writing, or build the "
-        "string with concat/format_string.",
-    ),
-    "stack": (
-        "stack() has no DuckDB equivalent.",
-        "UNION ALL one SELECT per group, or use UNPIVOT.",
-    ),
-    "inline": (
-        "inline() has no DuckDB equivalent.",
-        "LATERAL VIEW explode(arr) t AS s, then select s.field1, s.field2.",
-    ),
-    "posexplode OUTER": (
-        "posexplode_outer / LATERAL VIEW OUTER posexplode cannot be made "
-        "to keep Spark's NULL rows on DuckDB.",
-        "use LATERAL VIEW posexplode(...) and LEFT JOIN back to the source.",
-    ),
-    "json_tuple": (
-        "json_tuple() has no DuckDB equivalent.",
-        "use get_json_object(col, '$.field') once per field.",
-    ),
-    "implicit string/number comparison": (
-        "comparing (or doing arithmetic on) a string with a number converts differently on "
-        "each engine "
-        "(and fails on dirty values only on one).",
-        "CAST the string side explicitly, e.g. CAST(code AS INT) = 1 or id = CAST('1' AS INT).",
-    ),
-    "TIMESTAMP_NTZ": (
-        "TIMESTAMP_NTZ is not supported on the Pandas engine.",
-        "use TIMESTAMP (an instant in the session time zone).",
-    ),
-    "format_number": (
-        "format_number() has no equal function in DuckDB.",
-        "use round() and CAST(... AS STRING), or format in the reporting layer.",
-    ),
-    "mode": (
-        "mode() breaks ties between equally frequent values differently on each engine.",
-        "count per value and pick with max_by/ORDER BY ... LIMIT 1 and an explicit tie-breaker.",
-    ),
-    "skewness/kurtosis": (
-        "DuckDB's skewness()/kurtosis() use the sample formulas; Spark's the population ones.",
-        "compute the moments with avg() and power(), or run this step on the Spark engine.",
-    ),
-    "percentile WITHIN GROUP (ORDER BY ... DESC)": (
-        "DuckDB ignores DESC in percentile_cont/percentile_disc WITHIN GROUP.",
-        "use percentile(x, 1 - p) with ascending order.",
-    ),
-    "UNPIVOT": (
-        "UNPIVOT is not translated to DuckDB correctly.",
-        "UNION ALL one SELECT per unpivoted column.",
-    ),
-    "PIVOT on a table name": (
-        "PIVOT directly on a table is dropped by the translation.",
-        "PIVOT a subquery that selects the grouping, pivot and value columns: "
-        "FROM (SELECT k, year, v FROM t) PIVOT (...).",
-    ),
-    "shift mixed with &, | or ^": (
-        "the precedence of << and >> against &, | and ^ differs between the engines.",
-        "add parentheses: 1 & (2 >> 1).",
-    ),
-    "lambda with an index": (
-        "transform/filter lambdas with an index argument (x, i) count from 1 on DuckDB.",
-        "use a one-argument lambda, or zip the array with sequence(0, size(arr) - 1).",
-    ),
-    "ordinal in GROUPING SETS": (
-        "GROUPING SETS mixing column ordinals and names are grouped differently by DuckDB.",
-        "name the columns instead of their positions.",
-    ),
-    "empty or NULL split delimiter": (
-        "split/split_part with an empty or NULL delimiter give other results on DuckDB.",
-        "handle the empty delimiter with CASE, or split on an explicit separator.",
-    ),
-    "index 0": (
-        "index 0 is invalid in Spark (INVALID_INDEX_OF_ZERO): the query always fails there.",
-        "array positions count from 1 (negative ones from the end).",
-    ),
-    "fractional timestamp_seconds": (
-        "timestamp_seconds() of a fractional number rounds on DuckDB; Spark truncates or raises.",
-        "timestamp_seconds(CAST(x AS BIGINT)), or timestamp_millis/timestamp_micros of integers.",
-    ),
-    "avg of dates or timestamps": (
-        "avg() of dates or timestamps is computed differently on each engine.",
-        "avg(unix_timestamp(ts)) and convert back with timestamp_seconds().",
-    ),
-    "decimal div/try_divide": (
-        "div and try_divide of decimals round and type their results differently on DuckDB.",
-        "CAST the operands to BIGINT (div) or use `/` (exact decimal division).",
-    ),
-    "decimal widening in a set operation": (
-        "UNION/EXCEPT/INTERSECT of a decimal with a BIGINT, a FLOAT or a string, or of decimals "
-        "needing more than 38 digits, widen to another type on DuckDB.",
-        "CAST each branch's column to the same DECIMAL(p,s).",
-    ),
-    "typeof": (
-        "typeof() names the types differently on each engine.",
-        "compare the column types in the story, or run this step on the Spark engine.",
-    ),
-    "to_binary": (
-        "to_binary() is translated with another meaning.",
-        "use unhex(), encode() or CAST(... AS BINARY).",
-    ),
-    "date/timestamp subtraction": (
-        "subtracting dates or timestamps gives a Spark INTERVAL, which has no DuckDB equal.",
-        "use datediff(end, start) or unix_timestamp(end) - unix_timestamp(start).",
-    ),
-    "quoted datetime unit": (
-        "Spark rejects a quoted unit in date_diff/datediff/timestampdiff "
-        "(INVALID_PARAMETER_VALUE.DATETIME_UNIT).",
-        "write the unit as a keyword: date_diff(DAY, start, end).",
-    ),
-    "non-deterministic function": (
-        "rand/uuid/monotonically_increasing_id/input_file_name give different values on "
-        "each engine.",
-        "derive keys from the data (md5/sha2 of business columns).",
-    ),
-}
-
-_ANONYMOUS = {
-    "hash": "hash",
-    "xxhash64": "xxhash64",
-    "json_tuple": "json_tuple",
-    "approx_percentile": "percentile_approx",
-    "format_number": "format_number",
-    "monotonically_increasing_id": "non-deterministic function",
-    "input_file_name": "non-deterministic function",
-    "posexplode_outer": "posexplode OUTER",
-    "to_timestamp_ntz": "TIMESTAMP_NTZ",
-    "try_to_timestamp_ntz": "TIMESTAMP_NTZ",
-    "explode_outer": None,
-    "inline_outer": "inline",
-}
-_NODES: list[tuple[type, str]] = [
-    (exp.ApproxDistinct, "approx_count_distinct"),
-    (exp.ApproxQuantile, "percentile_approx"),
-    (exp.JSONFormat, "to_json"),
-    (exp.Stack, "stack"),
-    (exp.Inline, "inline"),
-    (exp.PosexplodeOuter, "posexplode OUTER"),
-    (exp.Rand, "non-deterministic function"),
-    (exp.Skewness, "skewness/kurtosis"),
-    (exp.Kurtosis, "skewness/kurtosis"),
-    (exp.Typeof, "typeof"),
-    (exp.Uuid, "non-deterministic function"),
-]
-
-
-def problem(construct: str, detail: str = "") -> NotPortableError:
-    why, advice = DENIED[construct]
-    msg = f"Not portable to the Pandas engine: {construct}{detail}. {why}"
-    return NotPortableError(construct, msg, advice)
-
 
 def portability_problems(
     tree: exp.Expr,
@@ -201,7 +34,7 @@ def portability_problems(
     *,
     annotated: bool = False,
 ) -> list[NotPortableError]:
-    """Every deny-listed construct in the query, in order of appearance.
+    """Every construct of the query refused on the Pandas engine, in order of appearance.
 
     With `schema` ({table: {column: type}}), comparisons of string columns with numbers (and
     number columns with strings) are found too, not only those between literals.
@@ -211,36 +44,26 @@ def portability_problems(
         tree = tree.copy()
         annotate(tree, schema)
     found: list[NotPortableError] = sandbox_problems(tree)
+    if found:
+        return found  # reads outside the step's sources: nothing else matters
+    unlisted: list[
+        NotPortableError
+    ] = []  # after the named refusals: their advice is the more useful
     for node in tree.walk():
+        if type(node) in _PLAIN:
+            continue
         for check in _CHECKS:
             p = check(node)
             if p is not None:
-                found.append(p)
-    return found
-
-
-def _check_functions(node: exp.Expr) -> NotPortableError | None:
-    if isinstance(node, exp.Anonymous):
-        construct = _ANONYMOUS.get(node.name.lower())
-        return problem(construct) if construct else None
-    for cls, construct in _NODES:
-        if isinstance(node, cls):
-            return problem(construct)
-    return None
+                (found if p.construct in REFUSED else unlisted).append(p)
+                break  # one problem per node
+    return found + unlisted
 
 
 def _check_posexplode_outer(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.Lateral) and node.args.get("outer"):
         if isinstance(node.this, exp.Posexplode):
             return problem("posexplode OUTER")
-    return None
-
-
-def _check_ntz(node: exp.Expr) -> NotPortableError | None:
-    if isinstance(node, exp.DataType) and (
-        node.meta.get("ntz") or node.this == exp.DataType.Type.TIMESTAMPNTZ
-    ):
-        return problem("TIMESTAMP_NTZ")
     return None
 
 
@@ -364,6 +187,87 @@ def _check_constructs(node: exp.Expr) -> NotPortableError | None:
     return None
 
 
+_RANKING = (
+    exp.RowNumber,
+    exp.Rank,
+    exp.DenseRank,
+    exp.PercentRank,
+    exp.CumeDist,
+    exp.Ntile,
+    exp.Lag,
+    exp.Lead,
+)
+_PERCENTILES = (exp.Median, exp.PercentileCont, exp.PercentileDisc, exp.Quantile)
+_GROUPINGS = (exp.Rollup, exp.Cube, exp.GroupingSets)
+
+
+def _check_spark_rejects(node: exp.Expr) -> NotPortableError | None:
+    """Queries Spark's analyzer rejects (so must the Pandas engine), by general rules."""
+    if isinstance(node, (exp.Grouping, exp.GroupingId)):
+        select = node.find_ancestor(exp.Select)
+        group = select.args.get("group") if select else None
+        if group is None or not any(group.find_all(*_GROUPINGS)):
+            if not (group and (group.args.get("rollup") or group.args.get("cube"))):
+                return problem("GROUPING without ROLLUP/CUBE/GROUPING SETS")
+    if isinstance(node, exp.Window) and node.args.get("over"):
+        func = node.this.this if isinstance(node.this, exp.IgnoreNulls) else node.this
+        spec = _window_spec(node)
+        ordered = spec.args.get("order") is not None
+        if isinstance(func, _RANKING) and not ordered:
+            return problem("window function without ORDER BY")
+        inner = func.this if isinstance(func, exp.WithinGroup) else func
+        if isinstance(inner, _PERCENTILES) and (ordered or spec.args.get("spec") is not None):
+            return problem("ordered window of a percentile")
+        if isinstance(func, exp.Filter):
+            return problem("FILTER in a window")
+    if isinstance(node, exp.WithinGroup):
+        order = node.args.get("expression")
+        keys = order.expressions if isinstance(order, exp.Order) else []
+        if len(keys) > 1 or isinstance(node.this.this, exp.Distinct):
+            return problem("percentile WITHIN GROUP (ORDER BY a, b) or DISTINCT")
+    if isinstance(node, exp.Count):
+        arg = node.this
+        if arg is None or (isinstance(arg, exp.Column) and arg.is_star and arg.table):
+            return problem("count() without a column")
+    if isinstance(node, exp.TsOrDsAdd) and is_type(node.expression, {T.BIGINT}):
+        return problem("date_add with BIGINT days")
+    if isinstance(node, _COMPARISONS):
+        sides = [node.left, node.right]
+        families = {_interval_family(x) for x in sides}
+        if any(isinstance(x, exp.Interval) for x in sides) and len(families) > 1:
+            return problem("interval compared with another type")
+    if isinstance(node, exp.Add) and _has_null(node):
+        if any(is_type(x, _DATETIME - {T.DATE}) for x in (node.left, node.right)):
+            return problem("timestamp plus NULL")
+    if isinstance(node, exp.RegexpReplace):
+        pos = node.args.get("position")
+        lit = pos.this if isinstance(pos, exp.Neg) else pos
+        if isinstance(lit, exp.Literal) and lit.is_int:
+            if isinstance(pos, exp.Neg) or int(lit.this) < 1:
+                return problem("regexp_replace position below 1")
+    if isinstance(node, exp.FromJson) and node.args.get("options") is not None:
+        return problem("from_json options")
+    return None
+
+
+def _window_spec(node: exp.Window) -> exp.Expr:
+    """The window's own spec, or that of the named window it refers to (OVER w)."""
+    name = node.args.get("alias")
+    if isinstance(name, exp.Identifier) and not node.args.get("partition_by"):
+        select = node.find_ancestor(exp.Select)
+        for named in (select.args.get("windows") or []) if select else []:
+            if named.alias_or_name.lower() == name.name.lower():
+                return named
+    return node
+
+
+def _interval_family(node: exp.Expr) -> str:
+    if not isinstance(node, exp.Interval):
+        return "other"
+    unit = (node.unit.name if node.unit else "").upper()
+    return "year-month" if unit.startswith(("YEAR", "MONTH")) else "day-time"
+
+
 def _same_widening(a: exp.DataType, b: exp.DataType) -> bool:
     """Do DuckDB and Spark widen these two set-operation column types alike?
 
@@ -388,10 +292,13 @@ def _has_null(node: exp.Binary) -> bool:
     return isinstance(node.left, exp.Null) or isinstance(node.right, exp.Null)
 
 
+# names and literals: listed, and no check is about them alone (most of a tree's nodes)
+_PLAIN = {exp.Identifier, exp.Column, exp.Literal, exp.Star, exp.TableAlias}
+
 _CHECKS: list[Callable[[exp.Expr], NotPortableError | None]] = [
     _check_constructs,
-    _check_functions,
+    _check_spark_rejects,
     _check_posexplode_outer,
-    _check_ntz,
     _check_implicit_coercion,
+    allowlist_problem,
 ]
