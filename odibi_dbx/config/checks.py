@@ -319,6 +319,17 @@ def _incremental(
                 )
             )
         for wi, w in writes:
+            fmt = w["write"].get("format") or "delta"
+            if w["write"].get("table") and fmt != "delta":
+                out.append(
+                    src.problem(
+                        ("pipelines", pi, "nodes", wi, "write", "format"),
+                        f"the catalog table written by '{w['name']}' is format {fmt}, which "
+                        f"cannot keep the watermark of the incremental read in '{name}' "
+                        "(it is kept in a Delta commit, or beside a path's files)",
+                        "write the table as format: delta, or write to a path",
+                    )
+                )
             scd2 = w["write"].get("scd2")
             if isinstance(scd2, dict) and scd2.get("deletes") == "close":
                 out.append(

@@ -141,9 +141,10 @@ class WriteConfig(Model):
                     f"mode: {self.mode} needs merge_keys: [column, ...] "
                     "(the columns that identify a row)"
                 )
-            if self.path is not None and self.resolved_format != "delta":
+            if self.resolved_format != "delta":  # a catalog table's format, too
                 raise ValueError(
-                    f"mode: {self.mode} is only for format: delta (or a catalog table)"
+                    f"mode: {self.mode} is only for format: delta (a catalog table is delta "
+                    f"unless format: says otherwise; this one is {self.resolved_format})"
                 )
         elif self.merge_keys:
             raise ValueError(

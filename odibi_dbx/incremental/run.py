@@ -24,7 +24,7 @@ _ADAPTERS = {"pandas": "odibi_dbx.incremental.pandas", "spark": "odibi_dbx.incre
 
 
 def is_delta(spec: WriteSpec) -> bool:
-    return spec.format == "delta" or bool(spec.table)
+    return spec.format == "delta"  # a catalog table's resolved format, too
 
 
 @dataclass

@@ -186,3 +186,30 @@ def test_pandas_refuses_catalog_tables_at_validation(tmp_path, cli):
     out = cli("validate", str(proj), "--engine", "pandas")
     assert out.returncode == 2
     assert "catalog tables (table:) need the Spark engine" in out.stdout + out.stderr
+
+
+def test_a_non_delta_table_cannot_keep_a_watermark_or_take_a_merge(tmp_path, cli):
+    """A parquet catalog table has no commit to carry the state (it would fail every later run)
+    and no MERGE (its write would overwrite): both refused before anything runs."""
+    proj = project(
+        tmp_path,
+        """
+- name: load
+  read: {connection: lake, path: src, format: csv, incremental: {column: ts}}
+  write: {connection: lake, table: main.silver.orders, format: parquet, mode: append}
+""",
+    )
+    out = cli("validate", str(proj), "--engine", "spark")
+    assert out.returncode == 2
+    assert "is format parquet, which cannot keep the watermark" in out.stdout + out.stderr
+    merge = project(
+        tmp_path,
+        """
+- name: load
+  read: {connection: lake, path: src, format: csv}
+  write: {connection: lake, table: t, format: parquet, mode: merge, merge_keys: [id]}
+""",
+    )
+    out = cli("validate", str(merge), "--engine", "spark")
+    assert out.returncode == 2
+    assert "mode: merge is only for format: delta" in out.stdout + out.stderr
