@@ -68,6 +68,7 @@ class DuckFrame:
     shared: bool = False  # left lazy for later nodes: its views live until it is released
     # a CSV read whose INT columns were judged on a sample: (its view, the exact SELECT)
     guess: tuple[str, Callable[[], str]] | None = None
+    backing: str | None = None  # a view of the kept rows over this table (the rules' pass)
 
 
 def q(ident: str) -> str:
@@ -484,7 +485,10 @@ class PandasEngine(Engine):
     def release(self, frame: DuckFrame) -> None:
         if self._con is None:
             return
-        if frame.table:
+        if frame.backing:  # the view, then the table it reads
+            self.con.execute(f"DROP VIEW IF EXISTS {frame.name}")
+            self.con.execute(f"DROP TABLE IF EXISTS {frame.backing}")
+        elif frame.table:
             self.con.execute(f"DROP TABLE IF EXISTS {frame.name}")
         elif frame.shared or frame.streamed:
             self._drop(frame)

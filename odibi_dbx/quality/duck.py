@@ -1,10 +1,10 @@
 """Rules on the Pandas engine, in the pass that materialises the node's output.
 
 One `CREATE TABLE AS` writes the node's rows with every rule's flag packed into small bit-mask
-columns (bit i of a mask: row rule i did not pass). The counts come from the masks' histogram,
-samples are read by mask, the quarantined rows are set aside as one Arrow batch, and the removed
-rows are deleted in place; dropping the mask columns leaves the kept rows as the node's output
-table, with no copy of the data.
+columns (bit i of a mask: row rule i did not pass). The counts come from the masks' histogram and
+samples are read by mask. Nothing is copied or deleted afterwards: the kept rows are a view over
+that table filtered on the masks (the node's output), and the quarantined rows another, whose
+`_failed_rules` comes from a small lookup per mask value. Each write reads its view once.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class DuckRules:
         self.types = {c: spark_type_name(t) for c, t in engine._columns(frame).items()}
         self.cols = list(self.types)
         self.masks = [_mask(c) for c in range(-(-len(validation.rules) // CHUNK))]
-        self.removed: str | None = None  # the quarantined rows (Arrow), registered under this name
+        self.quarantine_masks: list[tuple[int, ...]] = []  # mask values of quarantined rows
+        self.kept_rows: DuckFrame | None = None  # a view over `out`: the node's output
         self.out = self._flag()
         self._handed_over = False  # kept() gave the output table to the runner
 
@@ -124,8 +125,8 @@ class DuckRules:
         return True  # an aggregate over the mask columns: cheap, known before any write
 
     def measure(self) -> R.Measured:
-        """Counts from the masks' histogram; samples; the removed rows out (quarantined ones
-        kept aside); then the column checks on the kept rows (the engine's own aggregate)."""
+        """Counts from the masks' histogram; samples; then the column checks on the kept rows
+        (the engine's own aggregate over the kept-rows view)."""
         rules, masks = self.v.rules, ", ".join(self.masks)
         hist = self.engine.con.execute(
             f"SELECT {masks}, count(*) FROM {self.out.name} GROUP BY ALL"
@@ -140,15 +141,17 @@ class DuckRules:
             m.rows += rows
             m.quarantined += rows if q_ else 0
             m.dropped += rows if d_ else 0
+            if q_:
+                self.quarantine_masks.append(tuple(int(p) for p in parts))
             for i in range(n):
                 if bits >> i & 1:
                     m.failed[i] += rows
                     m.failed_quarantined[i] += rows if q_ else 0
                     m.failed_dropped[i] += rows if d_ else 0
         m.samples = self._samples(m.failed)
-        self._remove(m)
+        self.kept_rows = self._kept(m)
         if self.v.has_checks:
-            m.checks = self.engine.check(self.out, self.v)
+            m.checks = self.engine.check(self.kept_rows, self.v)
         return m
 
     def _samples(self, failed: list[int]) -> list[list[dict[str, Any]]]:
@@ -165,47 +168,49 @@ class DuckRules:
             out.append([dict(zip(self.cols, row, strict=True)) for row in rel.fetchall()])
         return out
 
-    def _remove(self, m: R.Measured) -> None:
-        """Set the quarantined rows aside (one Arrow batch, with their masks), delete the removed
-        rows in place, drop the mask columns: the table holds exactly the kept rows."""
-        con, t = self.engine.con, self.out.name
+    def _kept(self, m: R.Measured) -> DuckFrame:
+        """The kept rows: a view over the flagged table without the mask columns, filtered on
+        the masks (no copy, no delete: the writes read it once)."""
         rules = self.v.rules
-        quar = self._fails_any(R.indexes(rules, "quarantine"))
         removed = self._fails_any(R.indexes(rules, "quarantine") + R.indexes(rules, "drop"))
-        if R.indexes(rules, "quarantine"):  # also with 0 rows: the target gets its schema
-            cols = ", ".join(q(c) for c in self.cols)
-            limit = "" if m.quarantined else " LIMIT 0"
-            rows = con.sql(
-                f"SELECT {cols}, {', '.join(self.masks)} FROM {t} WHERE {quar}{limit}"
-            ).to_arrow_table()
-            self.removed = self.engine._new_name("quarantined")
-            con.register(self.removed.strip('"'), rows)
-        if m.removed:
-            con.execute(f"DELETE FROM {t} WHERE {removed}").fetchall()
-        for col in self.masks:
-            con.execute(f"ALTER TABLE {t} DROP COLUMN {col}")
-        self.out.rows, self.out.columns = m.kept, None
+        where = f" WHERE NOT ({removed})" if m.removed else ""
+        name = self.engine._new_name("kept")
+        self.engine.con.execute(
+            f"CREATE VIEW {name} AS SELECT {', '.join(q(c) for c in self.cols)} "
+            f"FROM {self.out.name}{where}"
+        )
+        return DuckFrame(name, rows=m.kept, table=True, backing=self.out.name)
 
     def quarantined(
         self, run_id: str, node: str, at: datetime, as_text: bool, *, observe: bool
     ) -> DuckFrame:
-        assert self.removed is not None
-        failed = (
-            "list_concat("
-            + ", ".join(
-                f"CASE WHEN {self._failed(i)} THEN [{_lit(r.name)}] ELSE []::VARCHAR[] END"
-                for i, r in enumerate(self.v.rules)
+        """The quarantined rows read from the flagged table; `_failed_rules` comes from a small
+        lookup per mask value (from the histogram), joined to the rows."""
+        rules, t = self.v.rules, self.out.name
+        cols = ", ".join(f"{t}.{q(c)}" for c in self.cols)
+        keys = [q(f"{R.PREFIX}k{c}") for c in range(len(self.masks))]
+        names = q(f"{R.PREFIX}failed")
+        lookup = []
+        for parts in self.quarantine_masks:
+            bits = sum(part << (CHUNK * c) for c, part in enumerate(parts))
+            failed = [r.name for i, r in enumerate(rules) if bits >> i & 1]  # declaration order
+            text = _lit(",".join(failed)) if as_text else f"[{', '.join(map(_lit, failed))}]"
+            lookup.append(f"({', '.join(map(str, parts))}, {text})")
+        if lookup:
+            on = " AND ".join(f"{t}.{col} = {k}" for col, k in zip(self.masks, keys, strict=True))
+            source = (
+                f"{t} JOIN (VALUES {', '.join(lookup)}) AS {q(R.PREFIX + 'l')}"
+                f"({', '.join(keys)}, {names}) ON {on}"
             )
-            + ", []::VARCHAR[])"
-        )
-        if as_text:  # csv
-            failed = f"array_to_string({failed}, ',')"
+        else:  # no quarantined row: the target still gets its schema
+            empty = "''" if as_text else "[]::VARCHAR[]"
+            source = f"(SELECT *, {empty} AS {names} FROM {t} WHERE false) AS {t}"
         stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         name = self.engine._new_name("quarantine")
         self.engine.con.execute(
-            f"CREATE VIEW {name} AS SELECT {', '.join(q(c) for c in self.cols)}, "
-            f"{_lit(run_id)} AS _run_id, {_lit(node)} AS _node, {failed} AS _failed_rules, "
-            f"TIMESTAMPTZ {_lit(stamp)} AS _quarantined_at FROM {self.removed}"
+            f"CREATE VIEW {name} AS SELECT {cols}, {_lit(run_id)} AS _run_id, "
+            f"{_lit(node)} AS _node, {names} AS _failed_rules, "
+            f"TIMESTAMPTZ {_lit(stamp)} AS _quarantined_at FROM {source}"
         )
         return DuckFrame(name, temp=[("view", name)])
 
@@ -213,16 +218,14 @@ class DuckRules:
         self.engine.con.execute(f"DROP VIEW IF EXISTS {frame.name}")
 
     def kept(self, *, observe: bool) -> DuckFrame:
+        assert self.kept_rows is not None
         self._handed_over = True
-        return self.out
+        return self.kept_rows
 
     def close(self) -> None:
-        """Free the set-aside removed rows, and the output table if the node failed first."""
-        if self.removed is not None:
-            self.engine.con.unregister(self.removed.strip('"'))
-            self.removed = None
+        """Free the flagged table (and the kept-rows view) if the node failed first."""
         if not self._handed_over:
-            self.engine.release(self.out)
+            self.engine.release(self.kept_rows or self.out)
 
     def observed(self) -> R.Measured:  # pragma: no cover - measure_first is always True here
         raise AssertionError("the Pandas engine measures before writing")
