@@ -882,3 +882,57 @@ ALLOWED: dict[str, Allowed] = {
     "Year": Allowed("year()", {"this": ("date",)}, ("int",)),
 }
 # --- end of generated ---
+
+# Comparisons, conditionals, null handling and arithmetic behave alike on both engines for
+# every kind of their family (IEEE doubles, exact decimals, booleans; NULL in, NULL out): the
+# derived lists above name only the kinds Spark's golden files happened to use, which refused
+# `price = 10.5` on a double column or `flag = true`. Mixed kinds are settled by the
+# translator's Spark type rules, and the bind-time result-type check refuses any other type.
+_NUMERIC = ("int", "decimal", "double")
+_SCALAR = (*_NUMERIC, "boolean", "string", "date", "timestamp")
+_FAMILIES = {
+    _SCALAR: {
+        "EQ": ("this", "expression"),
+        "NEQ": ("this", "expression"),
+        "GT": ("this", "expression"),
+        "GTE": ("this", "expression"),
+        "LT": ("this", "expression"),
+        "LTE": ("this", "expression"),
+        "NullSafeEQ": ("this", "expression"),
+        "Between": ("this", "low", "high"),
+        "In": ("this", "expressions"),
+        "If": ("true", "false"),
+        "Case": ("this", "ifs", "default"),
+        "Coalesce": ("this", "expressions"),
+        "Nullif": ("this", "expression"),
+        "Greatest": ("this", "expressions"),
+        "Least": ("this", "expressions"),
+        "Max": ("this",),
+        "Min": ("this",),
+    },
+    _NUMERIC: {
+        "Abs": ("this",),
+        "Neg": ("this",),
+        "Add": ("this", "expression"),
+        "Sub": ("this", "expression"),
+        "Mul": ("this", "expression"),
+        "Div": ("this", "expression"),
+        "Mod": ("this", "expression"),
+        "Sum": ("this",),
+        "Avg": ("this",),
+        "Ceil": ("this",),
+        "Floor": ("this",),
+    },
+}
+
+
+def _widened(entry: Allowed, args: tuple[str, ...], kinds: tuple[str, ...]) -> Allowed:
+    operands = dict(entry.operands)
+    for arg in args:
+        operands[arg] = tuple(sorted({*operands.get(arg, ()), *kinds}))
+    return entry._replace(operands=operands)
+
+
+for _kinds, _entries in _FAMILIES.items():
+    for _name, _args in _entries.items():
+        ALLOWED[_name] = _widened(ALLOWED[_name], _args, _kinds)
