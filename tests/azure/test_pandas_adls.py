@@ -151,12 +151,18 @@ def _frame(engine, sql: str):
     return DuckFrame(f'"{name}"', table=True)
 
 
+def _read_sql(engine, spec: ReadSpec) -> str:
+    """The SELECT the Pandas engine reads a file spec with (remote files fetched first)."""
+    source, opts = pandas_io.source(engine, spec)
+    return pandas_io.format_sql(engine, spec.format, source, opts, spec.schema)
+
+
 def _rows(engine, spec: ReadSpec):
-    return engine.con.execute(f"{pandas_io.read_sql(engine, spec)} ORDER BY ALL").fetchall()
+    return engine.con.execute(f"{_read_sql(engine, spec)} ORDER BY ALL").fetchall()
 
 
 def _values(engine, spec: ReadSpec, col: str) -> set:
-    rows = engine.con.execute(f"SELECT {col} FROM ({pandas_io.read_sql(engine, spec)})").fetchall()
+    rows = engine.con.execute(f"SELECT {col} FROM ({_read_sql(engine, spec)})").fetchall()
     return {r[0] for r in rows}
 
 
@@ -176,7 +182,7 @@ def test_csv_inference_matches_local(engine, storage_accounts, tmp_path):
     types = []
     for conn, path in ((local, "o.csv"), (remote, "in/o.csv")):
         spec = ReadSpec(node="n", connection=conn, format="csv", path=path)
-        types.append(engine.con.execute(f"DESCRIBE {pandas_io.read_sql(engine, spec)}").fetchall())
+        types.append(engine.con.execute(f"DESCRIBE {_read_sql(engine, spec)}").fetchall())
     assert types[0] == types[1]
     assert _rows(engine, ReadSpec("n", remote, "csv", "in/o.csv")) == _rows(
         engine, ReadSpec("n", local, "csv", "o.csv")
@@ -263,7 +269,7 @@ def test_missing_remote_path_is_explained(engine, storage_accounts):
         match=rf"abfss://{container}@.*/nope does not exist "
         r"\(connection 'lake'\)",
     ):
-        pandas_io.read_sql(engine, ReadSpec("r", conn, "parquet", "nope"))
+        _read_sql(engine, ReadSpec("r", conn, "parquet", "nope"))
 
 
 def test_user_storage_options_merge():
