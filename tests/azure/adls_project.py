@@ -43,6 +43,16 @@ def key_connection(name: str, account: str, key: str, **kw: Any):
     )
 
 
+def container_connection(acct: Any, prefix: str, name: str = "lake") -> tuple[Any, str]:
+    """A new container on an Azurite account, and a direct-key connection `name` to it."""
+    container = uid(prefix)
+    acct.create_container(container)
+    conn = key_connection(
+        name, acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
+    )
+    return conn, container
+
+
 def write_project(folder: Path, body: str) -> Path:
     path = folder / "project.yaml"
     path.write_text(textwrap.dedent(body).lstrip())

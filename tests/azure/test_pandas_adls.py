@@ -8,7 +8,13 @@ import pytest
 
 from odibi_dbx.engines import pandas_io, pandas_remote
 from odibi_dbx.engines.base import ReadSpec, WriteSpec
-from tests.azure.adls_project import key_connection, run_cli, uid, write_project
+from tests.azure.adls_project import (
+    container_connection,
+    key_connection,
+    run_cli,
+    uid,
+    write_project,
+)
 
 pytestmark = pytest.mark.azure
 
@@ -207,11 +213,7 @@ def test_two_accounts_in_one_engine(engine, storage_accounts):
 
 def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypatch):
     acct = storage_accounts[1]
-    container = uid("atomic")
-    acct.create_container(container)
-    conn = key_connection(
-        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
-    )
+    conn, container = container_connection(acct, "atomic")
     spec = WriteSpec("w", conn, "csv", path="out", partition_by=("p",), run_id="r1")
     pandas_io.write(engine, _frame(engine, "SELECT range % 3 AS p, 'old' AS v FROM range(9)"), spec)
     before = _blobs(acct, container)
@@ -259,11 +261,7 @@ def test_failed_write_leaves_previous_output(engine, storage_accounts, monkeypat
 
 def test_missing_remote_path_is_explained(engine, storage_accounts):
     acct = storage_accounts[0]
-    container = uid("miss")
-    acct.create_container(container)
-    conn = key_connection(
-        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
-    )
+    conn, container = container_connection(acct, "miss")
     with pytest.raises(
         FileNotFoundError,
         match=rf"abfss://{container}@.*/nope does not exist "
@@ -295,11 +293,7 @@ def test_append_with_another_schema_is_refused_before_uploading(engine, storage_
     from odibi_dbx.engines.schema_check import SchemaMismatch
 
     acct = storage_accounts[0]
-    container = uid("append")
-    acct.create_container(container)
-    conn = key_connection(
-        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
-    )
+    conn, container = container_connection(acct, "append")
     old = _frame(engine, "SELECT range % 2 AS p, range AS v FROM range(4)")
     pandas_io.write(engine, old, WriteSpec("w", conn, "parquet", path="t", partition_by=("p",)))
     before = _blobs(acct, container)
@@ -316,11 +310,7 @@ def test_one_writer_per_output_and_killed_runs_staging_is_removed(engine, storag
     from odibi_dbx.errors import NodeError
 
     acct = storage_accounts[0]
-    container = uid("lock")
-    acct.create_container(container)
-    conn = key_connection(
-        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
-    )
+    conn, container = container_connection(acct, "lock")
     client = acct.blob_service_client().get_container_client(container)
     client.upload_blob("out/.t.odibi-tmp-killedrun-abc123/part-0.parquet", b"debris")
     frame = _frame(engine, "SELECT range AS v FROM range(3)")

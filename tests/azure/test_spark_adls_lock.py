@@ -17,7 +17,7 @@ import pytest
 from odibi_dbx.engines.base import WriteSpec
 from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 from odibi_dbx.errors import NodeError
-from tests.azure.adls_project import key_connection, uid
+from tests.azure.adls_project import container_connection
 
 pytestmark = [pytest.mark.azure, pytest.mark.spark]
 
@@ -41,11 +41,7 @@ def test_spark_writes_to_adls_hold_the_blob_lease(spark, storage_accounts):
     from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
     acct = storage_accounts[0]
-    container = uid("sparklock")
-    acct.create_container(container)
-    conn = key_connection(
-        "lake", acct.name, acct.key, container=container, endpoint=acct.blob_endpoint
-    )
+    conn, container = container_connection(acct, "sparklock")
     lock_blob = acct.blob_service_client().get_blob_client(container, "out/.t.odibi-lock")
     engine = PausingSparkEngine(lock_blob, connections={"lake": conn}, spark=spark)
     engine.start()
