@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from odibi_dbx.lazy import lazy_attributes
 from odibi_dbx.transforms import transform
 
 __version__ = "0.1.0"
@@ -25,13 +26,7 @@ _LAZY = {
     "RunFailed": "odibi_dbx.errors",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'odibi_dbx' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

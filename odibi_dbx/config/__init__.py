@@ -6,7 +6,9 @@ The names below load on first use, so a connection type's module can import
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from odibi_dbx.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from odibi_dbx.config.loader import LoadedProject, load_project
@@ -18,13 +20,7 @@ _LAZY = {
     "ProjectConfig": "odibi_dbx.config.models",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'odibi_dbx.config' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["LoadedProject", "ProjectConfig", "load_project"]
