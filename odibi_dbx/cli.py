@@ -13,10 +13,15 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from odibi_dbx.errors import ConfigError, OdibiError, did_you_mean
 from odibi_dbx.redact import redact
 from odibi_dbx.registry import ENGINES
+
+if TYPE_CHECKING:
+    from odibi_dbx.project import Project
+    from odibi_dbx.story.store import StoryStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,7 +202,7 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _run(project, args: argparse.Namespace) -> int:
+def _run(project: Project, args: argparse.Namespace) -> int:
     if args.verbose:  # a local Spark JVM then prints its own output (Ivy, warnings)
         import os
 
@@ -259,11 +264,11 @@ def _run(project, args: argparse.Namespace) -> int:
         _err("\n".join(lines))
     for n in skipped:
         _err(f"  - {n.pipeline}.{n.name} skipped: {n.skipped_because}")
-    written = [n for n in result.nodes if n.write]
+    written = [(n, n.write) for n in result.nodes if n.write]
     if written:
         print("outputs:")
-        for n in written:
-            print(f"  {n.pipeline}.{n.name}: {n.write['target']} ({n.write['rows']} rows)")
+        for n, out in written:
+            print(f"  {n.pipeline}.{n.name}: {out['target']} ({out['rows']} rows)")
     if result.story_html_path:
         print(f"story: {result.story_html_path}")
         print(f"       {result.story_path}")
@@ -280,7 +285,7 @@ def _run(project, args: argparse.Namespace) -> int:
     return 3 if no_story and args.require_story else 0
 
 
-def _story(project, args: argparse.Namespace) -> int:
+def _story(project: Project, args: argparse.Namespace) -> int:
     import json
 
     store = project.story_store()
@@ -350,7 +355,7 @@ def _node_table(nodes: list[dict]) -> str:
     )
 
 
-def _story_diff(store, runs: list[str], args: argparse.Namespace) -> int:
+def _story_diff(store: StoryStore, runs: list[str], args: argparse.Namespace) -> int:
     import json
 
     from odibi_dbx.story.diff import diff_runs, diff_text

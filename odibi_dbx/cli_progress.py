@@ -7,8 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
 
 from odibi_dbx.pipeline.events import NodeResult, RunInfo, RunListener
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 _MARK = {"success": "✓", "failed": "✗", "skipped": "-"}
 
@@ -16,7 +20,7 @@ _MARK = {"success": "✓", "failed": "✗", "skipped": "-"}
 class PlainProgress(RunListener):
     """One line per event, flushed: readable in CI logs and Databricks job output."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self._lock = threading.Lock()
 
@@ -33,7 +37,15 @@ class PlainProgress(RunListener):
     def node_started(self, run: RunInfo, pipeline: str, node: str) -> None:
         self._line(f"  … {pipeline}.{node} started")
 
-    def node_retrying(self, run, pipeline, node, attempt, error, wait) -> None:
+    def node_retrying(
+        self,
+        run: RunInfo,
+        pipeline: str,
+        node: str,
+        attempt: int,
+        error: BaseException,
+        wait: float,
+    ) -> None:
         self._line(
             f"  ↻ {pipeline}.{node} attempt {attempt} failed ({type(error).__name__}); "
             f"retrying in {wait:.1f}s"
@@ -51,7 +63,7 @@ class PlainProgress(RunListener):
 class LiveProgress(RunListener):
     """A live table of nodes (rich), redrawn as events arrive."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.live import Live
 
@@ -61,7 +73,7 @@ class LiveProgress(RunListener):
         self._lock = threading.Lock()
         self.live = Live(self._table(), console=self.console, refresh_per_second=8, transient=False)
 
-    def _table(self):
+    def _table(self) -> Table:
         from rich.table import Table
 
         t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -76,19 +88,27 @@ class LiveProgress(RunListener):
     def _update(self) -> None:
         self.live.update(self._table())
 
-    def node_started(self, run, pipeline, node) -> None:
+    def node_started(self, run: RunInfo, pipeline: str, node: str) -> None:
         with self._lock:
             key = f"{pipeline}.{node}"
             self.started[key] = time.perf_counter()
             self.rows[key] = ["…", "running", "", "0.0", ""]
             self._update()
 
-    def node_retrying(self, run, pipeline, node, attempt, error, wait) -> None:
+    def node_retrying(
+        self,
+        run: RunInfo,
+        pipeline: str,
+        node: str,
+        attempt: int,
+        error: BaseException,
+        wait: float,
+    ) -> None:
         with self._lock:
             self.rows[f"{pipeline}.{node}"][4] = f"retry {attempt} ({type(error).__name__})"
             self._update()
 
-    def node_finished(self, run, r: NodeResult) -> None:
+    def node_finished(self, run: RunInfo, r: NodeResult) -> None:
         with self._lock:
             note = r.error_message[:80] if r.status != "success" else ""
             rows = f"{r.rows_out:,}" if r.rows_out is not None else ""
