@@ -333,9 +333,9 @@ ALLOWED: dict[str, Allowed] = {
     "Between": Allowed(
         "BETWEEN",
         {
-            "high": ("date", "int", "string"),
+            "high": ("date", "decimal", "int", "string"),
             "low": ("date", "int", "string"),
-            "this": ("date", "decimal", "int", "string", "timestamp"),
+            "this": ("date", "decimal", "double", "int", "string", "timestamp"),
         },
         ("boolean",),
     ),
@@ -366,8 +366,8 @@ ALLOWED: dict[str, Allowed] = {
     "Case": Allowed(
         "CASE",
         {
-            "default": ("double", "int", "string"),
-            "ifs": ("double", "int", "string"),
+            "default": ("decimal", "double", "int", "string"),
+            "ifs": ("decimal", "double", "int", "string"),
             "this": ("int", "string"),
         },
         ("bigint", "double", "int", "string"),
@@ -480,8 +480,8 @@ ALLOWED: dict[str, Allowed] = {
     "EQ": Allowed(
         "EQ",
         {
-            "expression": ("date", "int", "string", "timestamp"),
-            "this": ("date", "int", "string", "timestamp"),
+            "expression": ("boolean", "date", "decimal", "int", "string", "timestamp"),
+            "this": ("boolean", "date", "decimal", "double", "int", "string", "timestamp"),
         },
         ("boolean",),
     ),
@@ -510,7 +510,9 @@ ALLOWED: dict[str, Allowed] = {
         "sequence()", {"end": ("date", "int"), "start": ("date", "int"), "step": ("int",)}, ()
     ),
     "Greatest": Allowed(
-        "greatest()", {"expressions": ("int", "null"), "this": ("double", "int")}, ("double", "int")
+        "greatest()",
+        {"expressions": ("decimal", "int", "null"), "this": ("double", "int")},
+        ("double", "int"),
     ),
     "Group": Allowed("GROUP", {}, ()),
     "Grouping": Allowed("grouping()", {"expressions": ("int", "string")}, ("tinyint",)),
@@ -520,7 +522,7 @@ ALLOWED: dict[str, Allowed] = {
         "GT",
         {
             "expression": ("date", "decimal", "double", "int", "string", "timestamp"),
-            "this": ("date", "double", "int", "string", "timestamp"),
+            "this": ("date", "decimal", "double", "int", "string", "timestamp"),
         },
         ("boolean",),
     ),
@@ -528,23 +530,23 @@ ALLOWED: dict[str, Allowed] = {
         "GTE",
         {
             "expression": ("date", "int", "string", "timestamp"),
-            "this": ("date", "int", "timestamp"),
+            "this": ("date", "double", "int", "timestamp"),
         },
         ("boolean",),
     ),
     "Having": Allowed("HAVING", {}, ()),
     "Hex": Allowed("hex()", {"this": ("binary",)}, ("string",)),
-    "HexString": Allowed("HEXSTRING", {}, ()),
+    "HexString": Allowed("HEXSTRING", {}, ("binary",)),
     "Hour": Allowed("hour()", {"this": ("timestamp",)}, ()),
     "Identifier": Allowed("IDENTIFIER", {}, ()),
     "If": Allowed(
         "IF",
         {
-            "false": ("double", "int", "string"),
+            "false": ("decimal", "double", "int", "string"),
             "this": ("boolean", "int", "string"),
-            "true": ("double", "int", "string"),
+            "true": ("decimal", "double", "int", "string"),
         },
-        ("bigint", "double", "int", "string"),
+        ("bigint", "decimal", "double", "int", "string"),
     ),
     "IgnoreNulls": Allowed("IGNORENULLS", {}, ("string",)),
     "ILike": Allowed(
@@ -554,7 +556,7 @@ ALLOWED: dict[str, Allowed] = {
         "IN",
         {
             "expressions": ("decimal", "int", "null", "string"),
-            "this": ("array", "int", "null", "string"),
+            "this": ("array", "double", "int", "null", "string"),
         },
         ("boolean",),
     ),
@@ -584,7 +586,9 @@ ALLOWED: dict[str, Allowed] = {
     "Lead": Allowed(
         "lead()", {"default": ("int",), "offset": ("int",), "this": ("any",)}, ("int", "string")
     ),
-    "Least": Allowed("least()", {"expressions": ("int",), "this": ("int",)}, ("int",)),
+    "Least": Allowed(
+        "least()", {"expressions": ("decimal", "int"), "this": ("double", "int")}, ("double", "int")
+    ),
     "Left": Allowed(
         "left()", {"expression": ("int", "null", "string"), "this": ("null", "string")}, ("string",)
     ),
@@ -601,15 +605,18 @@ ALLOWED: dict[str, Allowed] = {
     "LT": Allowed(
         "LT",
         {
-            "expression": ("date", "double", "int", "string", "timestamp"),
-            "this": ("date", "double", "int", "string", "timestamp"),
+            "expression": ("binary", "date", "double", "int", "string", "timestamp"),
+            "this": ("binary", "date", "double", "int", "string", "timestamp"),
         },
         ("boolean",),
     ),
     "LTE": Allowed(
         "LTE",
-        {"expression": ("date", "int", "string", "timestamp"), "this": ("date", "int")},
+        {"expression": ("date", "int", "string", "timestamp"), "this": ("date", "decimal", "int")},
         ("boolean",),
+    ),
+    "luhn_check": Allowed(
+        "luhn_check()", {"expressions": ("decimal", "int", "null", "string")}, ("boolean",)
     ),
     "make_date": Allowed("make_date()", {"expressions": ("int",)}, ("date",)),
     "MapContainsKey": Allowed(
@@ -626,14 +633,14 @@ ALLOWED: dict[str, Allowed] = {
     "Median": Allowed("median()", {"this": ("double", "int")}, ("double",)),
     "Min": Allowed(
         "min()",
-        {"this": ("array", "double", "int", "string", "timestamp")},
-        ("array", "bigint", "double", "int", "string", "timestamp"),
+        {"this": ("array", "decimal", "double", "int", "string", "timestamp")},
+        ("array", "bigint", "decimal", "double", "int", "string", "timestamp"),
     ),
     "Minute": Allowed("minute()", {"this": ("timestamp",)}, ()),
     "Mod": Allowed(
         "MOD",
-        {"expression": ("decimal", "int", "null"), "this": ("decimal", "int", "null")},
-        ("bigint", "decimal", "int"),
+        {"expression": ("decimal", "int", "null"), "this": ("decimal", "double", "int", "null")},
+        ("bigint", "decimal", "double", "int"),
     ),
     "Mode": Allowed("mode()", {}, ()),
     "Month": Allowed("month()", {"this": ("date",)}, ("int",)),
@@ -652,10 +659,14 @@ ALLOWED: dict[str, Allowed] = {
         ("decimal", "double", "int"),
     ),
     "Neg": Allowed(
-        "NEG", {"this": ("decimal", "int")}, ("bigint", "decimal", "int", "smallint", "tinyint")
+        "NEG",
+        {"this": ("decimal", "double", "int")},
+        ("bigint", "decimal", "double", "int", "smallint", "tinyint"),
     ),
     "NEQ": Allowed(
-        "NEQ", {"expression": ("int", "string"), "this": ("decimal", "int", "string")}, ("boolean",)
+        "NEQ",
+        {"expression": ("double", "int", "string"), "this": ("decimal", "int", "string")},
+        ("boolean",),
     ),
     "NextDay": Allowed(
         "next_day()", {"expression": ("string",), "this": ("date", "timestamp")}, ("date",)
@@ -665,7 +676,9 @@ ALLOWED: dict[str, Allowed] = {
     "Ntile": Allowed("ntile()", {"this": ("int",)}, ()),
     "Null": Allowed("NULL", {}, ()),
     "Nullif": Allowed(
-        "nullif()", {"expression": ("int", "string"), "this": ("int", "string")}, ("int", "string")
+        "nullif()",
+        {"expression": ("decimal", "int", "string"), "this": ("double", "int", "string")},
+        ("double", "int", "string"),
     ),
     "NullSafeEQ": Allowed(
         "NULLSAFEEQ", {"expression": ("string",), "this": ("string",)}, ("boolean",)
@@ -676,8 +689,12 @@ ALLOWED: dict[str, Allowed] = {
     "Ordered": Allowed("ORDERED", {}, ()),
     "Pad": Allowed(
         "lpad()",
-        {"expression": ("int", "string"), "fill_pattern": ("string",), "this": ("string",)},
-        ("string",),
+        {
+            "expression": ("int", "string"),
+            "fill_pattern": ("binary", "string"),
+            "this": ("binary", "string"),
+        },
+        ("binary", "string"),
     ),
     "Paren": Allowed("PAREN", {}, ("bigint", "boolean", "decimal", "int", "string")),
     "PercentileCont": Allowed("percentile_cont()", {"this": ("decimal",)}, ()),
@@ -796,8 +813,11 @@ ALLOWED: dict[str, Allowed] = {
     "Struct": Allowed("struct()", {}, ("struct",)),
     "Sub": Allowed(
         "SUB",
-        {"expression": ("decimal", "int", "null"), "this": ("date", "decimal", "int", "timestamp")},
-        ("date", "decimal", "int"),
+        {
+            "expression": ("decimal", "int", "null"),
+            "this": ("date", "decimal", "double", "int", "timestamp"),
+        },
+        ("bigint", "date", "decimal", "double", "int"),
     ),
     "Subquery": Allowed("SUBQUERY", {}, ("bigint", "boolean", "int", "timestamp")),
     "Substring": Allowed(
@@ -861,6 +881,7 @@ ALLOWED: dict[str, Allowed] = {
         ("date",),
     ),
     "Tuple": Allowed("TUPLE", {}, ()),
+    "Unhex": Allowed("unhex()", {"this": ("string",)}, ("binary",)),
     "Union": Allowed("UNION", {}, ()),
     "UnixDate": Allowed("datediff()", {"this": ("date", "null")}, ("int",)),
     "UnixToStr": Allowed("from_unixtime()", {"format": ("string",), "this": ("int",)}, ("string",)),
@@ -875,6 +896,16 @@ ALLOWED: dict[str, Allowed] = {
     ),
     "WeekOfYear": Allowed("weekofyear()", {"this": ("date",)}, ("int",)),
     "Where": Allowed("WHERE", {}, ()),
+    "WidthBucket": Allowed(
+        "width_bucket()",
+        {
+            "max_value": ("decimal", "int", "null", "string"),
+            "min_value": ("decimal", "int", "null", "string"),
+            "num_buckets": ("decimal", "int", "null", "string"),
+            "this": ("decimal", "double", "int", "null", "string"),
+        },
+        ("bigint",),
+    ),
     "Window": Allowed("WINDOW", {}, ("bigint", "date", "decimal", "double", "int", "string")),
     "WindowSpec": Allowed("WINDOWSPEC", {}, ()),
     "With": Allowed("WITH", {}, ()),

@@ -180,6 +180,14 @@ def infer(node: exp.Expr) -> exp.DataType | None:
     ):
         a, b = node.expressions  # pmod is typed like %
         return arith_type(exp.Mod(this=a.copy(), expression=b.copy()), type_of(a), type_of(b))
+    if isinstance(node, exp.Pad):  # of binary (and a binary or default pad): binary
+        binary = {T.BINARY, T.VARBINARY}
+        fill = node.args.get("fill_pattern")
+        if is_type(node.this, binary) and (fill is None or is_type(fill, binary)):
+            return build_type("BINARY")
+        return build_type("STRING", dialect="databricks")
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _ANONYMOUS_TYPES:
+        return build_type(_ANONYMOUS_TYPES[node.name.lower()])
     if isinstance(node, exp.Sum):
         return _sum_type(type_of(node.this))
     if isinstance(node, exp.Avg):
@@ -280,7 +288,6 @@ _RESULT_TYPES = (
             exp.ConcatWs,
             exp.Substring,
             exp.Trim,
-            exp.Pad,
             exp.TimeToStr,
             exp.UnixToStr,
             exp.RegexpReplace,
@@ -309,8 +316,10 @@ _RESULT_TYPES = (
         ),
         "INT",
     ),
-    ((exp.StrToUnix,), "BIGINT"),
+    ((exp.StrToUnix, exp.WidthBucket), "BIGINT"),
+    ((exp.HexString, exp.Unhex), "BINARY"),
 )
+_ANONYMOUS_TYPES = {"luhn_check": "BOOLEAN"}
 
 
 def _literal_type(lit: exp.Literal) -> exp.DataType | None:

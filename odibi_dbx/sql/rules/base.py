@@ -65,6 +65,25 @@ def cast(node: exp.Expr, to: str) -> exp.Cast:
     return exp.Cast(this=node, to=ty.build_type(to, dialect="duckdb"))
 
 
+def spark_cast(node: exp.Expr, to: str, ctx: Context) -> exp.Expr:
+    """CAST(node AS to) with Spark's semantics, for an implicit cast a rule adds: the rewrite
+    rules for casts run on the new node (its operand is already rewritten)."""
+    from odibi_dbx.sql.rules import rules_for  # the rule list imports this module
+
+    out = exp.Cast(this=node, to=ty.build_type(to, dialect="databricks"))
+    out.meta[ty.KEY] = out.to
+    for rule in rules_for(exp.Cast):
+        new = rule(out, ctx)
+        if new is not None and new is not out:
+            return new
+    return out
+
+
+def kind_in(node: exp.Expr | None, *kinds: exp.DType) -> bool:
+    """A NULL literal, or a value of one of these types (False when its type is unknown)."""
+    return isinstance(node, exp.Null) or is_a(node, *kinds)
+
+
 def spark_type(node: exp.Expr | None) -> exp.DataType | None:
     return ty.type_of(node)
 
@@ -88,3 +107,4 @@ TIMESTAMPS = (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMP)
 STRINGS = (T.VARCHAR, T.TEXT, T.CHAR)
 INTEGRAL = (T.TINYINT, T.SMALLINT, T.INT, T.BIGINT)
 FRACTIONAL = (T.DECIMAL, T.DOUBLE, T.FLOAT)
+BINARY = (T.BINARY, T.VARBINARY)

@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.rules.base import (
+    FRACTIONAL,
     INTEGRAL,
     STRINGS,
     Context,
@@ -14,7 +15,9 @@ from odibi_dbx.sql.rules.base import (
     duck,
     fn_name,
     is_a,
+    kind_in,
     on,
+    spark_cast,
 )
 
 _INTEGRAL_TARGETS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
@@ -251,6 +254,33 @@ def power_double(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return None
 
 
+@on(exp.WidthBucket)
+def width_bucket(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # Spark's WidthBucket: value/min/max as DOUBLE, the count as BIGINT (implicit casts); NULL
+    # for a count <= 0 or Long.MaxValue, min = max, NaN or infinite bounds; 0 below the range,
+    # count + 1 above it, buckets numbered from min towards max (also when min > max)
+    if not isinstance(node, exp.WidthBucket):
+        return None
+    args = [node.this, *(node.args.get(k) for k in ("min_value", "max_value", "num_buckets"))]
+    if not all(kind_in(a, *INTEGRAL, *FRACTIONAL, *STRINGS) for a in args):
+        return None  # intervals and unknown types stay untranslated (refused at bind)
+    v, lo, hi = (spark_cast(a, "DOUBLE", ctx) for a in args[:3])
+    n = spark_cast(args[3], "BIGINT", ctx)
+    return duck(
+        "CAST(CASE WHEN {v} IS NULL OR {lo} IS NULL OR {hi} IS NULL OR {n} IS NULL THEN NULL "
+        "WHEN {n} <= 0 OR {n} = 9223372036854775807 OR ISNAN({v}) OR {lo} = {hi} "
+        "OR NOT ISFINITE({lo}) OR NOT ISFINITE({hi}) THEN NULL "
+        "WHEN {lo} < {hi} THEN CASE WHEN {v} < {lo} THEN 0 WHEN {v} >= {hi} THEN {n} + 1 "
+        "ELSE CAST(TRUNC({n} * ({v} - {lo}) / ({hi} - {lo})) AS BIGINT) + 1 END "
+        "ELSE CASE WHEN {v} > {lo} THEN 0 WHEN {v} <= {hi} THEN {n} + 1 "
+        "ELSE CAST(TRUNC({n} * ({lo} - {v}) / ({lo} - {hi})) AS BIGINT) + 1 END END AS BIGINT)",
+        v=v,
+        lo=lo,
+        hi=hi,
+        n=n,
+    )
+
+
 RULES = [
     integral_cast_truncates,
     round_half_up,
@@ -265,4 +295,5 @@ RULES = [
     floor_ceil_types,
     power_double,
     negative_typed_literal,
+    width_bucket,
 ]

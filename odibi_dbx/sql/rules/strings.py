@@ -8,7 +8,19 @@ from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.rules.base import Context, T, cast, duck, literal_str, on
+from odibi_dbx.sql.rules.base import (
+    BINARY,
+    STRINGS,
+    Context,
+    T,
+    cast,
+    duck,
+    fn_name,
+    is_a,
+    literal_str,
+    on,
+    spark_cast,
+)
 
 
 @on(exp.RegexpReplace)
@@ -233,6 +245,59 @@ def format_string_printf(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return exp.Anonymous(this="PRINTF", expressions=[exp.Literal.string(fmt), *out, *args[i:]])
 
 
+@on(exp.Pad)
+def binary_pad(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # lpad/rpad of binary pad with bytes (default X'00') and give BINARY: padded on the hex
+    # digits, two per byte; an empty pad only truncates. With a string operand, Spark reads
+    # the binary one as a (UTF-8) string.
+    if not isinstance(node, exp.Pad):
+        return None
+    x, n, fill = node.this, node.expression, node.args.get("fill_pattern")
+    if not (is_a(x, *BINARY) or is_a(fill, *BINARY)):
+        return None
+    if is_a(x, *BINARY) and (fill is None or is_a(fill, *BINARY)):
+        pad = duck("HEX({f})", f=fill) if fill is not None else exp.Literal.string("00")
+        func = "LPAD" if node.args.get("is_left") else "RPAD"
+        return duck(
+            f"UNHEX(CASE WHEN {{p}} = '' THEN LEFT(HEX({{x}}), GREATEST(2 * {{n}}, 0)) "
+            f"ELSE {func}(HEX({{x}}), 2 * {{n}}, {{p}}) END)",
+            x=x,
+            n=n,
+            p=pad,
+        )
+    if fill is not None and (is_a(x, *STRINGS) or is_a(fill, *STRINGS)):
+        for arg, value in (("this", x), ("fill_pattern", fill)):
+            if is_a(value, *BINARY):
+                node.set(arg, duck("DECODE({b})", b=value))
+        return node
+    return None
+
+
+@on(exp.Anonymous)
+def luhn_check(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # Spark's luhn_check of a string (other types cast to one): digits only, the Luhn sum
+    # (every second digit from the right doubled, minus 9 above 9) divisible by 10
+    if fn_name(node) != "luhn_check" or len(node.expressions) != 1:
+        return None
+    (s,) = node.expressions
+    if not is_a(s, *STRINGS) and not isinstance(s, exp.Null):
+        s = spark_cast(s, "STRING", ctx)
+    digit = "CAST(SUBSTR(REVERSE({s}), i + 1, 1) AS INTEGER)"
+    doubled = (
+        f"CASE WHEN i % 2 = 1 THEN {digit} * 2 - (CASE WHEN {digit} > 4 THEN 9 ELSE 0 END) "
+        f"ELSE {digit} END"
+    )
+    return duck(
+        "CASE WHEN {s} IS NULL THEN CAST(NULL AS BOOLEAN) "
+        "WHEN REGEXP_FULL_MATCH({s}, '[0-9]+') "
+        f"THEN LIST_SUM(LIST_TRANSFORM(RANGE(LENGTH({{s}})), lambda i: {doubled})) % 10 = 0 "
+        "WHEN REGEXP_FULL_MATCH({s}, '\\p{Nd}+') THEN CAST(ERROR('luhn_check of digits other "
+        "than 0-9 is not supported on the Pandas engine') AS BOOLEAN) "
+        "ELSE false END",
+        s=s,
+    )
+
+
 RULES = [
     regexp_replace_backrefs,
     substring_pos_zero,
@@ -244,4 +309,6 @@ RULES = [
     replace_two_args,
     substring_index,
     format_string_printf,
+    binary_pad,
+    luhn_check,
 ]
