@@ -55,6 +55,8 @@ class DuckFrame:
     table: bool = False
     temp: list[tuple[str, str]] = field(default_factory=list)  # views/registrations it rests on
     columns: dict[str, str] | None = None  # name -> DuckDB type, once asked
+    # name -> Spark type where DuckDB's type does not tell it (an interval's family and fields)
+    spark_types: dict[str, str] = field(default_factory=dict)
     profile: dict[str, dict[str, Any]] | None = None  # once computed (write-only nodes share it)
     profile_plan: list[tuple[str, bool]] | None = None  # a profile the write is to give
     file_stats: list[dict[str, Any]] | None = None  # per Parquet part file written: its statistics
@@ -263,6 +265,15 @@ class PandasEngine(Engine):
             }
         return frame.columns
 
+    def spark_schema(self, frame: DuckFrame) -> dict[str, str]:
+        """Column name -> the type the SQL translation reads: DuckDB's, except a naive
+        TIMESTAMP, which is Spark's TIMESTAMP_NTZ (the engine's instants are TIMESTAMPTZ), and
+        the columns whose Spark type the frame records (intervals)."""
+        return {
+            c: frame.spark_types.get(c) or ("TIMESTAMP_NTZ" if t == "TIMESTAMP" else t)
+            for c, t in self._columns(frame).items()
+        }
+
     def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
         """Every timestamp becomes the engine's one timestamp type, TIMESTAMPTZ (Spark's
         `timestamp`: an instant in microseconds): naive ones read from files are instants in the
@@ -289,7 +300,7 @@ class PandasEngine(Engine):
         translated = S.to_duckdb(
             query if tree is None else tree,  # to_duckdb rewrites a copy of the tree
             tables={k.lower(): v.name for k, v in views.items()},
-            schema={k.lower(): self._columns(v) for k, v in views.items()},
+            schema={k.lower(): self.spark_schema(v) for k, v in views.items()},
         )
         name = self._new_name("step")
         self._seal()

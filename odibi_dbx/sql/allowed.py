@@ -72,10 +72,6 @@ REFUSED: dict[str, tuple[str, str]] = {
         "(and fails on dirty values only on one).",
         "CAST the string side explicitly, e.g. CAST(code AS INT) = 1 or id = CAST('1' AS INT).",
     ),
-    "TIMESTAMP_NTZ": (
-        "TIMESTAMP_NTZ is not supported on the Pandas engine.",
-        "use TIMESTAMP (an instant in the session time zone).",
-    ),
     "format_number": (
         "format_number() has no equal function in DuckDB.",
         "use round() and CAST(... AS STRING), or format in the reporting layer.",
@@ -187,6 +183,11 @@ REFUSED: dict[str, tuple[str, str]] = {
         "Spark's date_add/date_sub take INT days and reject a BIGINT (DATATYPE_MISMATCH).",
         "CAST(days AS INT), or an INT literal (1, not 1L).",
     ),
+    "RANGE frame of a date with hours": (
+        "Spark rejects a RANGE frame over a DATE whose bound has hours, minutes or seconds "
+        "(DATATYPE_MISMATCH.RANGE_FRAME_INVALID_TYPE).",
+        "order the window by a TIMESTAMP (CAST(d AS TIMESTAMP)), or use a frame of whole days.",
+    ),
     "interval compared with another type": (
         "Spark rejects comparing an interval with a string or number, or a YEAR-MONTH interval "
         "with a DAY-TIME one (DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES).",
@@ -229,10 +230,6 @@ REFUSED_AS: dict[str, str] = {
     "input_file_name": "non-deterministic function",
     "posexplode_outer": "posexplode OUTER",
     "PosexplodeOuter": "posexplode OUTER",
-    "to_timestamp_ntz": "TIMESTAMP_NTZ",
-    "try_to_timestamp_ntz": "TIMESTAMP_NTZ",
-    "type timestamp_ntz": "TIMESTAMP_NTZ",
-    "type timestampntz": "TIMESTAMP_NTZ",
     "inline_outer": "inline",
     "ApproxDistinct": "approx_count_distinct",
     "ApproxQuantile": "percentile_approx",
@@ -263,10 +260,10 @@ ALLOWED: dict[str, Allowed] = {
     "Add": Allowed(
         "ADD",
         {
-            "expression": ("date", "decimal", "int", "null"),
-            "this": ("date", "decimal", "double", "int", "null", "timestamp"),
+            "expression": ("date", "decimal", "int", "interval", "null", "timestamp"),
+            "this": ("date", "decimal", "double", "int", "interval", "null", "timestamp"),
         },
-        ("bigint", "date", "decimal", "double", "int"),
+        ("bigint", "date", "decimal", "double", "int", "timestamp"),
     ),
     "AddMonths": Allowed("add_months()", {"expression": ("int",), "this": ("date",)}, ("date",)),
     "Alias": Allowed(
@@ -387,6 +384,7 @@ ALLOWED: dict[str, Allowed] = {
                 "map",
                 "string",
                 "timestamp",
+                "timestamp_ntz",
             ),
         },
         (
@@ -403,6 +401,7 @@ ALLOWED: dict[str, Allowed] = {
             "smallint",
             "string",
             "timestamp",
+            "timestamp_ntz",
             "tinyint",
         ),
     ),
@@ -447,16 +446,24 @@ ALLOWED: dict[str, Allowed] = {
                 "map",
                 "string",
                 "timestamp",
+                "timestamp_ntz",
             )
         },
         (),
     ),
     "DataTypeParam": Allowed("DATATYPEPARAM", {}, ()),
-    "date_part": Allowed("date_part()", {"expressions": ("date", "string")}, ()),
+    "date_part": Allowed(
+        "date_part()",
+        {"expressions": ("date", "interval", "string", "timestamp_ntz")},
+        ("decimal", "int", "tinyint"),
+    ),
     "DateDiff": Allowed(
         "datediff()",
         {"expression": ("date", "timestamp"), "this": ("date", "string", "timestamp")},
         ("bigint", "int"),
+    ),
+    "datepart": Allowed(
+        "datepart()", {"expressions": ("interval", "string", "timestamp_ntz")}, ("int",)
     ),
     "DateTrunc": Allowed("trunc()", {"this": ("date",), "unit": ("string",)}, ("date",)),
     "DayOfMonth": Allowed("dayofmonth()", {"this": ("date",)}, ("int",)),
@@ -480,8 +487,17 @@ ALLOWED: dict[str, Allowed] = {
     "EQ": Allowed(
         "EQ",
         {
-            "expression": ("boolean", "date", "decimal", "int", "string", "timestamp"),
-            "this": ("boolean", "date", "decimal", "double", "int", "string", "timestamp"),
+            "expression": ("boolean", "date", "decimal", "int", "interval", "string", "timestamp"),
+            "this": (
+                "boolean",
+                "date",
+                "decimal",
+                "double",
+                "int",
+                "interval",
+                "string",
+                "timestamp",
+            ),
         },
         ("boolean",),
     ),
@@ -492,7 +508,14 @@ ALLOWED: dict[str, Allowed] = {
     "Exists": Allowed("exists()", {"this": ("array",)}, ("boolean",)),
     "Exp": Allowed("exp()", {"this": ("int",)}, ()),
     "Explode": Allowed("explode()", {"this": ("array", "map")}, ()),
-    "Extract": Allowed("extract()", {"expression": ("date", "timestamp")}, ()),
+    "Extract": Allowed(
+        "extract()",
+        {
+            "expression": ("date", "interval", "string", "timestamp", "timestamp_ntz"),
+            "this": ("string",),
+        },
+        ("decimal", "int", "tinyint"),
+    ),
     "Filter": Allowed("FILTER", {}, ("bigint", "double", "int", "struct")),
     "First": Allowed("first()", {"this": ("any",)}, ()),
     "FirstValue": Allowed("first_value()", {"this": ("any",)}, ("string",)),
@@ -521,8 +544,8 @@ ALLOWED: dict[str, Allowed] = {
     "GT": Allowed(
         "GT",
         {
-            "expression": ("date", "decimal", "double", "int", "string", "timestamp"),
-            "this": ("date", "decimal", "double", "int", "string", "timestamp"),
+            "expression": ("date", "decimal", "double", "int", "interval", "string", "timestamp"),
+            "this": ("date", "decimal", "double", "int", "interval", "string", "timestamp"),
         },
         ("boolean",),
     ),
@@ -565,7 +588,23 @@ ALLOWED: dict[str, Allowed] = {
         "INTDIV", {"expression": ("int", "null"), "this": ("int", "null")}, ("bigint",)
     ),
     "Intersect": Allowed("INTERSECT", {}, ()),
-    "Interval": Allowed("INTERVAL", {}, ()),
+    "Interval": Allowed(
+        "INTERVAL",
+        {},
+        (
+            "interval day",
+            "interval day to hour",
+            "interval day to second",
+            "interval hour",
+            "interval hour to second",
+            "interval minute",
+            "interval month",
+            "interval second",
+            "interval year",
+            "interval year to month",
+        ),
+    ),
+    "IntervalSpan": Allowed("type YEAR TO MONTH", {"type": ("day", "hour", "year")}, ()),
     "Is": Allowed("IS", {"expression": ("null",), "this": ("any",)}, ("boolean",)),
     "Join": Allowed("JOIN", {}, ()),
     "json_array_length": Allowed(
@@ -605,8 +644,8 @@ ALLOWED: dict[str, Allowed] = {
     "LT": Allowed(
         "LT",
         {
-            "expression": ("binary", "date", "double", "int", "string", "timestamp"),
-            "this": ("binary", "date", "double", "int", "string", "timestamp"),
+            "expression": ("binary", "date", "double", "int", "interval", "string", "timestamp"),
+            "this": ("binary", "date", "double", "int", "interval", "string", "timestamp"),
         },
         ("boolean",),
     ),
@@ -660,8 +699,18 @@ ALLOWED: dict[str, Allowed] = {
     ),
     "Neg": Allowed(
         "NEG",
-        {"this": ("decimal", "double", "int")},
-        ("bigint", "decimal", "double", "int", "smallint", "tinyint"),
+        {"this": ("decimal", "double", "int", "interval")},
+        (
+            "bigint",
+            "decimal",
+            "double",
+            "int",
+            "interval day to second",
+            "interval year",
+            "interval year to month",
+            "smallint",
+            "tinyint",
+        ),
     ),
     "NEQ": Allowed(
         "NEQ",
@@ -669,7 +718,9 @@ ALLOWED: dict[str, Allowed] = {
         ("boolean",),
     ),
     "NextDay": Allowed(
-        "next_day()", {"expression": ("string",), "this": ("date", "timestamp")}, ("date",)
+        "next_day()",
+        {"expression": ("string",), "this": ("date", "timestamp", "timestamp_ntz")},
+        ("date",),
     ),
     "Not": Allowed("NOT", {"this": ("boolean",)}, ("boolean",)),
     "NthValue": Allowed("nth_value()", {"offset": ("int",), "this": ("string",)}, ()),
@@ -814,10 +865,10 @@ ALLOWED: dict[str, Allowed] = {
     "Sub": Allowed(
         "SUB",
         {
-            "expression": ("decimal", "int", "null"),
+            "expression": ("decimal", "int", "interval", "null"),
             "this": ("date", "decimal", "double", "int", "timestamp"),
         },
-        ("bigint", "date", "decimal", "double", "int"),
+        ("bigint", "date", "decimal", "double", "int", "timestamp"),
     ),
     "Subquery": Allowed("SUBQUERY", {}, ("bigint", "boolean", "int", "timestamp")),
     "Substring": Allowed(
@@ -857,6 +908,9 @@ ALLOWED: dict[str, Allowed] = {
     "TimestampTrunc": Allowed("date_trunc()", {"this": ("timestamp",)}, ("timestamp",)),
     "TimeStrToTime": Allowed("cast()", {"this": ("date", "timestamp")}, ()),
     "TimeToStr": Allowed("date_format()", {"format": ("string",)}, ("string",)),
+    "to_timestamp_ntz": Allowed(
+        "to_timestamp_ntz()", {"expressions": ("string",)}, ("timestamp_ntz",)
+    ),
     "ToBinary": Allowed(
         "to_binary()", {"format": ("string",), "this": ("null", "string")}, ("binary",)
     ),
@@ -872,12 +926,15 @@ ALLOWED: dict[str, Allowed] = {
     ),
     "TsOrDsAdd": Allowed(
         "date_add()",
-        {"expression": ("int", "null"), "this": ("date", "null", "string", "timestamp")},
+        {
+            "expression": ("int", "null"),
+            "this": ("date", "null", "string", "timestamp", "timestamp_ntz"),
+        },
         ("date",),
     ),
     "TsOrDsToDate": Allowed(
         "to_date()",
-        {"format": ("string",), "this": ("date", "null", "string", "timestamp")},
+        {"format": ("string",), "this": ("date", "null", "string", "timestamp", "timestamp_ntz")},
         ("date",),
     ),
     "Tuple": Allowed("TUPLE", {}, ()),
@@ -892,7 +949,9 @@ ALLOWED: dict[str, Allowed] = {
     "VariancePop": Allowed("var_pop()", {"this": ("int",)}, ()),
     "VarMap": Allowed("map()", {}, ()),
     "weekday": Allowed(
-        "weekday()", {"expressions": ("date", "null", "string", "timestamp")}, ("int",)
+        "weekday()",
+        {"expressions": ("date", "null", "string", "timestamp", "timestamp_ntz")},
+        ("int",),
     ),
     "WeekOfYear": Allowed("weekofyear()", {"this": ("date",)}, ("int",)),
     "Where": Allowed("WHERE", {}, ()),

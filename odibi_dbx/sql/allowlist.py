@@ -28,6 +28,7 @@ _KINDS = {
     T.STRUCT: "struct",
     T.NULL: "null",
     T.INTERVAL: "interval",
+    T.TIMESTAMPNTZ: "timestamp_ntz",
 }
 # nodes whose children are operands (functions, operators, casts); the rest are clauses
 _OPERATIONS = (exp.Func, exp.Binary, exp.Unary, exp.Predicate, exp.Bracket, exp.DataType)
@@ -52,8 +53,8 @@ def kind_of(node: exp.Expr) -> str | None:
     t = node if isinstance(node, exp.DataType) else type_of(node)
     if t is None:
         return None
-    if t.meta.get("ntz") or node.meta.get("ntz"):
-        return "timestamp_ntz"
+    if isinstance(t.this, exp.Interval):  # Spark's ANSI interval types carry their fields
+        return "interval"
     return _KINDS.get(t.this) or t.this.name.lower()
 
 

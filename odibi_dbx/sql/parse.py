@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import sqlglot
@@ -85,10 +84,6 @@ def parse_spark(sql: str) -> exp.Expr:
     if not isinstance(tree, _QUERY_TYPES):
         kind = tree.key.upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
-    if re.search(r"\btimestamp_ntz\b", sql, re.IGNORECASE):
-        for dt in tree.find_all(exp.DataType):
-            if dt.this == exp.DataType.Type.TIMESTAMP:
-                dt.meta["ntz"] = True  # sqlglot maps TIMESTAMP_NTZ and to_timestamp alike
     return tree
 
 

@@ -19,6 +19,7 @@ from odibi_dbx.sql.types import (
     STRINGS,
     annotate,
     dec_ps,
+    interval_span,
     is_type,
     output_types,
     type_of,
@@ -220,6 +221,8 @@ def _check_spark_rejects(node: exp.Expr) -> NotPortableError | None:
             return problem("ordered window of a percentile")
         if isinstance(func, exp.Filter):
             return problem("FILTER in a window")
+        if _date_range_with_time(spec):
+            return problem("RANGE frame of a date with hours")
     if isinstance(node, exp.WithinGroup):
         order = node.args.get("expression")
         keys = order.expressions if isinstance(order, exp.Order) else []
@@ -234,7 +237,7 @@ def _check_spark_rejects(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, _COMPARISONS):
         sides = [node.left, node.right]
         families = {_interval_family(x) for x in sides}
-        if any(isinstance(x, exp.Interval) for x in sides) and len(families) > 1:
+        if families != {"other"} and len(families) > 1:
             return problem("interval compared with another type")
     if isinstance(node, exp.Add) and _has_null(node):
         if any(is_type(x, _DATETIME - {T.DATE}) for x in (node.left, node.right)):
@@ -261,7 +264,24 @@ def _window_spec(node: exp.Window) -> exp.Expr:
     return node
 
 
+def _date_range_with_time(spec: exp.Expr) -> bool:
+    """A RANGE frame over a DATE key whose bound is an interval with hours/minutes/seconds."""
+    frame, order = spec.args.get("spec"), spec.args.get("order")
+    if frame is None or order is None or str(frame.args.get("kind", "")).upper() != "RANGE":
+        return False
+    if not (order.expressions and is_type(order.expressions[0].this, {T.DATE})):
+        return False
+    for bound in (frame.args.get("start"), frame.args.get("end")):
+        span = interval_span(type_of(bound)) if isinstance(bound, exp.Expr) else None
+        if span is not None and span[1] in ("HOUR", "MINUTE", "SECOND"):
+            return True
+    return False
+
+
 def _interval_family(node: exp.Expr) -> str:
+    span = interval_span(type_of(node))
+    if span is not None:
+        return "year-month" if span[0] in ("YEAR", "MONTH") else "day-time"
     if not isinstance(node, exp.Interval):
         return "other"
     unit = (node.unit.name if node.unit else "").upper()

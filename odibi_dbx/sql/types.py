@@ -149,6 +149,69 @@ def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | 
     return found[0] if len(found) == 1 else None
 
 
+_UNITS = {"YEARS": "YEAR", "MONTHS": "MONTH", "DAYS": "DAY", "HOURS": "HOUR"}
+_UNITS.update(MINUTES="MINUTE", SECONDS="SECOND")
+_SPAN_ORDER = ("YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND")
+
+
+def interval_type(start: str, end: str) -> exp.DataType:
+    text = start if start == end else f"{start} TO {end}"
+    return build_type(f"INTERVAL {text}", dialect="databricks")
+
+
+def interval_span(t: exp.DataType | None) -> tuple[str, str] | None:
+    """(start, end) fields of a Spark ANSI interval type ('YEAR', 'MONTH'), else None."""
+    if t is None or not isinstance(t.this, exp.Interval):
+        return None
+    unit = t.this.unit
+    if isinstance(unit, exp.IntervalSpan):
+        return _unit(unit.this), _unit(unit.expression)
+    return (_unit(unit), _unit(unit)) if unit is not None else None
+
+
+def _unit(node: exp.Expr) -> str:
+    name = node.name.upper()
+    return _UNITS.get(name, name)
+
+
+def _interval_literal_type(node: exp.Interval) -> exp.DataType | None:
+    unit = node.unit
+    if isinstance(unit, exp.IntervalSpan):
+        start, end = _unit(unit.this), _unit(unit.expression)
+    elif unit is not None:
+        start = end = _unit(unit)
+    else:
+        return None
+    if start not in _SPAN_ORDER or end not in _SPAN_ORDER:
+        return None
+    ym = {start, end} <= {"YEAR", "MONTH"}
+    if not ym and {start, end} & {"YEAR", "MONTH"}:
+        return None
+    return interval_type(start, end)
+
+
+def _interval_sum_type(lt: exp.DataType | None, rt: exp.DataType | None):
+    """interval +/- interval of one family: the span covering both (Spark widens the fields)."""
+    a, b = interval_span(lt), interval_span(rt)
+    if a is None or b is None or (a[0] in ("YEAR", "MONTH")) != (b[0] in ("YEAR", "MONTH")):
+        return None
+    fields = [_SPAN_ORDER.index(f) for f in (*a, *b)]
+    return interval_type(_SPAN_ORDER[min(fields)], _SPAN_ORDER[max(fields)])
+
+
+def _datetime_plus_interval_type(lt: exp.DataType | None, rt: exp.DataType | None):
+    """x +/- interval: an interval of one family, a datetime (a DATE stays one with a YEAR TO
+    MONTH or DAY interval), else unknown."""
+    if interval_span(lt):
+        return _interval_sum_type(lt, rt)
+    span = interval_span(rt)
+    if lt is None or span is None:
+        return None
+    if lt.this == T.DATE:
+        return lt if span[1] in ("YEAR", "MONTH", "DAY") else build_type("TIMESTAMP")
+    return lt if lt.this in (T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ) else None
+
+
 def _annotate_all(tree: exp.Expr) -> None:
     for node in reversed(list(tree.walk(bfs=False))):
         if KEY not in node.meta:
@@ -167,6 +230,18 @@ def infer(node: exp.Expr) -> exp.DataType | None:
         return build_type("INT" if int(node.this.this) <= 2**31 else "BIGINT")  # -2147483648: INT
     if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
         return type_of(node.this)
+    if isinstance(node, exp.Interval):
+        return _interval_literal_type(node)
+    if isinstance(node, (exp.Add, exp.Sub)) and interval_span(type_of(node.right)):
+        return _datetime_plus_interval_type(type_of(node.left), type_of(node.right))
+    if isinstance(node, exp.Add) and interval_span(type_of(node.left)):
+        return _datetime_plus_interval_type(type_of(node.right), type_of(node.left))
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_timestamp_ntz":
+        return (
+            build_type("TIMESTAMP_NTZ", dialect="databricks")
+            if len(node.expressions) == 1
+            else None
+        )
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
         return arith_type(node, type_of(node.left), type_of(node.right))
     if isinstance(node, (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply)):

@@ -100,7 +100,7 @@ def recording(observed: dict):
     def recording_sql(self, query, views, tree=None):
         frame, translated = original_sql(self, query, views, tree)
         work = S.parse_spark(query)
-        annotate(work, {k.lower(): self._columns(v) for k, v in views.items()})
+        annotate(work, {k.lower(): self.spark_schema(v) for k, v in views.items()})
         types = [spark_type_name(t) for t in self._columns(frame).values()]
         observed.setdefault(query, (work, types))
         return frame, translated

@@ -163,10 +163,13 @@ class FileRun:
         """DuckDB SQL for a set-up query: the engine's translation, else plain sqlglot."""
         if re.match(r"(?is)\s*values\b", body):
             body = f"SELECT * FROM {body}"
-        try:
-            return S.to_duckdb(body, tables=self._tables(), schema=self._schemas())
-        except Exception:
-            pass
+        for checked in (False, True):  # an input built with constructs the list does not hold
+            try:
+                return S.to_duckdb(
+                    body, tables=self._tables(), schema=self._schemas(), checked=checked
+                )
+            except Exception:
+                pass
         try:
             tree = sqlglot.parse_one(body, read="spark")
             for t in tree.find_all(exp.Table):
@@ -188,12 +191,14 @@ class FileRun:
             described = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             names = cols or described
             typed = dict(self.types.get(name, []))
-            parts = []
+            parts, intervals = [], {}
             for src, col in zip(described, names, strict=False):
                 spark_t = typed.get(col)
                 expr = q(src)
                 if spark_t:
                     expr = f"CAST({expr} AS {_duck_type(spark_t)})"
+                    if spark_t.startswith("interval"):  # DuckDB's INTERVAL: the family is kept
+                        intervals[col] = spark_t  # by the frame, as the engine does
                 parts.append(f"{expr} AS {q(col)}")
             final = q(f"golden_{len(self.views)}_{name}_t")
             con.execute(
@@ -201,13 +206,13 @@ class FileRun:
             )
         except Exception:
             return
-        self.views[name] = DuckFrame(final, table=True)
+        self.views[name] = DuckFrame(final, table=True, spark_types=intervals)
 
     def _tables(self) -> dict[str, str]:
         return {k: v.name for k, v in self.views.items()}
 
     def _schemas(self) -> dict[str, dict[str, str]]:
-        return {k: self.engine._columns(v) for k, v in self.views.items()}
+        return {k: self.engine.spark_schema(v) for k, v in self.views.items()}
 
     # -- queries --
     def query(self, block: Block) -> Result:
@@ -366,6 +371,8 @@ def _split_top(text: str) -> list[str]:
 
 def _duck_type(spark_type: str) -> str:
     dt = exp.DataType.build(spark_type, dialect="spark")
+    if isinstance(dt.this, exp.Interval):
+        return "INTERVAL"
     for node in dt.find_all(exp.DataType):
         if node.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPLTZ):
             node.set("this", exp.DataType.Type.TIMESTAMPTZ)

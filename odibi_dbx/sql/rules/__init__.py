@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from functools import cache
 
-from odibi_dbx.sql.rules import aggregates, ansi, collections, numeric, strict, strings, time
+from odibi_dbx.sql.rules import (
+    aggregates,
+    ansi,
+    collections,
+    intervals,
+    numeric,
+    strict,
+    strings,
+    time,
+)
 from odibi_dbx.sql.rules.base import Context, Rule
 
 RULES: list[Rule] = [
     *ansi.FIRST,
     *strict.RULES,
+    *intervals.RULES,
     *time.RULES,
     *numeric.RULES,
     *aggregates.RULES,

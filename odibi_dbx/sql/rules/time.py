@@ -315,20 +315,60 @@ _INT_PARTS = (
 )
 
 
+_SECONDS = {"SECOND", "S", "SEC", "SECONDS", "SECS"}
+_EXTRACT_AS = {  # Spark field -> DuckDB expression of the datetime {x}
+    **dict.fromkeys(("DAYOFWEEK", "DOW"), "EXTRACT(DOW FROM {x}) + 1"),  # 1 = Sunday
+    **dict.fromkeys(("DAYOFWEEK_ISO", "DOW_ISO"), "EXTRACT(ISODOW FROM {x})"),
+}
+
+
 @on(*_INT_PARTS, exp.Second, exp.Extract, exp.Anonymous)
 def date_part_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
-    # Spark date-part functions return INT (DuckDB: BIGINT); second() too
+    # Spark date-part functions return INT (DuckDB: BIGINT); second() too. extract(SECOND ...)
+    # is DECIMAL(8,6) with the fraction; dayofweek counts from 1 = Sunday
     if isinstance(node, _INT_PARTS) or (isinstance(node, exp.Second)):
         return cast(node, "INTEGER")
-    if isinstance(node, exp.Extract) and node.this.name.upper() not in ("SECOND", "SECONDS"):
-        return cast(node, "INTEGER")
-    if fn_name(node) == "date_part" and len(node.expressions) == 2:
-        unit = literal_str(node.expressions[0]) or ""
-        if unit.upper() not in ("SECOND", "SECONDS", "S", "SEC"):
-            return cast(
-                exp.Extract(this=exp.var(unit.upper()), expression=node.expressions[1]), "INTEGER"
-            )
-    return None
+    if isinstance(node, exp.Extract):
+        unit, source = node.this.name.upper(), node.expression
+    elif fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
+        unit, source = (literal_str(node.expressions[0]) or "").upper(), node.expressions[1]
+    else:
+        return None
+    if not unit:
+        return None
+    if unit in _SECONDS:
+        if not is_a(source, *TIMESTAMPS, T.TIMESTAMPNTZ):
+            return None
+        return cast(duck("EXTRACT(MICROSECONDS FROM {x}) / 1000000.0", x=source), "DECIMAL(8, 6)")
+    if unit in _EXTRACT_AS:
+        return cast(duck(_EXTRACT_AS[unit], x=source), "INTEGER")
+    return cast(exp.Extract(this=exp.var(unit), expression=source), "INTEGER")
+
+
+_TIME_FIELDS = {"HOUR", "H", "HOURS", "HR", "HRS", "MINUTE", "M", "MIN", "MINS", "MINUTES"}
+_TIME_FIELDS |= {"SECOND", "S", "SEC", "SECONDS", "SECS"}
+
+
+@on(exp.Extract, exp.Anonymous)
+def extract_from_string(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # extract(field FROM s) / date_part('field', s) of a string: Spark casts s to DATE for the
+    # date fields and to TIMESTAMP (read in the session zone) for hour, minute and second
+    if isinstance(node, exp.Extract):
+        field, source = node.this.name.upper(), node.expression
+    elif fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
+        field, source = (literal_str(node.expressions[0]) or "").upper(), node.expressions[1]
+    else:
+        return None
+    if not is_a(source, *STRINGS) or not field:
+        return None
+    to = "TIMESTAMP" if field in _TIME_FIELDS else "DATE"
+    typed = exp.Cast(this=source.copy(), to=ty.build_type(to, dialect="databricks"))
+    typed.meta[ty.KEY] = typed.to
+    converted = (string_to_timestamp(typed, ctx) if to == "TIMESTAMP" else None) or typed
+    converted.meta[ty.KEY] = typed.to
+    new = exp.Extract(this=exp.var(field), expression=converted)
+    new.meta.update(node.meta)
+    return date_part_int(new, ctx) or new
 
 
 @on(exp.StrToUnix)
@@ -413,6 +453,9 @@ def date_plus_interval(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # DATE +/- INTERVAL n DAY|MONTH|YEAR stays a DATE in Spark (TIMESTAMP in DuckDB)
     if isinstance(node, (exp.Add, exp.Sub)) and is_a(node.left, T.DATE):
         iv = node.right
+        span = ty.interval_span(ty.type_of(iv))
+        if span is not None and span[1] in ("YEAR", "MONTH", "DAY"):
+            return cast(node, "DATE")  # Spark's YEAR TO MONTH / DAY intervals keep a DATE
         if isinstance(iv, exp.Interval):
             unit = iv.unit.name.upper() if iv.unit else ""
             if unit.rstrip("S") in ("DAY", "WEEK", "MONTH", "YEAR"):
@@ -459,6 +502,7 @@ RULES = [
     add_months_date,
     months_between_spark,
     day_of_week_spark,
+    extract_from_string,
     date_part_int,
     unix_timestamp_spark,
     timestamp_seconds,
