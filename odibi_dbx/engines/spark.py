@@ -33,6 +33,7 @@ from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
 log = logging.getLogger("odibi_dbx.engine.spark")
+CACHED_PLAN_PARTITIONING = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
 
 
 @dataclass(eq=False)
@@ -87,6 +88,7 @@ class SparkEngine(Engine):
         for key, value in self._session_sql_conf().items():  # restored by stop()
             self._saved[key] = spark.conf.get(key, None)
             spark.conf.set(key, value)
+        self._fixed_cache_partitioning(spark)
         from odibi_dbx import runtime
 
         compute = runtime.detect(spark).compute
@@ -100,6 +102,22 @@ class SparkEngine(Engine):
             # parquet timestamps as the Pandas engine writes them (INT96 is Spark's legacy)
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         }
+
+    def _fixed_cache_partitioning(self, spark: Any) -> None:
+        """Spark 3.5 lets AQE re-plan a persisted frame's output partitioning (Spark 4's
+        default turns that off): every query over a persisted frame then runs under AQE, whose
+        first read of the cache is a job of its own (a table-cache query stage) before the
+        query's own job. Turned off, as on Spark 4, so that e.g. the quarantine write fills
+        the cache in its own job. Left alone where it is off or cannot be read or set."""
+        key = CACHED_PLAN_PARTITIONING
+        try:
+            if str(spark.conf.get(key)).lower() != "true":  # its default when unset
+                return
+            spark.conf.set(key, "false")
+        except Exception:  # a compute that forbids the setting (serverless): Spark 4 there
+            log.debug("left %s as it is", key)
+            return
+        self._saved[key] = "true"
 
     def _apply_conf(self, conn: Any, keys: bool | None, compute: str | None) -> None:
         """Set the connection's credentials in Spark conf where the compute allows it (see
