@@ -6,11 +6,15 @@ a type change always refused, naming both types)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from odibi_dbx.engines.schema_check import SchemaPlan, check_compatible
 
 if TYPE_CHECKING:
+    from deltalake import DeltaTable
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
+
     from odibi_dbx.engines.base import WriteSpec
     from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
@@ -32,7 +36,11 @@ def check(
 
 
 def pandas_check(
-    engine: PandasEngine, frame: DuckFrame, table: Any, spec: WriteSpec, exclude=()
+    engine: PandasEngine,
+    frame: DuckFrame,
+    table: DeltaTable,
+    spec: WriteSpec,
+    exclude: Iterable[str] = (),
 ) -> SchemaPlan:
     import pyarrow as pa
 
@@ -51,8 +59,10 @@ def pandas_check(
     return check(target, batch, spec, exclude)
 
 
-def spark_check(df: Any, table_schema: Any, spec: WriteSpec, exclude=()) -> SchemaPlan:
-    def cols(schema: Any) -> list[tuple[str, str]]:
+def spark_check(
+    df: DataFrame, table_schema: StructType, spec: WriteSpec, exclude: Iterable[str] = ()
+) -> SchemaPlan:
+    def cols(schema: StructType) -> list[tuple[str, str]]:
         return [(f.name, f.dataType.simpleString()) for f in schema.fields]
 
     return check(cols(table_schema), cols(df.schema), spec, exclude)

@@ -7,7 +7,14 @@ instead of failing deep inside delta-rs, or worse, returning wrong values.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from arro3.core import RecordBatchReader
+    from deltalake import DeltaTable
+    from duckdb import DuckDBPyConnection
 
 # delta-rs refuses to read these at all
 _UNREADABLE = {
@@ -31,7 +38,7 @@ _READ_ONLY = {
 } | _UNREADABLE
 
 
-def _features(table: Any) -> tuple[set[str], set[str], int, int]:
+def _features(table: DeltaTable) -> tuple[set[str], set[str], int, int]:
     p = table.protocol()
     return (
         set(p.reader_features or []),
@@ -41,7 +48,9 @@ def _features(table: Any) -> tuple[set[str], set[str], int, int]:
     )
 
 
-def arrow_source(table: Any, uri: str, where: str | None = None, sql: str | None = None) -> Any:
+def arrow_source(
+    table: DeltaTable, uri: str, where: str | None = None, sql: str | None = None
+) -> RecordBatchReader:
     """An Arrow stream of the table's rows for DuckDB to scan once.
 
     Always through delta-rs's query engine (DataFusion): it applies deletion vectors and
@@ -59,7 +68,12 @@ def arrow_source(table: Any, uri: str, where: str | None = None, sql: str | None
     return QueryBuilder().register("t", table).execute(sql)
 
 
-def load_into(con: Any, stream: Any, table: str, select: str = "SELECT * FROM {src}") -> int:
+def load_into(
+    con: DuckDBPyConnection,
+    stream: RecordBatchReader | pa.Table,
+    table: str,
+    select: str = "SELECT * FROM {src}",
+) -> int:
     """Copy an Arrow stream from delta-rs into a new DuckDB table (`select` over `{src}`);
     returns its row count. DuckDB reads the stream itself: pyarrow < 15 (DBR 15.4 LTS has 14)
     has no `RecordBatchReader.from_stream` and cannot import delta-rs's string views."""
@@ -73,7 +87,7 @@ def load_into(con: Any, stream: Any, table: str, select: str = "SELECT * FROM {s
         con.unregister(src)
 
 
-def check_writable(table: Any, uri: str) -> None:
+def check_writable(table: DeltaTable, uri: str) -> None:
     _, writers, _, _ = _features(table)
     bad = writers & _READ_ONLY
     if bad:
@@ -83,7 +97,9 @@ def check_writable(table: Any, uri: str) -> None:
         )
 
 
-def cast_to_table(reader: Any, table: Any, add_columns: bool = False) -> Any:
+def cast_to_table(
+    reader: pa.RecordBatchReader, table: DeltaTable, add_columns: bool = False
+) -> pa.RecordBatchReader:
     """Cast incoming batches to the table's schema (missing nullable columns become null);
     `add_columns`: new columns are kept, after the table's (the write adds them)."""
     import pyarrow as pa
@@ -91,7 +107,9 @@ def cast_to_table(reader: Any, table: Any, add_columns: bool = False) -> Any:
     return cast_to_schema(reader, pa.schema(table.schema().to_arrow()), add_columns)
 
 
-def cast_to_schema(reader: Any, target: Any, add_columns: bool = False) -> Any:
+def cast_to_schema(
+    reader: pa.RecordBatchReader, target: pa.Schema, add_columns: bool = False
+) -> pa.RecordBatchReader:
     """`cast_to_table` for a given Arrow schema."""
     import pyarrow as pa
 
@@ -106,7 +124,7 @@ def cast_to_schema(reader: Any, target: Any, add_columns: bool = False) -> Any:
             "or overwrite the table to change its schema"
         )
 
-    def gen():
+    def gen() -> Iterator[pa.RecordBatch]:
         for batch in reader:
             cols = []
             for field in target:
