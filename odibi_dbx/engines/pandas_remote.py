@@ -22,11 +22,17 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from odibi_dbx.connections.base import Connection
+    from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +72,25 @@ def split_options(spec: ReadSpec | WriteSpec) -> tuple[dict[str, Any], dict[str,
     return opts, dict(user)
 
 
-def storage_options(connection: Any, user: Mapping[str, Any]) -> dict[str, Any]:
+def storage_options(connection: Connection, user: Mapping[str, Any]) -> dict[str, Any]:
     """The connection's fsspec options with the user's merged over them (user wins)."""
     return {**connection.pandas_storage_options(), **user}
 
 
-def delta_options(connection: Any, user: Mapping[str, Any]) -> dict[str, str] | None:
+def delta_options(connection: Connection, user: Mapping[str, Any]) -> dict[str, str] | None:
     """delta-rs options: the connection's, the user's merged over them (values as strings)."""
     opts = {**connection.delta_storage_options(), **{str(k): str(v) for k, v in user.items()}}
     return opts or None
 
 
-def filesystem(connection: Any, user: Mapping[str, Any]) -> Any:
+def filesystem(connection: Connection, user: Mapping[str, Any]) -> AbstractFileSystem:
     fs = connection.filesystem(user)
     fs.invalidate_cache()  # listings must reflect writes made through other clients
     return fs
 
 
 @contextlib.contextmanager
-def explained(connection: Any):
+def explained(connection: Connection) -> Iterator[None]:
     """Errors the connection can explain (e.g. a refused key) become its advice."""
     try:
         yield
@@ -95,7 +101,7 @@ def explained(connection: Any):
         raise
 
 
-def _scratch(engine: Any, prefix: str) -> Path:
+def _scratch(engine: PandasEngine, prefix: str) -> Path:
     """A folder that lives as long as the engine (views over downloaded files stay valid)."""
     tmp = getattr(engine, "_tmp", None)
     base = Path(tmp.name) / "remote" if tmp is not None else Path(tempfile.gettempdir())
@@ -110,13 +116,17 @@ def _hidden(rel: str) -> bool:
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]) -> list[str]:
+def local_copies(
+    engine: PandasEngine, spec: ReadSpec, ext: str, user: Mapping[str, Any]
+) -> list[str]:
     """Download what `spec` names (a file, a folder of part files, or a glob); local paths."""
     with explained(spec.connection):
         return _local_copies(engine, spec, ext, user)
 
 
-def _local_copies(engine: Any, spec: ReadSpec, ext: str, user: Mapping[str, Any]) -> list[str]:
+def _local_copies(
+    engine: PandasEngine, spec: ReadSpec, ext: str, user: Mapping[str, Any]
+) -> list[str]:
     conn = spec.connection
     fs = filesystem(conn, user)
     uri = conn.uri(spec.path or "")
@@ -154,14 +164,16 @@ def _rel(path: str, root: str) -> str:
 
 
 AppendCheck = Callable[[list[str], list[str]], None]  # (new local files, existing local files)
+# writes `frame` as part files into a local folder; returns the rows written
+Copy = Callable[["PandasEngine", "DuckFrame", WriteSpec, Path, str], int]
 
 
 def write_files(
-    engine: Any,
-    frame: Any,
+    engine: PandasEngine,
+    frame: DuckFrame,
     spec: WriteSpec,
     user: Mapping[str, Any],
-    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    copy: Copy,
     check_append: AppendCheck | None = None,
 ) -> WriteResult:
     """Write `frame` as part files under the target folder: stage, copy in, then drop the old.
@@ -171,11 +183,11 @@ def write_files(
 
 
 def _write_files(
-    engine: Any,
-    frame: Any,
+    engine: PandasEngine,
+    frame: DuckFrame,
     spec: WriteSpec,
     user: Mapping[str, Any],
-    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    copy: Copy,
     check_append: AppendCheck | None,
 ) -> WriteResult:
     conn = spec.connection
@@ -192,12 +204,12 @@ def _write_files(
 
 
 def _stage_and_commit(
-    engine: Any,
-    frame: Any,
+    engine: PandasEngine,
+    frame: DuckFrame,
     spec: WriteSpec,
-    fs: Any,
+    fs: AbstractFileSystem,
     target: str,
-    copy: Callable[[Any, Any, WriteSpec, Path, str], int],
+    copy: Copy,
     check_append: AppendCheck | None,
 ) -> WriteResult:
     conn = spec.connection
@@ -230,7 +242,12 @@ def _stage_and_commit(
 
 
 def _check_append(
-    engine: Any, fs: Any, spec: WriteSpec, target: str, new: list[Path], check: AppendCheck
+    engine: PandasEngine,
+    fs: AbstractFileSystem,
+    spec: WriteSpec,
+    target: str,
+    new: list[Path],
+    check: AppendCheck,
 ) -> None:
     """Compare the new part files with one of the output's (downloaded with its partition
     folders, so hive columns read back the same); before anything is uploaded."""
@@ -248,7 +265,7 @@ def _check_append(
     check([str(p) for p in new if p.name.endswith(ext)], [str(local)])
 
 
-def _existing(fs: Any, target: str) -> list[str]:
+def _existing(fs: AbstractFileSystem, target: str) -> list[str]:
     if fs.isfile(target):
         return [target]
     if fs.isdir(target):
@@ -256,7 +273,7 @@ def _existing(fs: Any, target: str) -> list[str]:
     return []
 
 
-def _remove_quietly(fs: Any, paths: str | list[str]) -> None:
+def _remove_quietly(fs: AbstractFileSystem, paths: str | list[str]) -> None:
     try:
         if isinstance(paths, str):
             if fs.exists(paths):
