@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +27,17 @@ from odibi_dbx.engines import spark_swap as swap
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, DataFrameWriter
+    from pyspark.sql.types import StructType
+
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 
 
-def _opts(options: Any) -> dict[str, str]:
+def _opts(options: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.items()}
 
 
-def read(engine: SparkEngine, spec: ReadSpec) -> Any:
+def read(engine: SparkEngine, spec: ReadSpec) -> DataFrame:
     spark = engine.spark
     opts = _opts(spec.options)
     lower = {k.lower() for k in opts}
@@ -122,7 +126,12 @@ def _kept_on_failure(spec: WriteSpec) -> str | None:
     return None
 
 
-def _written(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec, done: Any) -> WriteResult:
+def _written(
+    engine: SparkEngine,
+    frame: SparkFrame,
+    spec: WriteSpec,
+    done: Callable[[SparkFrame], int | None],
+) -> WriteResult:
     """The write succeeded: row count and sample from its own job's observation, else (Delta)
     from the commit just made; never an error from here on."""
     done(frame)
@@ -149,14 +158,16 @@ def _write_opts(spec: WriteSpec) -> dict[str, str]:
 
 
 def _hadoop(engine: SparkEngine, spec: WriteSpec) -> tuple[Any, Any, Any]:
-    """(Path class, file system, target path) for the write's target."""
+    """(Path class, file system, target path) for the write's target (py4j handles)."""
     jvm = engine.spark._jvm
     path_cls = jvm.org.apache.hadoop.fs.Path
     target = path_cls(spark_uri(spec))
     return path_cls, target.getFileSystem(engine.spark._jsc.hadoopConfiguration()), target
 
 
-def _append_checked(engine: SparkEngine, writer: Any, spec: WriteSpec, df: Any) -> None:
+def _append_checked(
+    engine: SparkEngine, writer: DataFrameWriter, spec: WriteSpec, df: DataFrame
+) -> None:
     """Append to a csv/parquet/json output only when the new files read back with the output's
     columns and types (as Delta refuses a schema change): stage, compare, then move the files in.
     Spark Connect has no Hadoop file system in Python: there the frame's own columns are compared
@@ -236,7 +247,7 @@ def _check_append_schema(
     )
 
 
-def check_merge_source(df: Any, spec: WriteSpec) -> None:
+def check_merge_source(df: DataFrame, spec: WriteSpec) -> None:
     """merge_keys are output columns and identify one source row each (also on the first merge,
     which creates the table)."""
     from pyspark.sql import functions as F
@@ -266,7 +277,7 @@ def _tag(spec: WriteSpec) -> str:
 # --- Delta -------------------------------------------------------------------------------------
 
 
-def _delta_schema(engine: SparkEngine, spec: WriteSpec) -> Any:
+def _delta_schema(engine: SparkEngine, spec: WriteSpec) -> StructType | None:
     """The existing table's schema, or None when there is no table yet (SQL and the reader
     only: no DeltaTable handle, which Spark Connect lacks)."""
     spark = engine.spark
@@ -296,7 +307,9 @@ def _no_delta_table(exc: Exception) -> bool:
     )
 
 
-def cast_to_schema(df: Any, schema: Any, target: str, add_columns: bool = False) -> Any:
+def cast_to_schema(
+    df: DataFrame, schema: StructType, target: str, add_columns: bool = False
+) -> DataFrame:
     """Columns in the table's order and types; missing nullable ones become NULL;
     `add_columns`: new columns are kept, after the table's (the write adds them)."""
     from pyspark.sql import functions as F
@@ -322,7 +335,7 @@ def cast_to_schema(df: Any, schema: Any, target: str, add_columns: bool = False)
 
 
 @contextmanager
-def commit_settings(engine: SparkEngine, spec: WriteSpec):
+def commit_settings(engine: SparkEngine, spec: WriteSpec) -> Iterator[None]:
     """Session settings a MERGE commit needs (its userMetadata; schema evolution where the
     merge builder cannot say it), held under the engine's lock: they are session-wide."""
     conf: dict[str, str] = {}
@@ -348,7 +361,7 @@ def commit_settings(engine: SparkEngine, spec: WriteSpec):
                     spark.conf.set(k, v)
 
 
-def _merge(engine: SparkEngine, source: Any, spec: WriteSpec) -> WriteResult:
+def _merge(engine: SparkEngine, source: DataFrame, spec: WriteSpec) -> WriteResult:
     """MERGE INTO on `merge_keys` (update all matched, insert the rest) through SQL, which
     every Spark and Spark Connect runs; metrics from its result rows or else from the commit
     in DESCRIBE HISTORY (delta-spark 3.x's Python builder returns none)."""
