@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from odibi_dbx.config.checks import ancestors
 from odibi_dbx.config.loader import LoadedProject
@@ -39,6 +39,8 @@ from odibi_dbx.retry import call_with_retry, is_transient
 from odibi_dbx.transforms import engine_mismatch, frame_adapters
 
 log = logging.getLogger("odibi_dbx.runner")
+
+T = TypeVar("T")
 
 
 def new_run_id() -> str:
@@ -233,7 +235,9 @@ class Runner:
         self._emit("node_finished", info, res)
         return frame
 
-    def _retrying(self, info: RunInfo, pipe: str, node: str, res: NodeResult, fn):
+    def _retrying(
+        self, info: RunInfo, pipe: str, node: str, res: NodeResult, fn: Callable[[], T]
+    ) -> T:
         """Call fn with retries of transient errors; every attempt is recorded on the node,
         and a node's attempts and waits stay within retry.max_seconds in all."""
         retry = self.config.retry
@@ -241,11 +245,13 @@ class Runner:
         started = res.started.timestamp() if res.started else time.time()
         deadline = time.monotonic() + retry.max_seconds - (time.time() - started)
 
-        def counted():
+        def counted() -> T:
             res.attempts += 1
             return fn()
 
-        def record(attempt: int, exc: BaseException, outcome: str, wait_s: float | None = None):
+        def record(
+            attempt: int, exc: BaseException, outcome: str, wait_s: float | None = None
+        ) -> None:
             res.retries.append(
                 {
                     "attempt": res.attempts,
