@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -20,6 +22,9 @@ from odibi_dbx.engines.types import ddl_columns, spark_type_name
 from odibi_dbx.errors import MissingExtraError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import CommitProperties
+
     from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
 _EXT = {"csv": "csv", "parquet": "parquet", "json": "json"}
@@ -259,7 +264,7 @@ def _hidden(f: Path, root: Path) -> bool:
 # --- Delta -------------------------------------------------------------------------------------
 
 
-def _deltalake():
+def _deltalake() -> ModuleType:
     try:
         import deltalake
     except ImportError:
@@ -284,7 +289,9 @@ def read_delta_into(engine: PandasEngine, spec: ReadSpec, table: str) -> int:
     return delta_features.load_into(engine.con, stream, table)
 
 
-def _arrow_reader(engine: PandasEngine, frame: DuckFrame, batch_rows: int = 1_000_000):
+def _arrow_reader(
+    engine: PandasEngine, frame: DuckFrame, batch_rows: int = 1_000_000
+) -> pa.RecordBatchReader:
     return engine.con.sql(f"SELECT * FROM {frame.name}").to_arrow_reader(batch_rows)
 
 
@@ -355,7 +362,7 @@ def _schema_mode(mode: str, exists: bool, add_columns: bool) -> str | None:
     return "merge" if mode == "append" and exists and add_columns else None
 
 
-def _commit_properties(dl: Any, spec: WriteSpec) -> Any:
+def _commit_properties(dl: ModuleType, spec: WriteSpec) -> CommitProperties | None:
     """The commit's userMetadata (incremental state), as Delta on Spark writes it."""
     if not spec.commit_metadata:
         return None
@@ -385,18 +392,18 @@ def _ident(name: str) -> str:
 class _Counting:
     """Counts rows as a RecordBatchReader is consumed (the write itself is the only scan)."""
 
-    def __init__(self, reader):
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
         self._reader = reader
         self.rows = 0
 
-    def reader(self, nullable: bool = False):
+    def reader(self, nullable: bool = False) -> pa.RecordBatchReader:
         import pyarrow as pa
 
         schema = self._reader.schema
         if nullable:
             schema = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
 
-        def gen():
+        def gen() -> Iterator[pa.RecordBatch]:
             for batch in self._reader:
                 self.rows += batch.num_rows
                 yield (
