@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import sqlglot
@@ -11,12 +12,15 @@ from sqlglot.errors import ParseError, TokenError
 
 from odibi_dbx.sql.errors import SqlSyntaxError
 
+# a sqlglot function builder: the call's arguments -> its node
+Builder = Callable[[list[exp.Expr]], exp.Expr]
 
-def _unit_marked(build):
+
+def _unit_marked(build: Builder) -> Builder:
     """datediff(end, start) (INT, calendar days) and date_diff(unit, start, end) (BIGINT,
     complete units) parse alike; keep the unit as written on the node's meta."""
 
-    def wrapped(args):
+    def wrapped(args: list[exp.Expr]) -> exp.Expr:
         node = build(args)
         if len(args) >= 3:
             node.meta[UNIT_WRITTEN] = "quoted" if args[0].is_string else "name"

@@ -190,7 +190,7 @@ def _interval_literal_type(node: exp.Interval) -> exp.DataType | None:
     return interval_type(start, end)
 
 
-def _interval_sum_type(lt: exp.DataType | None, rt: exp.DataType | None):
+def _interval_sum_type(lt: exp.DataType | None, rt: exp.DataType | None) -> exp.DataType | None:
     """interval +/- interval of one family: the span covering both (Spark widens the fields)."""
     a, b = interval_span(lt), interval_span(rt)
     if a is None or b is None or (a[0] in ("YEAR", "MONTH")) != (b[0] in ("YEAR", "MONTH")):
@@ -199,7 +199,9 @@ def _interval_sum_type(lt: exp.DataType | None, rt: exp.DataType | None):
     return interval_type(_SPAN_ORDER[min(fields)], _SPAN_ORDER[max(fields)])
 
 
-def _datetime_plus_interval_type(lt: exp.DataType | None, rt: exp.DataType | None):
+def _datetime_plus_interval_type(
+    lt: exp.DataType | None, rt: exp.DataType | None
+) -> exp.DataType | None:
     """x +/- interval: an interval of one family, a datetime (a DATE stays one with a YEAR TO
     MONTH or DAY interval), else unknown."""
     if interval_span(lt):
@@ -432,7 +434,9 @@ def adjust(p: int, s: int) -> tuple[int, int]:
     return MAX_P, max(MAX_P - int_digits, min(s, 6))
 
 
-def arith_type(node: exp.Binary, lt: exp.DataType | None, rt: exp.DataType | None):
+def arith_type(
+    node: exp.Binary, lt: exp.DataType | None, rt: exp.DataType | None
+) -> exp.DataType | None:
     if lt is None or rt is None:
         return None
     if lt.this in FLOATING or rt.this in FLOATING:
