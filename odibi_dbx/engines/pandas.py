@@ -224,6 +224,15 @@ class PandasEngine(Engine):
             return run()
 
     def _write(self, frame: DuckFrame, spec: WriteSpec) -> WriteResult:
+        from odibi_dbx.sql.result_types import base_types
+
+        intervals = [c for c, t in self._columns(frame).items() if "INTERVAL" in base_types(t)]
+        if intervals:  # Spark refuses it too (Parquet, Delta and CSV have no interval type)
+            raise ValueError(
+                f"column(s) {', '.join(intervals)} hold intervals, which {spec.format} cannot "
+                "store (Spark refuses them too); write numbers instead, e.g. "
+                "extract(DAY FROM i) or unix_timestamp(a) - unix_timestamp(b)"
+            )
         if spec.connection.is_local and spec.format != "delta":
             self.allow_folder(os.path.dirname(spec.connection.uri(spec.path or "")) or ".")
         if spec.format == "delta":  # delta-rs consumes the rows: no second try
@@ -274,6 +283,13 @@ class PandasEngine(Engine):
             for c, t in self._columns(frame).items()
         }
 
+    def spark_type_names(self, frame: DuckFrame) -> dict[str, str]:
+        """Column name -> Spark's type name (simpleString), as stories and schemas show it."""
+        return {
+            c: frame.spark_types.get(c) or spark_type_name(t)
+            for c, t in self._columns(frame).items()
+        }
+
     def _tz_aware(self, frame: DuckFrame) -> DuckFrame:
         """Every timestamp becomes the engine's one timestamp type, TIMESTAMPTZ (Spark's
         `timestamp`: an instant in microseconds): naive ones read from files are instants in the
@@ -297,10 +313,12 @@ class PandasEngine(Engine):
 
         for view in views.values():
             self.settle(view)
+        inferred: list[Any] = []
         translated = S.to_duckdb(
             query if tree is None else tree,  # to_duckdb rewrites a copy of the tree
             tables={k.lower(): v.name for k, v in views.items()},
             schema={k.lower(): self.spark_schema(v) for k, v in views.items()},
+            result_types=inferred,
         )
         name = self._new_name("step")
         self._seal()
@@ -312,13 +330,16 @@ class PandasEngine(Engine):
             if problem is None:
                 raise
             raise problem from None
-        problem = S.result_type_problem({c[0]: c[1] for c in cols})
+        typed = S.typed_results({c[0]: c[1] for c in cols}, inferred)
+        problem = S.result_type_problem({c[0]: c[1] for c in cols if c[0] not in typed})
         if problem is not None:
             raise problem
         with spark_errors():
             self.con.execute(f"CREATE VIEW {name} AS {translated}")
         temp = [t for v in views.values() if not (v.table or v.shared) for t in v.temp]
-        return DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)]), translated
+        intervals = {c: t for c, t in typed.items() if t.startswith("interval")}
+        frame = DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)], spark_types=intervals)
+        return frame, translated
 
     def to_user(self, frame: DuckFrame) -> Any:
         import pandas as pd
@@ -375,7 +396,13 @@ class PandasEngine(Engine):
             return frame
         if streamed and not consumers and not cache:  # the write reads the relation once
             temp = [] if frame.shared else list(frame.temp)  # a shared input's views stay
-            return DuckFrame(frame.name, temp=temp, streamed=True, guess=frame.guess)
+            return DuckFrame(
+                frame.name,
+                temp=temp,
+                streamed=True,
+                guess=frame.guess,
+                spark_types=frame.spark_types,
+            )
         if frame.parquet and stable and not cache:  # later nodes read the files as a copy
             frame.shared = True
             return frame
@@ -388,7 +415,13 @@ class PandasEngine(Engine):
             got = cur.fetchall()
         if not frame.shared:  # a shared frame is another node's output: others read it too
             self._drop(frame)
-        return DuckFrame(name, rows=int(got[0][0]), table=True, columns=frame.columns)
+        return DuckFrame(
+            name,
+            rows=int(got[0][0]),
+            table=True,
+            columns=frame.columns,
+            spark_types=frame.spark_types,
+        )
 
     def _drop(self, frame: DuckFrame) -> None:
         """Drop the views and Arrow registrations a materialized frame was built from."""
@@ -409,7 +442,7 @@ class PandasEngine(Engine):
         *,
         defer_profile: bool = False,
     ) -> Summary:
-        cols = [(c, spark_type_name(t)) for c, t in self._columns(frame).items()]
+        cols = list(self.spark_type_names(frame).items())
         plan = profiled(cols, profile_columns)
         if frame.parquet and frame.rows is None:  # no scan: the files' footers tell
             frame.rows, frame.file_stats = parquet_footers(self.con, frame.parquet)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from odibi_dbx.sql.errors import NotPortableError, SqlSyntaxError
 from odibi_dbx.sql.parse import parse_spark, referenced_tables
 from odibi_dbx.sql.portability import portability_problems
-from odibi_dbx.sql.result_types import bind_problem, result_type_problem
+from odibi_dbx.sql.result_types import bind_problem, result_type_problem, typed_results
 from odibi_dbx.sql.rewrite import to_duckdb
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "referenced_tables",
     "result_type_problem",
     "to_duckdb",
+    "typed_results",
 ]

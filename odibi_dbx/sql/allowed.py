@@ -183,6 +183,17 @@ REFUSED: dict[str, tuple[str, str]] = {
         "Spark's date_add/date_sub take INT days and reject a BIGINT (DATATYPE_MISMATCH).",
         "CAST(days AS INT), or an INT literal (1, not 1L).",
     ),
+    "interval (x) unit": (
+        "Spark reads `interval (x) unit` as a call of a function named interval and rejects it.",
+        "write INTERVAL '-30' DAY, or make_dt_interval/make_ym_interval on the Spark engine.",
+    ),
+    "interval text with units": (
+        "an interval literal whose string holds its units (interval '1 day 2 hours'), or that "
+        "joins parts with a TO span, is read loosely by the translation (Spark rejects the "
+        "second).",
+        "write one unit or span per literal: INTERVAL '1' DAY + INTERVAL '2' HOUR, or "
+        "INTERVAL '1 02' DAY TO HOUR.",
+    ),
     "RANGE frame of a date with hours": (
         "Spark rejects a RANGE frame over a DATE whose bound has hours, minutes or seconds "
         "(DATATYPE_MISMATCH.RANGE_FRAME_INVALID_TYPE).",
@@ -263,7 +274,18 @@ ALLOWED: dict[str, Allowed] = {
             "expression": ("date", "decimal", "int", "interval", "null", "timestamp"),
             "this": ("date", "decimal", "double", "int", "interval", "null", "timestamp"),
         },
-        ("bigint", "date", "decimal", "double", "int", "timestamp"),
+        (
+            "bigint",
+            "date",
+            "decimal",
+            "double",
+            "int",
+            "interval day to second",
+            "interval hour to second",
+            "interval minute to second",
+            "interval year to month",
+            "timestamp",
+        ),
     ),
     "AddMonths": Allowed("add_months()", {"expression": ("int",), "this": ("date",)}, ("date",)),
     "Alias": Allowed(
@@ -276,6 +298,7 @@ ALLOWED: dict[str, Allowed] = {
             "decimal",
             "double",
             "int",
+            "interval day",
             "smallint",
             "string",
             "timestamp",
@@ -409,10 +432,10 @@ ALLOWED: dict[str, Allowed] = {
     "Coalesce": Allowed(
         "coalesce()",
         {
-            "expressions": ("decimal", "double", "int", "string"),
-            "this": ("double", "int", "null", "string"),
+            "expressions": ("decimal", "double", "int", "interval", "string"),
+            "this": ("double", "int", "interval", "null", "string"),
         },
-        ("bigint", "double", "int", "string"),
+        ("bigint", "double", "int", "interval day to minute", "interval year to month", "string"),
     ),
     "Column": Allowed("COLUMN", {}, ()),
     "Concat": Allowed(
@@ -594,17 +617,20 @@ ALLOWED: dict[str, Allowed] = {
         (
             "interval day",
             "interval day to hour",
+            "interval day to minute",
             "interval day to second",
             "interval hour",
+            "interval hour to minute",
             "interval hour to second",
             "interval minute",
+            "interval minute to second",
             "interval month",
             "interval second",
             "interval year",
             "interval year to month",
         ),
     ),
-    "IntervalSpan": Allowed("type YEAR TO MONTH", {"type": ("day", "hour", "year")}, ()),
+    "IntervalSpan": Allowed("type YEAR TO MONTH", {"type": ("day", "hour", "minute", "year")}, ()),
     "Is": Allowed("IS", {"expression": ("null",), "this": ("any",)}, ("boolean",)),
     "Join": Allowed("JOIN", {}, ()),
     "json_array_length": Allowed(
@@ -866,9 +892,18 @@ ALLOWED: dict[str, Allowed] = {
         "SUB",
         {
             "expression": ("decimal", "int", "interval", "null"),
-            "this": ("date", "decimal", "double", "int", "timestamp"),
+            "this": ("date", "decimal", "double", "int", "interval", "timestamp"),
         },
-        ("bigint", "date", "decimal", "double", "int", "timestamp"),
+        (
+            "bigint",
+            "date",
+            "decimal",
+            "double",
+            "int",
+            "interval day to second",
+            "interval year to month",
+            "timestamp",
+        ),
     ),
     "Subquery": Allowed("SUBQUERY", {}, ("bigint", "boolean", "int", "timestamp")),
     "Substring": Allowed(

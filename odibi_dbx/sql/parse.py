@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -88,7 +89,34 @@ def parse_spark(sql: str) -> exp.Expr:
     if not isinstance(tree, _QUERY_TYPES):
         kind = tree.key.upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
+    if "interval" in sql.lower():
+        tree.meta[INTERVAL_TEXT] = interval_text_problems(sql)
     return tree
+
+
+INTERVAL_TEXT = "interval_text"  # on a parsed tree: interval literals sqlglot reads loosely
+_UNIT = r"(?:year|month|week|day|hour|minute|second|millisecond|microsecond)s?"
+_VALUE = r"(?:[-+]\s*)?(?:'[^']*'|\d+(?:\.\d+)?)"
+_PART = rf"{_VALUE}\s+{_UNIT}\b(?:\s+to\s+{_UNIT}\b)?"
+
+
+def interval_text_problems(sql: str) -> list[str]:
+    """Interval literals that sqlglot parses loosely (it drops text or joins parts): the
+    function-call form `interval (x) day`, a literal whose string holds its units
+    (`interval '1 day 2'`), and a multi-part literal with a `TO` span, which Spark rejects."""
+    found = []
+    for m in re.finditer(r"(?i)\binterval\b\s*", sql):
+        rest = sql[m.end() :]
+        if rest.startswith("("):
+            found.append("interval (x) unit")
+            continue
+        parts = re.match(rf"(?i)(?:{_PART}\s*)+", rest)
+        text = parts.group(0) if parts else ""
+        if not text or re.search(r"(?i)'[^']*[a-z][^']*'", text):
+            found.append("interval text with units")
+        elif len(re.findall(rf"(?i){_PART}", text)) > 1 and re.search(r"(?i)\bto\b", text):
+            found.append("interval text with units")
+    return found
 
 
 def _second_statement(sql: str) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from sqlglot import exp
 from odibi_dbx.sql.allowed import REFUSED
 from odibi_dbx.sql.allowlist import allowlist_problem, problem
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.parse import UNIT_WRITTEN
+from odibi_dbx.sql.parse import INTERVAL_TEXT, UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
 from odibi_dbx.sql.types import (
     FLOATING,
@@ -50,6 +50,8 @@ def portability_problems(
     unlisted: list[
         NotPortableError
     ] = []  # after the named refusals: their advice is the more useful
+    for form in dict.fromkeys(tree.meta.get(INTERVAL_TEXT, ())):
+        unlisted.append(problem(form))
     for node in tree.walk():
         if type(node) in _PLAIN:
             continue

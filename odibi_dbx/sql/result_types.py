@@ -10,9 +10,12 @@ answering with another type. A query DuckDB cannot bind is refused the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.types import interval_span
 
 _FOREIGN = {
     "INTERVAL": "an interval (Spark's INTERVAL DAY TO SECOND / YEAR TO MONTH types have no "
@@ -37,6 +40,25 @@ ADVICE = (
     "give the operands explicit types (CAST(x AS BIGINT), CAST(x AS DECIMAL(p,s))), keep "
     "intervals inside date arithmetic (d + INTERVAL 1 DAY), or run this step on the Spark engine."
 )
+
+
+def typed_results(
+    columns: Mapping[str, str], inferred: Sequence[exp.DataType | None]
+) -> dict[str, str]:
+    """The result columns whose DuckDB type is ambiguous but whose Spark type the translation
+    inferred: an INTERVAL of a known interval type ('interval day to second'), a naive
+    TIMESTAMP that is Spark's TIMESTAMP_NTZ. Column -> Spark type; the rest stays refused."""
+    if len(inferred) != len(columns):
+        return {}
+    out = {}
+    for (name, duck_type), t in zip(columns.items(), inferred, strict=True):
+        if t is None:
+            continue
+        if duck_type == "INTERVAL" and interval_span(t) is not None:
+            out[name] = t.sql("databricks").lower()
+        elif duck_type == "TIMESTAMP" and t.this == exp.DataType.Type.TIMESTAMPNTZ:
+            out[name] = "timestamp_ntz"
+    return out
 
 
 def result_type_problem(columns: Mapping[str, str]) -> NotPortableError | None:

@@ -12,7 +12,7 @@ from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
 from odibi_dbx.sql.portability import portability_problems
 from odibi_dbx.sql.rules import Context, rules_for
 from odibi_dbx.sql.rules.time import TWO_DIGIT_YEAR, two_digit_year_in_2000s
-from odibi_dbx.sql.types import KEY
+from odibi_dbx.sql.types import KEY, output_types
 
 WRITE_DIALECT = "duckdb"
 
@@ -25,6 +25,7 @@ def to_duckdb(
     checked: bool = False,
     copy: bool = True,
     annotated: bool = False,
+    result_types: list[exp.DataType | None] | None = None,
 ) -> str:
     """Spark SQL -> DuckDB SQL giving Spark's result, or NotPortableError.
 
@@ -34,12 +35,16 @@ def to_duckdb(
     `checked`: the caller already ran portability_problems on this tree and found none.
     `copy=False`: rewrite the given tree in place (the caller's own copy).
     `annotated`: the caller already stored the types on this tree (types.annotate, same schema).
+    `result_types`: a list filled with the Spark types inferred for the output columns (None
+    where unknown; empty when the columns are not known).
     """
     if isinstance(sql_or_tree, str):
         tree = parse_spark(sql_or_tree)
     else:
         tree = sql_or_tree.copy() if copy else sql_or_tree
     ctx = Context(has_schema=bool(schema)) if annotated else Context.build(tree, schema)
+    if result_types is not None:
+        result_types[:] = output_types(tree) or []
     problems = [] if checked else portability_problems(tree)
     if problems:
         raise problems[0]

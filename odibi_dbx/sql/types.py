@@ -271,6 +271,13 @@ def infer(node: exp.Expr) -> exp.DataType | None:
         return _avg_type(type_of(node.this))
     if isinstance(node, (exp.Count, exp.CountIf)):
         return build_type("BIGINT")
+    if isinstance(node, (exp.Coalesce, exp.Greatest, exp.Least)) and interval_span(
+        type_of(node.this)
+    ):
+        widened = type_of(node.this)  # intervals of one family: the span covering all
+        for arg in node.expressions:
+            widened = _interval_sum_type(widened, type_of(arg))
+        return widened
     if isinstance(node, _SAME_AS_FIRST):
         return type_of(node.this)
     if isinstance(node, _PREDICATES):

@@ -22,7 +22,6 @@ from sqlglot import exp
 
 from odibi_dbx import sql as S
 from odibi_dbx.engines.pandas import PandasEngine
-from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.sql import portability
 from odibi_dbx.sql.allowed import REFUSED_AS
 from odibi_dbx.sql.allowlist import construct_of, operand_kinds
@@ -101,7 +100,7 @@ def recording(observed: dict):
         frame, translated = original_sql(self, query, views, tree)
         work = S.parse_spark(query)
         annotate(work, {k.lower(): self.spark_schema(v) for k, v in views.items()})
-        types = [spark_type_name(t) for t in self._columns(frame).values()]
+        types = list(self.spark_type_names(frame).values())
         observed.setdefault(query, (work, types))
         return frame, translated
 

@@ -20,7 +20,6 @@ from sqlglot import exp
 
 from odibi_dbx import sql as S
 from odibi_dbx.engines.pandas import DuckFrame, PandasEngine, q
-from odibi_dbx.engines.types import spark_type_name
 from tests.sql.golden_files import (
     Block,
     blocks,
@@ -237,8 +236,8 @@ class FileRun:
             timer.start()
             frame = engine.finish(frame, key=block.sql, consumers=1)  # the engine's own run
             table = engine.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
-            types = [spark_type_name(t) for t in engine._columns(frame).values()]
-            rows = hive_rows(table, ZoneInfo(self.zone))
+            types = list(engine.spark_type_names(frame).values())
+            rows = hive_rows(table, ZoneInfo(self.zone), types)
         except Exception as e:
             return self._spark_raised(block, RUNTIME, e) or Result(block, RUNTIME, _first(e))
         finally:
@@ -283,8 +282,10 @@ class FileRun:
             table = self.engine.con.sql(f"SELECT * FROM {frame.name}").to_arrow_table()
         except Exception:
             return None
-        shown = hive_rows(table.select(list(range(width))), ZoneInfo(self.zone))
-        keys = hive_rows(table.select(list(range(width, table.num_columns))), ZoneInfo(self.zone))
+        types = list(self.engine.spark_type_names(frame).values())
+        zone = ZoneInfo(self.zone)
+        shown = hive_rows(table.select(list(range(width))), zone, types[:width])
+        keys = hive_rows(table.select(list(range(width, table.num_columns))), zone, types[width:])
         if len(shown) != len(expected):
             return None
         start = 0

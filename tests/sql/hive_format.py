@@ -81,7 +81,32 @@ def hive_string(value: Any, typ: pa.DataType, tz: ZoneInfo, nested: bool = False
     return str(value)
 
 
-def hive_rows(table: pa.Table, tz: ZoneInfo) -> list[str]:
-    """One tab-separated line per row, trailing whitespace stripped (as the suite does)."""
-    cols = [[hive_string(v, col.type, tz) for v in col.to_pylist()] for col in table.itercolumns()]
+def interval_string(value: Any, spark_type: str) -> str:
+    """HiveResult of an ANSI interval: YEAR TO MONTH as `[-]y-m`, DAY TO SECOND as
+    `[-]d hh:mm:ss.nnnnnnnnn`, whatever the type's fields (DuckDB's fields are not normalised:
+    the total counts)."""
+    if value is None:
+        return "NULL"
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    if spark_type.startswith(("interval year", "interval month")):
+        sign, m = ("-" if months < 0 else ""), abs(months)
+        return f"{sign}{m // 12}-{m % 12}"
+    micros = days * 86_400_000_000 + nanos // 1000
+    sign, us = ("-" if micros < 0 else ""), abs(micros)
+    secs, frac = divmod(us, 1_000_000)
+    d, secs = divmod(secs, 86_400)
+    h, secs = divmod(secs, 3600)
+    return f"{sign}{d} {h:02d}:{secs // 60:02d}:{secs % 60:02d}.{frac:06d}000"
+
+
+def hive_rows(table: pa.Table, tz: ZoneInfo, spark_types: list[str] | None = None) -> list[str]:
+    """One tab-separated line per row, trailing whitespace stripped (as the suite does).
+    `spark_types`: the columns' Spark types, which tell an interval's family."""
+    kinds = spark_types or [""] * table.num_columns
+    cols = [
+        [interval_string(v, k) for v in col.to_pylist()]
+        if k.startswith("interval")
+        else [hive_string(v, col.type, tz) for v in col.to_pylist()]
+        for col, k in zip(table.itercolumns(), kinds, strict=True)
+    ]
     return ["\t".join(row).rstrip() for row in zip(*cols, strict=True)] if cols else []

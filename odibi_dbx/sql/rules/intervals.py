@@ -67,17 +67,32 @@ def _refuse(what: str, why: str) -> NotPortableError:
     )
 
 
+@on(exp.Neg)
+def negated_sum(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # -(a + b) (Spark's `-interval -1 year 1 month` is one literal): sqlglot drops the parens
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Binary):
+        return exp.Neg(this=exp.Paren(this=node.this))
+    return None
+
+
+_UNIT_NUMBER = r" *([+-]?) *(\d+)(?:\.(\d+))? *"
+
+
 @on(exp.Interval)
 def interval_span_literal(node: exp.Expr, ctx: Context) -> exp.Expr | None:
-    # INTERVAL '<text>' <start> TO <end>: DuckDB cannot read the span; Spark's value, exactly
-    if not isinstance(node, exp.Interval) or not isinstance(node.unit, exp.IntervalSpan):
+    # INTERVAL '<text>' <start> TO <end>: DuckDB cannot read the span; Spark's value, exactly.
+    # A one-unit literal is normalised too: DuckDB rounds seconds past microseconds (Spark
+    # truncates) and overflows its microseconds past 2562047 hours (Spark's limit is higher)
+    if not isinstance(node, exp.Interval):
         return None
-    text = literal_str(node.this)
     span = ty.interval_span(ty.type_of(node))
+    if not isinstance(node.unit, exp.IntervalSpan):
+        return _one_unit(node, span)
+    text = literal_str(node.this)
     if text is None or span is None:
         raise _refuse(f"INTERVAL {node.unit.sql('databricks')}", "its value is not a literal.")
     start, end = span
-    m = re.fullmatch(rf"\s*([+-]?)\s*{_SPAN_TEXT.get(span, '$^')}\s*", text)
+    m = re.fullmatch(rf" *([+-]?) *{_SPAN_TEXT.get(span, '$^')} *", text)  # no tabs
     if m is None:
         raise _refuse(
             f"INTERVAL '{text}' {start} TO {end}", "the text is not in Spark's form for the span."
@@ -101,6 +116,31 @@ def interval_span_literal(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         micros += int(values[len(units)][:6].ljust(6, "0"))  # nanoseconds: truncated
     if micros > MAX_MICROS:
         raise _refuse(f"INTERVAL '{text}' {start} TO {end}", "it is out of Spark's range.")
+    days, rest = divmod(micros, MICROS["DAY"])
+    return exp.Interval(
+        this=exp.Literal.string(f"{sign * days} days {sign * rest} microseconds"), unit=None
+    )
+
+
+def _one_unit(node: exp.Interval, span: tuple[str, str] | None) -> exp.Expr | None:
+    value = node.this
+    text = value.this if isinstance(value, exp.Literal) else None
+    m = re.fullmatch(_UNIT_NUMBER, text) if text is not None and span is not None else None
+    if m is None or span is None:
+        return None  # kept as written
+    unit = span[0]
+    sign = -1 if m.group(1) == "-" else 1
+    whole, frac = int(m.group(2)), m.group(3)
+    if frac and unit != "SECOND":
+        return None
+    if unit in ("YEAR", "MONTH"):
+        months = whole * (12 if unit == "YEAR" else 1)
+        if months > MAX_MONTHS:
+            raise _refuse(f"INTERVAL {text} {unit}", "it is out of Spark's range.")
+        return exp.Interval(this=exp.Literal.string(str(sign * months)), unit=exp.var("MONTH"))
+    micros = whole * MICROS[unit] + int((frac or "")[:6].ljust(6, "0"))
+    if micros > MAX_MICROS:
+        raise _refuse(f"INTERVAL {text} {unit}", "it is out of Spark's range.")
     days, rest = divmod(micros, MICROS["DAY"])
     return exp.Interval(
         this=exp.Literal.string(f"{sign * days} days {sign * rest} microseconds"), unit=None
@@ -210,6 +250,7 @@ def to_timestamp_ntz(node: exp.Expr, ctx: Context) -> exp.Expr | None:
 
 
 RULES = [
+    negated_sum,
     interval_span_literal,
     extract_from_interval,
     datetime_plus_day_time,
