@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.engines import spark_io, spark_metrics
 from odibi_dbx.engines.base import (
@@ -32,6 +32,12 @@ from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+    from odibi_dbx.config.models import ValidationConfig
+    from odibi_dbx.connections.base import Connection
+
 log = logging.getLogger("odibi_dbx.engine.spark")
 CACHED_PLAN_PARTITIONING = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
 
@@ -40,7 +46,7 @@ CACHED_PLAN_PARTITIONING = "spark.sql.optimizer.canChangeCachedPlanOutputPartiti
 class SparkFrame:
     """A node's output: a (lazy) DataFrame plus what the write's job told us about it."""
 
-    df: Any
+    df: DataFrame
     rows: int | None = None  # known once written (observed) or validated
     sample: list[dict[str, Any]] = field(default_factory=list)
     sample_rows: int = 10
@@ -68,7 +74,13 @@ class SparkEngine(Engine):
         delta_merge=True, catalog_tables=True, max_parallel_nodes=2, frames="spark"
     )
 
-    def __init__(self, *, timezone: str = "UTC", connections=None, spark: Any = None):
+    def __init__(
+        self,
+        *,
+        timezone: str = "UTC",
+        connections: Mapping[str, Connection] | None = None,
+        spark: SparkSession | None = None,
+    ) -> None:
         super().__init__(timezone=timezone, connections=connections)
         self._spark = spark
         self._saved: dict[str, str | None] = {}
@@ -103,7 +115,7 @@ class SparkEngine(Engine):
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         }
 
-    def _fixed_cache_partitioning(self, spark: Any) -> None:
+    def _fixed_cache_partitioning(self, spark: SparkSession) -> None:
         """Spark 3.5 lets AQE re-plan a persisted frame's output partitioning (Spark 4's
         default turns that off): every query over a persisted frame then runs under AQE, whose
         first read of the cache is a job of its own (a table-cache query stage) before the
@@ -119,7 +131,7 @@ class SparkEngine(Engine):
             return
         self._saved[key] = "true"
 
-    def _apply_conf(self, conn: Any, keys: bool | None, compute: str | None) -> None:
+    def _apply_conf(self, conn: Connection, keys: bool | None, compute: str | None) -> None:
         """Set the connection's credentials in Spark conf where the compute allows it (see
         runtime.keys_in_spark_conf); where it does not, set nothing and say once in the story
         that access goes through Unity Catalog external locations."""
@@ -129,7 +141,7 @@ class SparkEngine(Engine):
             return
         for key, value in conf.items():
             try:
-                self._spark.conf.set(key, value)
+                self.spark.conf.set(key, value)
             except Exception as exc:  # never chain: the message could echo the value
                 if keys is None:  # Spark Connect, compute unknown: it refused, as serverless does
                     self._uc_note(conn, f"Spark Connect ({type(exc).__name__} on setting it)")
@@ -145,7 +157,7 @@ class SparkEngine(Engine):
                 ) from None
         log.debug("applied Spark conf of connection %s", conn.name)
 
-    def _uc_note(self, conn: Any, where: str) -> None:
+    def _uc_note(self, conn: Connection, where: str) -> None:
         note = (
             f"connection '{conn.name}': {where}: account key not set in Spark conf; access to "
             f"{conn.uri('')} goes through Unity Catalog external locations (one must cover it, "
@@ -167,9 +179,10 @@ class SparkEngine(Engine):
             self._saved.clear()
 
     @property
-    def spark(self) -> Any:
+    def spark(self) -> SparkSession:
         if self._spark is None:
             self.start()
+        assert self._spark is not None  # start() sets it
         return self._spark
 
     # -- I/O --
@@ -181,7 +194,9 @@ class SparkEngine(Engine):
             self._persist(frame)  # later nodes read it too: the write fills the cache
         return spark_io.write(self, frame, spec)
 
-    def observed(self, df: Any, profile_columns: int = 0) -> tuple[Any, Any]:
+    def observed(
+        self, df: DataFrame, profile_columns: int = 0
+    ) -> tuple[DataFrame, Callable[[SparkFrame], int | None]]:
         """`df` with a row count, column profiles and a sample collected by whatever job runs
         it, and a function that stores them on a frame (call it after that job succeeded; it
         never raises: rows stay None when the metrics cannot be had, see spark_metrics)."""
@@ -239,8 +254,9 @@ class SparkEngine(Engine):
         """Forget a temp view without `catalog.dropTempView`, which also uncaches any cached
         DataFrame with the same plan (a persisted node output). Spark Connect has no such
         call: there the uniquely named view is left to the session."""
+        session: Any = self._spark  # a py4j call: classic Spark only
         try:
-            self._spark._jsparkSession.sessionState().catalog().dropTempView(name)
+            session._jsparkSession.sessionState().catalog().dropTempView(name)
         except Exception:
             log.debug("temp view %s left in the session", name)
 
@@ -255,7 +271,7 @@ class SparkEngine(Engine):
                 dep.children += 1
         return frame
 
-    def to_user(self, frame: SparkFrame) -> Any:
+    def to_user(self, frame: SparkFrame) -> DataFrame:
         handed = getattr(self._local, "handed", None)
         if handed is None:
             handed = self._local.handed = []
@@ -336,7 +352,9 @@ class SparkEngine(Engine):
         frame.sample_rows, frame.profile_columns = sample_rows, profile_columns
         return Summary(frame.rows, _columns(frame.df), frame.sample[:sample_rows], frame.profile)
 
-    def failing_rows(self, frame: SparkFrame, validation: Any, limit: int) -> list[dict[str, Any]]:
+    def failing_rows(
+        self, frame: SparkFrame, validation: ValidationConfig, limit: int
+    ) -> list[dict[str, Any]]:
         """One small job, only for a node whose validation failed (nothing is written then)."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
@@ -359,7 +377,7 @@ class SparkEngine(Engine):
             {k: v for k, v in r.asDict(recursive=True).items() if k != "__odibi_n"} for r in rows
         ]
 
-    def check(self, frame: SparkFrame, validation: Any) -> list[CheckResult]:
+    def check(self, frame: SparkFrame, validation: ValidationConfig) -> list[CheckResult]:
         """One aggregation job for every check; the output is persisted first, so the write
         and later nodes do not compute it again."""
         from pyspark.sql import functions as F
@@ -377,7 +395,9 @@ class SparkEngine(Engine):
         ]
         if key:
             aggs.append(F.count_distinct(F.struct(*[F.col(f"`{c}`") for c in key])).alias("d"))
-        got = df.agg(*aggs).first().asDict()
+        first = df.agg(*aggs).first()
+        assert first is not None  # an aggregation without groups has one row
+        got = first.asDict()
         rows = int(got["rows"])
         frame.rows = rows
         if plan:  # the profile rides on the validation job
@@ -395,7 +415,7 @@ def _ident(name: str) -> str:
     return f"`{name.replace('`', '``')}`"
 
 
-def _columns(df: Any) -> list[tuple[str, str]]:
+def _columns(df: DataFrame) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
 
 
@@ -403,7 +423,7 @@ def _slots(plan: list[tuple[str, bool]]) -> range:
     return range(sum(3 if ordered else 1 for _, ordered in plan))
 
 
-def _profile_aggs(plan: list[tuple[str, bool]]) -> list[Any]:
+def _profile_aggs(plan: list[tuple[str, bool]]) -> list[Column]:
     """Per profiled column: non-null count, then min and max where they apply (p0, p1, ...)."""
     from pyspark.sql import functions as F
 

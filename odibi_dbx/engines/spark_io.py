@@ -160,6 +160,7 @@ def _write_opts(spec: WriteSpec) -> dict[str, str]:
 def _hadoop(engine: SparkEngine, spec: WriteSpec) -> tuple[Any, Any, Any]:
     """(Path class, file system, target path) for the write's target (py4j handles)."""
     jvm = engine.spark._jvm
+    assert jvm is not None  # classic Spark: the caller checked
     path_cls = jvm.org.apache.hadoop.fs.Path
     target = path_cls(spark_uri(spec))
     return path_cls, target.getFileSystem(engine.spark._jsc.hadoopConfiguration()), target
@@ -354,11 +355,11 @@ def commit_settings(engine: SparkEngine, spec: WriteSpec) -> Iterator[None]:
         try:
             yield
         finally:
-            for k, v in saved.items():
-                if v is None:
+            for k, old in saved.items():
+                if old is None:
                     spark.conf.unset(k)
                 else:
-                    spark.conf.set(k, v)
+                    spark.conf.set(k, old)
 
 
 def _merge(engine: SparkEngine, source: DataFrame, spec: WriteSpec) -> WriteResult:

@@ -82,6 +82,7 @@ def batch_stats(
             "number or string column"
         )
     got = frame.df.agg(F.count(F.lit(1)).alias("n"), expr.alias("top")).first()
+    assert got is not None  # an aggregation without groups has one row
     rows, top = int(got["n"]), got["top"]
     frame.rows = rows
     if top is None:
@@ -101,7 +102,9 @@ def read_change_feed(
     ref = _delta_ref(engine, spec)
     if ref is None:
         raise FileNotFoundError(f"no Delta table at {spec.target}")
-    version = int(spark.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").first()["version"])
+    last = spark.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").first()
+    assert last is not None  # a Delta table has at least its creating commit
+    version = int(last["version"])
     reader = spark.read.format("delta")
     if after_version is not None and after_version < version:
         reader = (

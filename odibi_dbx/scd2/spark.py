@@ -66,8 +66,8 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     try:
         spark.sql(plan.current_sql(ref, _bt)).createOrReplaceTempView(cur)
         spark.sql(plan.staged_sql(src, cur, _bt)).createOrReplaceTempView(staged)
-        vf_type = schema[VALID_FROM].dataType.simpleString()
-        sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_type})")
+        vf_sql = schema[VALID_FROM].dataType.simpleString()
+        sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_sql})")
         with spark_io.commit_settings(engine, spec):
             result = spark.sql(sql).first()
     finally:
