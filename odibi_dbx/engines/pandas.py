@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -36,6 +36,14 @@ from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from odibi_dbx.config.models import ValidationConfig
+    from odibi_dbx.connections.base import Connection
+
+T = TypeVar("T")
 UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
 _BIND_ERRORS = (
@@ -83,7 +91,13 @@ class PandasEngine(Engine):
         delta_merge=True, catalog_tables=False, max_parallel_nodes=2, frames="pandas"
     )
 
-    def __init__(self, *, timezone: str = "UTC", connections=None, threads: int | None = None):
+    def __init__(
+        self,
+        *,
+        timezone: str = "UTC",
+        connections: Mapping[str, Connection] | None = None,
+        threads: int | None = None,
+    ) -> None:
         super().__init__(timezone=timezone, connections=connections)
         self._threads = threads
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -212,7 +226,7 @@ class PandasEngine(Engine):
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {exact()}")
         frame.guess, frame.columns = None, None
 
-    def _settling(self, frame: DuckFrame, run: Callable[[], Any]) -> Any:
+    def _settling(self, frame: DuckFrame, run: Callable[[], T]) -> T:
         """`run` a query over the frame; a sampled INT guess it proves wrong is settled, and
         `run` runs again."""
         try:
@@ -341,7 +355,7 @@ class PandasEngine(Engine):
         frame = DuckFrame(name, temp=[*dict.fromkeys(temp), ("view", name)], spark_types=intervals)
         return frame, translated
 
-    def to_user(self, frame: DuckFrame) -> Any:
+    def to_user(self, frame: DuckFrame) -> pd.DataFrame:
         import pandas as pd
 
         self.settle(frame)
@@ -495,7 +509,9 @@ class PandasEngine(Engine):
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]  # no pyarrow import
 
-    def failing_rows(self, frame: DuckFrame, validation: Any, limit: int) -> list[dict[str, Any]]:
+    def failing_rows(
+        self, frame: DuckFrame, validation: ValidationConfig, limit: int
+    ) -> list[dict[str, Any]]:
         cols = self._columns(frame)
         where = [f"{q(c)} IS NULL" for c in validation.no_nulls if c in cols]
         key = unique_key(validation, cols)
@@ -507,7 +523,7 @@ class PandasEngine(Engine):
         query = f"SELECT * FROM {frame.name} QUALIFY {' OR '.join(where)}"
         return self._head(f"({query})", limit)
 
-    def check(self, frame: DuckFrame, validation: Any) -> list[CheckResult]:
+    def check(self, frame: DuckFrame, validation: ValidationConfig) -> list[CheckResult]:
         """Every check in one aggregate query over the node's output."""
         cols = self._columns(frame)
         nulls = [c for c in validation.no_nulls if c in cols]
@@ -567,7 +583,7 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _nullable_dtype(arrow_type: Any) -> Any:
+def _nullable_dtype(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
     """pandas 1.x: Arrow ints/bools -> pandas nullable dtypes; everything else the default."""
     import pandas as pd
     import pyarrow as pa
