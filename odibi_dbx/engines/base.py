@@ -16,8 +16,11 @@ from odibi_dbx.retry import is_refused, is_transient
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
+    from odibi_dbx.sql.errors import NotPortableError
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Engine(ABC):
 
     # -- validation time (no session, no data) --
     @classmethod
-    def sql_problems(cls, tree: Any) -> list[Any]:
+    def sql_problems(cls, tree: exp.Expr) -> list[NotPortableError]:
         """Constructs in a parsed Spark SQL step this engine cannot run faithfully."""
         return []
 
@@ -190,7 +193,9 @@ class Engine(ABC):
 
     # -- transforms --
     @abstractmethod
-    def sql(self, query: str, views: Mapping[str, Any], tree: Any = None) -> tuple[Any, str | None]:
+    def sql(
+        self, query: str, views: Mapping[str, Any], tree: exp.Expr | None = None
+    ) -> tuple[Any, str | None]:
         """Run one Spark SQL step over `views` (name -> frame). `tree` is the step as the plan
         parsed it (engines never re-parse it). Returns the frame and, when the engine translated
         it, the SQL it actually ran."""

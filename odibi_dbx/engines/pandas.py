@@ -39,9 +39,11 @@ from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from sqlglot import exp
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
+    from odibi_dbx.sql.errors import NotPortableError
 
 T = TypeVar("T")
 UNKNOWN_TYPE = "unknown operand type"
@@ -110,7 +112,7 @@ class PandasEngine(Engine):
 
     # -- validation time --
     @classmethod
-    def sql_problems(cls, tree: Any) -> list[Any]:
+    def sql_problems(cls, tree: exp.Expr) -> list[NotPortableError]:
         from odibi_dbx import sql as S
         from odibi_dbx.sql.types import annotate
 
@@ -321,7 +323,7 @@ class PandasEngine(Engine):
 
     # -- transforms --
     def sql(
-        self, query: str, views: Mapping[str, DuckFrame], tree: Any = None
+        self, query: str, views: Mapping[str, DuckFrame], tree: exp.Expr | None = None
     ) -> tuple[DuckFrame, str]:
         from odibi_dbx import sql as S
 

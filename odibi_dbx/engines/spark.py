@@ -34,6 +34,7 @@ from odibi_dbx.errors import MissingExtraError, OdibiError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
+    from sqlglot import exp
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
@@ -228,7 +229,7 @@ class SparkEngine(Engine):
 
     # -- transforms --
     def sql(
-        self, query: str, views: Mapping[str, SparkFrame], tree: Any = None
+        self, query: str, views: Mapping[str, SparkFrame], tree: exp.Expr | None = None
     ) -> tuple[SparkFrame, str | None]:
         from odibi_dbx.engines.spark_sql import with_view_names
 
