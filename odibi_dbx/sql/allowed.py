@@ -222,6 +222,38 @@ REFUSED: dict[str, tuple[str, str]] = {
         "options that are not a map of strings).",
         "from_json(json, 'schema') without options, or run this step on the Spark engine.",
     ),
+    "GROUP BY ordinal with SELECT *": (
+        "Spark rejects a GROUP BY position when the select list is * (STAR_GROUP_BY_POS).",
+        "name the columns in the select list, or group by column names.",
+    ),
+    "empty set in ROLLUP/CUBE": (
+        "Spark rejects () inside ROLLUP/CUBE (empty grouping sets are for GROUPING SETS).",
+        "GROUPING SETS ((a, b), (a), ()).",
+    ),
+    "ROWS frame bound beyond INT": (
+        "Spark rejects a ROWS frame bound beyond the INT range "
+        "(SPECIFIED_WINDOW_FRAME_UNACCEPTED_TYPE).",
+        "UNBOUNDED FOLLOWING/PRECEDING, or a bound up to 2147483647.",
+    ),
+    "IN subquery with another number of columns": (
+        "Spark rejects (a, b) IN (SELECT ...) when the subquery gives another number of "
+        "columns (IN_SUBQUERY_LENGTH_MISMATCH); (SELECT (a, b) ...) is one struct column.",
+        "select as many columns as the left side has: (a, b) IN (SELECT x, y FROM ...).",
+    ),
+    "PIVOT values that do not fit the pivot columns": (
+        "Spark rejects PIVOT ... FOR (a, b) IN (v1, v2) unless each value is a tuple of as "
+        "many values as there are pivot columns (PIVOT_VALUE_DATA_TYPE_MISMATCH).",
+        "FOR (a, b) IN (('x', 1), ('y', 2)), or pivot on one column.",
+    ),
+    "array_size of a map": (
+        "Spark's array_size takes an array only (DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE).",
+        "size(map) or cardinality(map).",
+    ),
+    "map_contains_key with another key type": (
+        "Spark rejects a key whose type differs from the map's key type "
+        "(DATATYPE_MISMATCH.MAP_FUNCTION_DIFF_TYPES).",
+        "CAST the key to the map's key type.",
+    ),
     "non-deterministic function": (
         "rand/uuid/monotonically_increasing_id/input_file_name give different values on "
         "each engine.",
@@ -299,6 +331,7 @@ ALLOWED: dict[str, Allowed] = {
             "double",
             "int",
             "interval day",
+            "map",
             "smallint",
             "string",
             "timestamp",
@@ -312,7 +345,18 @@ ALLOWED: dict[str, Allowed] = {
     "ArgMin": Allowed("min_by()", {"expression": ("int",), "this": ("int",)}, ("int",)),
     "Array": Allowed(
         "array()",
-        {"expressions": ("boolean", "decimal", "double", "int", "null", "string", "timestamp")},
+        {
+            "expressions": (
+                "boolean",
+                "decimal",
+                "double",
+                "int",
+                "map",
+                "null",
+                "string",
+                "timestamp",
+            )
+        },
         (),
     ),
     "ArrayAgg": Allowed("collect_list()", {"this": ("int", "string")}, ()),
@@ -549,7 +593,7 @@ ALLOWED: dict[str, Allowed] = {
     ),
     "From": Allowed("FROM", {}, ()),
     "FromJson": Allowed(
-        "from_json()", {"expression": ("string",), "this": ("string",)}, ("struct",)
+        "from_json()", {"expression": ("string",), "this": ("string",)}, ("array", "map", "struct")
     ),
     "FromTimeZone": Allowed("FROMTIMEZONE", {}, ("timestamp",)),
     "GenerateSeries": Allowed(
@@ -982,7 +1026,7 @@ ALLOWED: dict[str, Allowed] = {
     "Var": Allowed("VAR", {}, ()),
     "Variance": Allowed("variance()", {"this": ("double",)}, ()),
     "VariancePop": Allowed("var_pop()", {"this": ("int",)}, ()),
-    "VarMap": Allowed("map()", {}, ()),
+    "VarMap": Allowed("map()", {}, ("map",)),
     "weekday": Allowed(
         "weekday()",
         {"expressions": ("date", "null", "string", "timestamp", "timestamp_ntz")},

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any, ClassVar
 
 import sqlglot
@@ -30,7 +32,19 @@ def _unit_marked(build: Builder) -> Builder:
     return wrapped
 
 
+def _spelled(name: str, build: Builder) -> Builder:
+    """Functions sqlglot parses alike (size and array_size): keep the name as written."""
+
+    def wrapped(args: list[exp.Expr]) -> exp.Expr:
+        node = build(args)
+        node.meta[SPELLED] = name
+        return node
+
+    return wrapped
+
+
 UNIT_WRITTEN = "unit_written"
+SPELLED = "spelled"
 # sqlglot builds each dialect's Parser class in its metaclass, so type checkers see a variable
 _DatabricksParser: Any = Databricks.Parser
 
@@ -60,10 +74,22 @@ class SparkSQL(Databricks):
                 )
             },
             "TIMEDIFF": _unit_marked(Databricks.Parser.FUNCTIONS["TIMESTAMPDIFF"]),  # Spark 4
+            "ARRAY_SIZE": _spelled("array_size", Databricks.Parser.FUNCTIONS["ARRAY_SIZE"]),
         }
 
 
 READ_DIALECT = SparkSQL
+
+
+class _CommandFallbackFilter(logging.Filter):
+    """sqlglot warns on stderr when it keeps a statement it cannot parse as a raw command
+    (ADD JAR, LOAD DATA, ...); such a statement is refused as a step anyway, with advice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_CommandFallbackFilter())
 _QUERY_TYPES = (exp.Query, exp.Values)
 
 
@@ -87,8 +113,10 @@ def parse_spark(sql: str) -> exp.Expr:
         )
     tree = statements[0]
     if not isinstance(tree, _QUERY_TYPES):
-        kind = tree.key.upper()
+        kind = (tree.name if isinstance(tree, exp.Command) else tree.key).upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
+    if tree.find(exp.BitwiseLeftShift, exp.BitwiseRightShift):
+        _shifts_written_whole(sql)
     if "interval" in sql.lower():
         tree.meta[INTERVAL_TEXT] = interval_text_problems(sql)
     return tree
@@ -117,6 +145,17 @@ def interval_text_problems(sql: str) -> list[str]:
         elif len(re.findall(rf"(?i){_PART}", text)) > 1 and re.search(r"(?i)\bto\b", text):
             found.append("interval text with units")
     return found
+
+
+def _shifts_written_whole(sql: str) -> None:
+    """`a > > b` is no shift in Spark (a syntax error); sqlglot reads it as `a >> b`."""
+    tokens = READ_DIALECT().tokenize(sql)
+    for a, b in pairwise(tokens):
+        if a.token_type == b.token_type and a.text in ("<", ">") and b.start > a.end + 1:
+            line, col = _line_col(sql, b.start)
+            raise SqlSyntaxError(
+                f"'{a.text} {b.text}' is not an operator (write {a.text * 2})", line, col
+            )
 
 
 def _second_statement(sql: str) -> tuple[int, int]:

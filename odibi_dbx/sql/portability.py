@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from odibi_dbx.sql.allowed import REFUSED
 from odibi_dbx.sql.allowlist import allowlist_problem, problem
+from odibi_dbx.sql.analyzer import analyzer_problem
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.parse import INTERVAL_TEXT, UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
@@ -320,6 +321,7 @@ _PLAIN = {exp.Identifier, exp.Column, exp.Literal, exp.Star, exp.TableAlias}
 _CHECKS: list[Callable[[exp.Expr], NotPortableError | None]] = [
     _check_constructs,
     _check_spark_rejects,
+    analyzer_problem,
     _check_posexplode_outer,
     _check_implicit_coercion,
     allowlist_problem,

@@ -265,6 +265,14 @@ def infer(node: exp.Expr) -> exp.DataType | None:
         return build_type("STRING", dialect="databricks")
     if isinstance(node, exp.Anonymous) and node.name.lower() in _ANONYMOUS_TYPES:
         return build_type(_ANONYMOUS_TYPES[node.name.lower()])
+    if isinstance(node, exp.VarMap):  # map(k1, v1, ...): MAP<k, v> when each side has one type
+        keys, values = _one_type(node.args.get("keys")), _one_type(node.args.get("values"))
+        if keys is None or values is None:
+            return build_type("MAP", dialect="databricks")
+        return exp.DataType(this=T.MAP, expressions=[keys.copy(), values.copy()], nested=True)
+    if isinstance(node, exp.Bracket) and is_type(node.this, {T.MAP}):
+        map_type = type_of(node.this)
+        return map_type.expressions[1] if map_type and len(map_type.expressions) == 2 else None
     if isinstance(node, exp.Sum):
         return _sum_type(type_of(node.this))
     if isinstance(node, exp.Avg):
@@ -402,8 +410,19 @@ _RESULT_TYPES = (
     ),
     ((exp.StrToUnix, exp.WidthBucket), "BIGINT"),
     ((exp.HexString, exp.Unhex), "BINARY"),
+    ((exp.Map,), "MAP"),
 )
 _ANONYMOUS_TYPES = {"luhn_check": "BOOLEAN"}
+
+
+def _one_type(array: exp.Expr | None) -> exp.DataType | None:
+    """The one type of an array constructor's elements (NULLs aside), None if unknown or mixed."""
+    if not isinstance(array, exp.Array):
+        return None
+    known = [type_of(e) for e in array.expressions if not isinstance(e, exp.Null)]
+    if not known or any(t is None or t != known[0] for t in known):
+        return None
+    return known[0]
 
 
 def _literal_type(lit: exp.Literal) -> exp.DataType | None:

@@ -58,6 +58,21 @@ def test_unterminated_string_is_a_syntax_error():
     assert info.value.line == 1 and info.value.col == 8
 
 
+def test_a_command_is_refused_without_sqlglot_noise(caplog):
+    # sqlglot keeps ADD JAR as a raw command and logs a warning (stderr); the refusal says it all
+    with pytest.raises(SqlSyntaxError, match="ADD JAR statement: a SQL step is one SELECT"):
+        parse_spark("ADD JAR /tmp/udf.jar")
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]
+
+
+def test_spaced_shift_is_a_syntax_error():
+    # Spark reads `a > > b` as a syntax error; sqlglot as `a >> b`
+    with pytest.raises(SqlSyntaxError, match="'> >' is not an operator") as info:
+        parse_spark("SELECT a > > 2 FROM t")
+    assert info.value.col == 12
+    parse_spark("SELECT a >> 2, a << 1, '> >' FROM t")
+
+
 def test_two_statements_are_rejected_with_position():
     with pytest.raises(SqlSyntaxError, match="one SELECT query") as info:
         parse_spark("SELECT 1;\nSELECT 2")
@@ -200,6 +215,19 @@ DENIED_EXAMPLES = {
     ),
     "regexp_replace position below 1": "SELECT regexp_replace(a, 'x', 'y', 0) FROM t",
     "from_json options": "SELECT from_json(a, 'x INT', map('mode', 'FAILFAST')) FROM t",
+    "GROUP BY ordinal with SELECT *": "SELECT * FROM t GROUP BY a, b, 1",
+    "empty set in ROLLUP/CUBE": "SELECT a, count(*) FROM t GROUP BY ROLLUP(a, ())",
+    "ROWS frame bound beyond INT": (
+        "SELECT sum(a) OVER (ORDER BY a ROWS BETWEEN CURRENT ROW AND 2147483648 FOLLOWING) FROM t"
+    ),
+    "IN subquery with another number of columns": (
+        "SELECT 1 FROM t WHERE (a, b) IN (SELECT (a, b) FROM t)"
+    ),
+    "PIVOT values that do not fit the pivot columns": (
+        "SELECT * FROM (SELECT a, b, c FROM t) PIVOT (sum(c) FOR (a, b) IN ('x', 'y'))"
+    ),
+    "array_size of a map": "SELECT array_size(map('a', 1)) FROM t",
+    "map_contains_key with another key type": "SELECT map_contains_key(map(1, 'a'), '1') FROM t",
 }
 
 

@@ -12,6 +12,7 @@ from functools import cache
 from odibi_dbx.sql.rules import (
     aggregates,
     ansi,
+    clauses,
     collections,
     intervals,
     numeric,
@@ -25,6 +26,7 @@ RULES: list[Rule] = [
     *ansi.FIRST,
     *strict.RULES,
     *intervals.RULES,
+    *clauses.RULES,
     *time.RULES,
     *numeric.RULES,
     *aggregates.RULES,

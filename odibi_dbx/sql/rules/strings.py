@@ -88,8 +88,10 @@ _JSON_SCALARS = {
 }
 
 
-def _json_value(j: str, path: str, dt: exp.DataType) -> str:
-    """DuckDB SQL reading `path` of JSON `j` with Spark's permissive from_json typing."""
+def _json_value(j: str, path: str, dt: exp.DataType, depth: int = 0) -> str:
+    """DuckDB SQL reading `path` of JSON `j` with Spark's permissive from_json typing: a value
+    of the wrong JSON type is NULL, and so is an array or map holding one (Spark fails the
+    whole container; a struct keeps its other fields)."""
     p = "'" + path.replace("'", "''") + "'"
     if dt.this in (T.VARCHAR, T.TEXT):
         return f"JSON_EXTRACT_STRING({j}, {p})"
@@ -99,22 +101,31 @@ def _json_value(j: str, path: str, dt: exp.DataType) -> str:
             f"CASE WHEN JSON_TYPE({j}, {p}) IN {json_types} "
             f"THEN TRY_CAST(JSON_EXTRACT({j}, {p}) AS {duck_type}) END"
         )
-    if dt.this == T.STRUCT:
+    if dt.this == T.STRUCT and all(isinstance(c, exp.ColumnDef) for c in dt.expressions):
         fields = []
         for col in dt.expressions:
             name = col.name
             sub = f'{path}."{name}"' if not re.fullmatch(r"\w+", name) else f"{path}.{name}"
-            fields.append(f'"{name}" := {_json_value(j, sub, col.args["kind"])}')
+            fields.append(f'"{name}" := {_json_value(j, sub, col.args["kind"], depth)}')
         return f"CASE WHEN JSON_TYPE({j}, {p}) = 'OBJECT' THEN STRUCT_PACK({', '.join(fields)}) END"
-    if (
-        dt.this == T.ARRAY
-        and dt.expressions
-        and dt.expressions[0].this in (T.VARCHAR, T.TEXT, *_JSON_SCALARS)
-    ):
-        elem = _json_value("__e", "$", dt.expressions[0])
+    if dt.this == T.ARRAY and len(dt.expressions) == 1:
+        e = f"__e{depth}"
+        items = f"CAST(JSON_EXTRACT({j}, {p}) AS JSON[])"
+        value = _json_value(e, "$", dt.expressions[0], depth + 1)
         return (
-            f"CASE WHEN JSON_TYPE({j}, {p}) = 'ARRAY' THEN LIST_TRANSFORM("
-            f"CAST(JSON_EXTRACT({j}, {p}) AS JSON[]), lambda __e: {elem}) END"
+            f"CASE WHEN JSON_TYPE({j}, {p}) = 'ARRAY' AND NOT LIST_CONTAINS(LIST_TRANSFORM("
+            f"{items}, lambda {e}: {_present(e)} OR ({value}) IS NOT NULL), false) "
+            f"THEN LIST_TRANSFORM({items}, lambda {e}: {value}) END"
+        )
+    if dt.this == T.MAP and len(dt.expressions) == 2 and dt.expressions[0].this in STRINGS:
+        e = f"__e{depth}"
+        entries = f"MAP_ENTRIES(CAST(JSON_EXTRACT({j}, {p}) AS MAP(VARCHAR, JSON)))"
+        value = _json_value(f"{e}.value", "$", dt.expressions[1], depth + 1)
+        return (
+            f"CASE WHEN JSON_TYPE({j}, {p}) = 'OBJECT' AND NOT LIST_CONTAINS(LIST_TRANSFORM("
+            f"{entries}, lambda {e}: {_present(e + '.value')} OR ({value}) IS NOT NULL), false) "
+            f"THEN MAP_FROM_ENTRIES(LIST_TRANSFORM({entries}, "
+            f"lambda {e}: STRUCT_PACK(k := {e}.key, v := {value}))) END"
         )
     raise NotPortableError(
         "from_json",
@@ -124,10 +135,50 @@ def _json_value(j: str, path: str, dt: exp.DataType) -> str:
     )
 
 
+def _present(e: str) -> str:
+    """SQL: the JSON element is null (a NULL element, not a failed conversion)."""
+    return f"({e} IS NULL OR JSON_TYPE({e}) = 'NULL')"
+
+
+_SCHEMA_TYPE = re.compile(r"(?i)\s*(struct|array|map)\s*<")
+
+
+def _from_json_schema(ddl: str) -> exp.DataType:
+    """from_json's schema: a DDL field list ('a INT, b STRING') or a type ('array<int>').
+    A type sqlglot does not know (or a field it dropped) is refused: Spark rejects it."""
+    is_type = bool(_SCHEMA_TYPE.match(ddl))
+    try:
+        dt = ty.build_type(ddl if is_type else f"STRUCT<{ddl}>", dialect="databricks")
+    except Exception:
+        dt = None
+    if (
+        dt is None
+        or any(t.this == T.USERDEFINED for t in dt.find_all(exp.DataType))
+        or (not is_type and len(dt.expressions) != _top_level_fields(ddl))
+    ):
+        raise NotPortableError(
+            "from_json",
+            f"from_json schema {ddl!r} is not one the Pandas engine reads (Spark rejects "
+            "unknown types too).",
+            "write the schema as Spark DDL: 'a INT, b ARRAY<STRING>' or 'array<int>'.",
+        )
+    return dt
+
+
+def _top_level_fields(ddl: str) -> int:
+    depth, count = 0, 1
+    for ch in ddl:
+        depth += ch in "<("
+        depth -= ch in ">)"
+        count += ch == "," and depth == 0
+    return count
+
+
 @on(exp.FromJson)
 def from_json_ddl(node: exp.Expr, ctx: Context) -> exp.Expr | None:
-    # Spark from_json takes a DDL schema and is permissive: malformed JSON gives a struct of
-    # NULLs and a value of the wrong JSON type gives NULL (DuckDB would cast or raise)
+    # Spark from_json takes a DDL schema or a type and is permissive: malformed JSON gives a
+    # struct of NULLs (NULL for an array or map schema) and a value of the wrong JSON type NULL
+    # (DuckDB would cast or raise); an array of structs also reads a single object
     if not isinstance(node, exp.FromJson):
         return None
     ddl = literal_str(node.expression)
@@ -137,21 +188,21 @@ def from_json_ddl(node: exp.Expr, ctx: Context) -> exp.Expr | None:
             "from_json needs a literal DDL schema string.",
             "write the schema as a string literal, e.g. 'a INT, b STRING'.",
         )
-    try:
-        dt = ty.build_type(f"STRUCT<{ddl}>", dialect="databricks")
-    except Exception:
-        dt = ty.build_type(ddl, dialect="databricks")
-    if dt.this != T.STRUCT:
-        raise NotPortableError(
-            "from_json",
-            "from_json with a non-struct schema is not supported on the Pandas engine.",
-            "use a struct schema ('a INT, ...').",
+    dt = _from_json_schema(ddl)
+    if dt.this == T.STRUCT:
+        guarded = duck(
+            "CASE WHEN JSON_VALID({j}) THEN CAST({j} AS JSON) ELSE CAST('{}' AS JSON) END",
+            j=node.this,
         )
-    guarded = duck(
-        "CASE WHEN JSON_VALID({j}) THEN CAST({j} AS JSON) ELSE CAST('{}' AS JSON) END", j=node.this
-    )
-    out = duck(_json_value("{jj}", "$", dt), jj=guarded)
-    return duck("CASE WHEN {j} IS NULL THEN NULL ELSE {o} END", j=node.this, o=out)
+        out = duck(_json_value("{jj}", "$", dt), jj=guarded)
+        return duck("CASE WHEN {j} IS NULL THEN NULL ELSE {o} END", j=node.this, o=out)
+    valid = duck("CASE WHEN JSON_VALID({j}) THEN CAST({j} AS JSON) END", j=node.this)
+    if dt.this == T.ARRAY and dt.expressions[0].this == T.STRUCT:
+        valid = duck(  # a single object is read as an array of one
+            "CASE WHEN JSON_TYPE({v}) = 'OBJECT' THEN CAST('[' || {v} || ']' AS JSON) ELSE {v} END",
+            v=valid,
+        )
+    return duck(_json_value("{jj}", "$", dt), jj=valid)
 
 
 @on(exp.RegexpSplit)
