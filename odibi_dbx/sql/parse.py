@@ -125,6 +125,7 @@ def parse_spark(sql: str) -> exp.Expr:
 INTERVAL_TEXT = "interval_text"  # on a parsed tree: interval literals sqlglot reads loosely
 _UNIT = r"(?:year|month|week|day|hour|minute|second|millisecond|microsecond)s?"
 _VALUE = r"(?:[-+]\s*)?(?:'[^']*'|\d+(?:\.\d+)?)"
+_ONE_UNIT_TEXT = rf"(?i)\s*(?:interval\s+)?[-+]?\d+(?:\.\d+)?\s+{_UNIT}\s*"
 _PART = rf"{_VALUE}\s+{_UNIT}\b(?:\s+to\s+{_UNIT}\b)?"
 
 
@@ -134,13 +135,19 @@ def interval_text_problems(sql: str) -> list[str]:
     (`interval '1 day 2'`), and a multi-part literal with a `TO` span, which Spark rejects."""
     found = []
     for m in re.finditer(r"(?i)\binterval\b\s*", sql):
-        rest = sql[m.end() :]
+        rest = re.sub(r"\\[tnr]", " ", sql[m.end() :])  # Spark's escapes: whitespace
         if rest.startswith("("):
             found.append("interval (x) unit")
             continue
+        if not re.match(r"[-+'\d]", rest):
+            continue  # a type (CAST(x AS INTERVAL DAY)), not a literal
         parts = re.match(rf"(?i)(?:{_PART}\s*)+", rest)
         text = parts.group(0) if parts else ""
-        if not text or re.search(r"(?i)'[^']*[a-z][^']*'", text):
+        if not text:  # one string with its unit inside: read right only when that simple
+            string = re.match(r"(?:[-+]\s*)?'([^']*)'", rest)
+            if not (string and re.fullmatch(_ONE_UNIT_TEXT, string.group(1))):
+                found.append("interval text with units")
+        elif any(re.search("[a-z]", t, re.I) for t in re.findall(r"'([^']*)'", text)):
             found.append("interval text with units")
         elif len(re.findall(rf"(?i){_PART}", text)) > 1 and re.search(r"(?i)\bto\b", text):
             found.append("interval text with units")

@@ -204,7 +204,7 @@ DENIED_EXAMPLES = {
     "date_add with BIGINT days": "SELECT date_add(DATE '2024-01-01', 1L) FROM t",
     "interval compared with another type": "SELECT INTERVAL 1 MONTH > INTERVAL 20 DAYS FROM t",
     "interval (x) unit": "SELECT CAST(b AS DATE) + interval (-30) day FROM t",
-    "interval text with units": "SELECT CAST(b AS DATE) + INTERVAL '1 day' FROM t",
+    "interval text with units": "SELECT CAST(b AS DATE) + INTERVAL '1 day 2 hours' FROM t",
     "RANGE frame of a date with hours": (
         "SELECT sum(a) OVER (ORDER BY CAST(b AS DATE) RANGE INTERVAL '1 02' DAY TO HOUR "
         "PRECEDING) FROM t"

@@ -75,7 +75,7 @@ def negated_sum(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return None
 
 
-_UNIT_NUMBER = r" *([+-]?) *(\d+)(?:\.(\d+))? *"
+_UNIT_NUMBER = r"\s*([+-]?)\s*(\d+)(?:\.(\d+))?\s*"
 
 
 @on(exp.Interval)
@@ -92,7 +92,7 @@ def interval_span_literal(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     if text is None or span is None:
         raise _refuse(f"INTERVAL {node.unit.sql('databricks')}", "its value is not a literal.")
     start, end = span
-    m = re.fullmatch(rf" *([+-]?) *{_SPAN_TEXT.get(span, '$^')} *", text)  # no tabs
+    m = re.fullmatch(rf"\s*([+-]?){_SPAN_TEXT.get(span, '$^')}\s*", text)  # as Spark trims
     if m is None:
         raise _refuse(
             f"INTERVAL '{text}' {start} TO {end}", "the text is not in Spark's form for the span."
