@@ -25,7 +25,7 @@ from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.rules.ansi import spark_error
 from odibi_dbx.sql.rules.base import STRINGS, Context, cast, duck, fn_name, literal_str, on
-from odibi_dbx.sql.rules.time import earlier_if_ambiguous
+from odibi_dbx.sql.rules.time import earlier_if_ambiguous, extract_part
 
 T = exp.DataType.Type
 MICROS = {"DAY": 86_400_000_000, "HOUR": 3_600_000_000, "MINUTE": 60_000_000, "SECOND": 1_000_000}
@@ -155,12 +155,10 @@ def _between(unit: str, start: str, end: str) -> bool:
 @on(exp.Extract, exp.Anonymous)
 def extract_from_interval(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # extract(field FROM interval) / date_part('field', interval): Spark's fields of the total
-    if isinstance(node, exp.Extract):
-        field, source = node.this.name, node.expression
-    elif fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
-        field, source = literal_str(node.expressions[0]) or "", node.expressions[1]
-    else:
+    found = extract_part(node)
+    if found is None:
         return None
+    field, source = found
     t = ty.type_of(source)
     span = ty.interval_span(t)
     if span is None:

@@ -322,20 +322,26 @@ _EXTRACT_AS = {  # Spark field -> DuckDB expression of the datetime {x}
 }
 
 
+def extract_part(node: exp.Expr) -> tuple[str, exp.Expr] | None:
+    """(FIELD, source) of extract(field FROM x) / date_part('field', x) / datepart(...);
+    the field is '' when not a literal."""
+    if isinstance(node, exp.Extract):
+        return node.this.name.upper(), node.expression
+    if fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
+        return (literal_str(node.expressions[0]) or "").upper(), node.expressions[1]
+    return None
+
+
 @on(*_INT_PARTS, exp.Second, exp.Extract, exp.Anonymous)
 def date_part_int(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark date-part functions return INT (DuckDB: BIGINT); second() too. extract(SECOND ...)
     # is DECIMAL(8,6) with the fraction; dayofweek counts from 1 = Sunday
     if isinstance(node, _INT_PARTS) or (isinstance(node, exp.Second)):
         return cast(node, "INTEGER")
-    if isinstance(node, exp.Extract):
-        unit, source = node.this.name.upper(), node.expression
-    elif fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
-        unit, source = (literal_str(node.expressions[0]) or "").upper(), node.expressions[1]
-    else:
+    part = extract_part(node)
+    if part is None or not part[0]:
         return None
-    if not unit:
-        return None
+    unit, source = part
     if unit in _SECONDS:
         if not is_a(source, *TIMESTAMPS, T.TIMESTAMPNTZ):
             return None
@@ -353,14 +359,10 @@ _TIME_FIELDS |= {"SECOND", "S", "SEC", "SECONDS", "SECS"}
 def extract_from_string(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # extract(field FROM s) / date_part('field', s) of a string: Spark casts s to DATE for the
     # date fields and to TIMESTAMP (read in the session zone) for hour, minute and second
-    if isinstance(node, exp.Extract):
-        field, source = node.this.name.upper(), node.expression
-    elif fn_name(node) in ("date_part", "datepart") and len(node.expressions) == 2:
-        field, source = (literal_str(node.expressions[0]) or "").upper(), node.expressions[1]
-    else:
+    part = extract_part(node)
+    if part is None or not part[0] or not is_a(part[1], *STRINGS):
         return None
-    if not is_a(source, *STRINGS) or not field:
-        return None
+    field, source = part
     to = "TIMESTAMP" if field in _TIME_FIELDS else "DATE"
     typed = exp.Cast(this=source.copy(), to=ty.build_type(to, dialect="databricks"))
     typed.meta[ty.KEY] = typed.to
