@@ -1002,6 +1002,11 @@ ALLOWED: dict[str, Allowed] = {
         "translate()", {"from_": ("string",), "this": ("string",), "to": ("string",)}, ()
     ),
     "Trim": Allowed("trim()", {"expression": ("string",), "this": ("string",)}, ("string",)),
+    "try_avg": Allowed("try_avg()", {"expressions": ("double", "int")}, ("double",)),
+    "try_mod": Allowed(
+        "try_mod()", {"expressions": ("decimal", "double", "int")}, ("decimal", "double", "int")
+    ),
+    "try_sum": Allowed("try_sum()", {"expressions": ("double",)}, ("double",)),
     "TryCast": Allowed(
         "try_cast()",
         {"this": ("null", "string"), "to": ("boolean", "date", "int", "timestamp")},

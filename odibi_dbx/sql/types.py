@@ -252,11 +252,14 @@ def infer(node: exp.Expr) -> exp.DataType | None:
         return build_type("BIGINT")
     if (
         isinstance(node, exp.Anonymous)
-        and node.name.lower() == "pmod"
+        and node.name.lower() in ("pmod", "try_mod")
         and len(node.expressions) == 2
     ):
-        a, b = node.expressions  # pmod is typed like %
+        a, b = node.expressions  # pmod and try_mod are typed like %
         return arith_type(exp.Mod(this=a.copy(), expression=b.copy()), type_of(a), type_of(b))
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("try_sum", "try_avg"):
+        arg = node.expressions[0] if len(node.expressions) == 1 else None
+        return (_sum_type if node.name.lower() == "try_sum" else _avg_type)(type_of(arg))
     if isinstance(node, exp.Pad):  # of binary (and a binary or default pad): binary
         binary = {T.BINARY, T.VARBINARY}
         fill = node.args.get("fill_pattern")

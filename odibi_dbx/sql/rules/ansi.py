@@ -15,7 +15,19 @@ import re
 from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
-from odibi_dbx.sql.rules.base import Context, cast, duck, fn_name, literal_str, on
+from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.rules.base import (
+    INTEGRAL,
+    Context,
+    T,
+    cast,
+    duck,
+    fn_name,
+    is_a,
+    literal_str,
+    on,
+)
+from odibi_dbx.sql.rules.numeric import decimal_result_type
 from odibi_dbx.sql.types import KEY
 
 
@@ -115,6 +127,40 @@ def _operand(node: exp.Expr) -> tuple[exp.Expr, exp.DataType | None]:
     ):
         return node, None  # beyond the type: Spark's literal is a DECIMAL (or fails)
     return exp.Literal.number(value), exp.DataType(this=kind)
+
+
+_TRY_AGGREGATES = {"try_sum": exp.Sum, "try_avg": exp.Avg}
+
+
+@on(exp.Anonymous)
+def try_mod_and_aggregates(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    """try_mod: NULL for a zero divisor, else `%` (Spark's types). try_sum of a DOUBLE and
+    try_avg of an integer or a DOUBLE cannot overflow (Spark sums them as DOUBLE): the plain
+    aggregate. Integer try_sum and decimal try_sum/try_avg give NULL when a partial sum
+    overflows, in Spark's (row-order dependent) summing order: refused, not guessed."""
+    name = fn_name(node)
+    if name == "try_mod" and len(node.expressions) == 2:
+        a, b = node.expressions
+        divisor = duck("NULLIF({b}, 0)", b=b)
+        divisor.meta[KEY] = b.meta.get(KEY)
+        mod = exp.Mod(this=a, expression=divisor)
+        mod.meta[KEY] = node.meta.get(KEY)
+        return decimal_result_type(mod, ctx) or mod
+    aggregate = _TRY_AGGREGATES.get(name)
+    if aggregate is None or len(node.expressions) != 1:
+        return None
+    (x,) = node.expressions
+    if is_a(x, T.DOUBLE, T.FLOAT) or (name == "try_avg" and is_a(x, *INTEGRAL)):
+        return aggregate(this=x)
+    operand = ty.type_of(x)
+    raise NotPortableError(
+        name,
+        f"{name}() of {operand.sql('databricks') if operand else 'this operand'} is not "
+        "reproduced on the Pandas engine: Spark gives NULL when a partial sum overflows, which "
+        "depends on its order of rows.",
+        f"{name[4:]}(x) (it raises ARITHMETIC_OVERFLOW like Spark), {name}(CAST(x AS DOUBLE)), "
+        "or run this step on the Spark engine (engine: spark).",
+    )
 
 
 @on(exp.SplitPart)
@@ -226,6 +272,7 @@ def decimal_default_precision(node: exp.Expr, ctx: Context) -> exp.Expr | None:
 FIRST = [division_by_zero_raises, decimal_default_precision]
 LAST = [
     try_arithmetic_gives_null,
+    try_mod_and_aggregates,
     split_part_index_zero_raises,
     regex_group_must_exist,
     spark_result_types,
