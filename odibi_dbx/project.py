@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from odibi_dbx.config.loader import LoadedProject, load_project
@@ -150,8 +149,8 @@ class Project:
             baseline=baseline,
             full_refresh=full_refresh,
         )
-        self._recover_outputs()
-        result = self._runner.run(pipelines, nodes, run_id=run_id)
+        repaired = self._recover_outputs()
+        result = self._runner.run(pipelines, nodes, run_id=run_id, notes=repaired)
         self._keep(self._runner.outputs, result)
         self.last_result = result
         for failure in result.listener_failures:
@@ -181,18 +180,17 @@ class Project:
             for n in p.nodes
         )
 
-    def _recover_outputs(self) -> None:
-        """Before anything runs: repair outputs that killed runs left half-swapped, and remove
-        their staging (see connections/local_lock)."""
-        from odibi_dbx.connections.local_lock import recover_outputs
-
-        targets = [
-            Path(self.connections[n.write.connection].uri(n.write.path))
+    def _recover_outputs(self) -> list[str]:
+        """Before anything runs (reads included): put back outputs that killed overwrites left
+        half-swapped and remove killed runs' staging (connections/leftovers); what was done
+        goes to the log and the story's notes."""
+        outputs = [
+            (self.connections[n.write.connection], n.write.path)
             for p in self.config.pipelines
             for n in p.nodes
-            if n.write and n.write.path and self.connections[n.write.connection].is_local
+            if n.write and n.write.path
         ]
-        recover_outputs(targets, "run start")
+        return self.engine.repair_outputs(outputs, "run start")
 
     def run_pipeline(self, name: str, **kwargs: Any) -> RunResult:
         return self.run([name], **kwargs)

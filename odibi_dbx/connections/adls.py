@@ -208,8 +208,7 @@ class AdlsConnection(Connection):
         return f"{self.account}.{DFS_SUFFIX}"
 
     def uri(self, path: str) -> str:
-        parts = [p for p in (self.path_prefix, path.strip("/")) if p]
-        return f"abfss://{self.container}@{self.dfs_host}/{'/'.join(parts)}"
+        return f"abfss://{self.container}@{self.dfs_host}/{self._blob_path(path)}"
 
     # -- credentials for each client --
     def storage_options(self) -> dict[str, Any]:
@@ -256,9 +255,17 @@ class AdlsConnection(Connection):
         """A blob lease on `.<name>.odibi-lock` beside the output (see adls_blob)."""
         from odibi_dbx.connections import adls_blob
 
-        blob_path = "/".join(p for p in (self.path_prefix, path.strip("/")) if p)
-        with adls_blob.leased(self, self.container, blob_path, owner):
+        with adls_blob.leased(self, self.container, self._blob_path(path), owner):
             yield
+
+    def folders(self, path: str) -> tuple[Any, str]:
+        """adlfs, which cannot rename (see adls_blob.BlobFolders)."""
+        from odibi_dbx.connections import adls_blob
+
+        return adls_blob.BlobFolders(self.filesystem()), f"{self.container}/{self._blob_path(path)}"
+
+    def _blob_path(self, path: str) -> str:
+        return "/".join(p for p in (self.path_prefix, path.strip("/")) if p)
 
     def commit(self, staged: list[str], dests: list[str]) -> None:
         """Server-side blob copies ("container/path" names, as filesystem() lists them)."""

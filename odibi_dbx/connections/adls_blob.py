@@ -5,9 +5,11 @@ A write holds a blob lease on `.<name>.odibi-lock` beside its output (an empty b
 when missing) for as long as it writes: LEASE_SECONDS, renewed by a thread. A second writer
 cannot take the lease and fails at once with `OutputBusy`, naming the holder (kept in the lock
 blob's metadata). A killed run stops renewing, so its lease lapses within LEASE_SECONDS and the
-next run takes it. Under the lease, staging prefixes (`.<name>.odibi-tmp-*`) that killed runs
-left are removed before the write starts. The same lease serves every engine (the Pandas
-engine's uploads, Spark's abfss:// writes), through the Azure SDK with the connection's key.
+next run takes it. Under the lease, what killed runs left beside the output is repaired
+(leftovers.py; `BlobFolders` lists and removes through adlfs, which cannot rename: an overwrite
+that classic Spark left half-swapped is put back by classic Spark's Hadoop FS). The same lease
+serves every engine (the Pandas engine's uploads, Spark's abfss:// writes), through the Azure
+SDK with the connection's key.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from odibi_dbx.connections.base import STAGING, OutputBusy, undo_copies
+from odibi_dbx.connections.base import OutputBusy, undo_copies
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60  # Azure allows 15..60 (or infinite, which a killed run would never free)
@@ -54,7 +56,6 @@ def leased(conn: Any, container: str, path: str, owner: str) -> Iterator[None]:
         try:
             blob.set_blob_metadata({"owner": owner}, lease=lease)
             renewer.start()
-            _remove_staging(conn.filesystem(), f"{container}/{parent}".rstrip("/"), name)
             yield
         finally:
             stop.set()
@@ -72,16 +73,36 @@ def _renew(lease: Any, stop: threading.Event) -> None:
             log.warning("could not renew the write lock lease: %s", exc)
 
 
-def _remove_staging(fs: Any, parent: str, name: str) -> None:
-    prefix = f".{name}{STAGING}"
-    try:
-        entries = fs.ls(parent, detail=False) if fs.isdir(parent) else []
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        if entry.rstrip("/").rsplit("/", 1)[-1].startswith(prefix):
-            fs.rm(entry, recursive=True)
-            log.warning("removed %s left by an earlier run", entry)
+class BlobFolders:
+    """What writers leave beside an output, through adlfs ("container/path" names)."""
+
+    can_rename = False  # adlfs moves by copy and delete: never a half-restored output
+
+    def __init__(self, fs: Any):
+        self.fs = fs
+
+    def siblings(self, target: str) -> list[tuple[str, float]]:
+        parent, _, name = target.rstrip("/").rpartition("/")
+        try:
+            entries = self.fs.ls(parent, detail=True)
+        except FileNotFoundError:
+            return []
+        found = []
+        for entry in entries:
+            path = entry["name"].rstrip("/")
+            if path.rpartition("/")[2].startswith(f".{name}.odibi-"):
+                modified = entry.get("last_modified")
+                found.append((path, modified.timestamp() if modified else 0.0))
+        return found
+
+    def exists(self, path: str) -> bool:
+        return bool(self.fs.exists(path))
+
+    def rename(self, src: str, dst: str) -> None:
+        raise OSError(f"cannot rename {src} to {dst} through the blob API")
+
+    def delete(self, path: str) -> None:
+        self.fs.rm(path, recursive=True)
 
 
 def commit(conn: Any, staged: list[str], dests: list[str]) -> None:

@@ -14,6 +14,7 @@ from odibi_dbx.errors import OdibiError
 
 if TYPE_CHECKING:
     from odibi_dbx.config.base import ConnectionModel
+    from odibi_dbx.connections.leftovers import Folders
 
 log = logging.getLogger(__name__)
 # what writers leave beside an output `<name>`: `.<name>.odibi-tmp-<run>-<id>` (staging) and
@@ -98,12 +99,18 @@ class Connection(ABC):
     # -- writes --
     def write_lock(self, path: str, owner: str) -> contextlib.AbstractContextManager[None]:
         """Hold the one-writer lock of the output at `path` (relative to this connection) while
-        writing, after clearing what killed writers left beside it; raise OutputBusy at once
-        when another writer holds it. `owner` (run and node) is shown to a refused writer."""
+        writing; raise OutputBusy at once when another writer holds it. `owner` (run and node)
+        is shown to a refused writer. Under it the engine repairs what killed writers left
+        beside the output (connections.leftovers)."""
         raise OdibiError(
             f"connection '{self.name}' ({self.type}) has no writer lock, so it cannot promise "
             "one writer per output; its connection type must implement write_lock"
         )
+
+    def folders(self, path: str) -> tuple[Folders, str] | None:
+        """How the driver moves and removes what writers leave beside the output at `path`
+        (connections.leftovers), and the output's name there; None: it cannot."""
+        return None
 
     def commit(self, staged: list[str], dests: list[str]) -> None:
         """Copy staged files (filesystem() paths) to their final names, server-side where the

@@ -1,8 +1,8 @@
 """`type: local` — a folder on the driver (also /dbfs/... and /Volumes/... on Databricks).
 
 `uri()` is the driver's path (what Python and the Pandas engine open); the Spark engine maps it
-to what Spark on Databricks resolves (`spark_io.spark_uri`). Writers lock with `flock` and
-repair what killed writers left (local_lock).
+to what Spark on Databricks resolves (`spark_io.spark_uri`). Writers lock with `flock`
+(local_lock); what killed writers left is repaired with the driver's moves (leftovers).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from odibi_dbx.config.base import ConnectionModel
-from odibi_dbx.connections import local_lock
+from odibi_dbx.connections import leftovers, local_lock
 from odibi_dbx.connections.base import Connection
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,11 @@ class LocalConnection(Connection):
 
     @contextlib.contextmanager
     def write_lock(self, path: str, owner: str) -> Iterator[None]:
-        target = Path(self.uri(path))
-        with local_lock.locked(target, owner):
-            for action in local_lock.recover(target):
-                log.warning("%s: %s", target, action)
+        with local_lock.locked(Path(self.uri(path)), owner):
             yield
+
+    def folders(self, path: str) -> tuple[leftovers.Folders, str]:
+        return leftovers.LocalFolders(), self.uri(path)
 
     def __repr__(self) -> str:
         return f"<LocalConnection {self.name!r} {self.root}>"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from odibi_dbx.connections import leftovers
 from odibi_dbx.data_errors import data_error_in
 from odibi_dbx.errors import NodeError, first_line
 from odibi_dbx.retry import is_refused, is_transient
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
+    from odibi_dbx.connections.leftovers import Folders
     from odibi_dbx.sql.errors import NotPortableError
 
 
@@ -154,7 +156,7 @@ class Engine(ABC):
 
     def write(self, frame: Any, spec: WriteSpec) -> WriteResult:
         try:
-            with _guarded(spec):
+            with self._guarded(spec):
                 return self._write(frame, spec)
         except NodeError:
             raise
@@ -179,6 +181,35 @@ class Engine(ABC):
                 hint=_io_hint(cause),
                 transient=is_transient(cause),
             ) from cause
+
+    @contextlib.contextmanager
+    def _guarded(self, spec: WriteSpec) -> Iterator[None]:
+        """A path output is written by one writer at a time (the connection's writer lock: a
+        flock locally, a blob lease on ADLS), after what killed runs left there is repaired."""
+        if not spec.path:
+            yield
+            return
+        with spec.connection.write_lock(spec.path, f"run {spec.run_id}, node {spec.node}"):
+            where = self.output_folders(spec.connection, spec.path)
+            for action in leftovers.repair(*where) if where else []:
+                log.warning("%s", action)
+            yield
+
+    def output_folders(self, connection: Connection, path: str) -> tuple[Folders, str] | None:
+        """How this engine moves the folders beside an output (connections.leftovers), and the
+        output's name there: the connection's own driver-side moves unless the engine has
+        better (Spark's Hadoop FS renames on abfss://)."""
+        return connection.folders(path)
+
+    def repair_outputs(self, outputs: Iterable[tuple[Connection, str]], owner: str) -> list[str]:
+        """Before a run's first node: put back outputs that killed overwrites left half-swapped
+        and remove their staging, where this engine can move folders; returns what was done."""
+        found = []
+        for conn, path in dict.fromkeys(outputs):
+            where = self.output_folders(conn, path)
+            if where is not None and where[0].can_rename:
+                found.append((conn, path, *where))
+        return leftovers.repair_outputs(found, owner)
 
     def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
         """What a failed write is known to have left of the previous output (engines that
@@ -258,17 +289,6 @@ class Engine(ABC):
 
     def release(self, frame: Any) -> None:  # noqa: B027 - optional hook
         """Free a node's output once nothing needs it any more."""
-
-
-@contextlib.contextmanager
-def _guarded(spec: WriteSpec) -> Iterator[None]:
-    """A path output is written by one writer at a time, after what killed runs left there is
-    cleared: the connection's writer lock (a flock locally, a blob lease on ADLS)."""
-    if not spec.path:
-        yield
-        return
-    with spec.connection.write_lock(spec.path, f"run {spec.run_id}, node {spec.node}"):
-        yield
 
 
 def _explained(connection: Connection, exc: Exception) -> Exception:

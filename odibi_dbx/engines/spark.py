@@ -218,6 +218,18 @@ class SparkEngine(Engine):
 
         return out, done
 
+    def output_folders(self, connection: Any, path: str) -> tuple[Any, str] | None:
+        """A local connection's folders move on the driver (as on the Pandas engine); others
+        (abfss://) through the session's Hadoop FS on classic compute, whose renames the
+        driver's blob client cannot do."""
+        from odibi_dbx.engines.spark_swap import hadoop_folders
+
+        if connection.is_local:
+            return connection.folders(path)
+        uri = spark_io.uri_of(connection, path)
+        fs = hadoop_folders(self.spark, uri)
+        return (fs, uri) if fs is not None else connection.folders(path)
+
     def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
         """What the failed write is known to have left (set by spark_io / spark_swap)."""
         from odibi_dbx.engines.spark_swap import NOTE

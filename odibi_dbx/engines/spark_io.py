@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, DataFrameWriter
     from pyspark.sql.types import StructType
 
+    from odibi_dbx.connections.base import Connection
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 
 
@@ -102,13 +103,17 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
 
 
 def spark_uri(spec: ReadSpec | WriteSpec) -> str:
+    return uri_of(spec.connection, spec.path or "")
+
+
+def uri_of(connection: Connection, path: str) -> str:
     """Where Spark finds the path. A local connection names driver files; Spark on Databricks
     resolves a bare path against DBFS, so there `/Volumes/...` stays, `/dbfs/x` becomes
     `dbfs:/x` and any other driver path (`/Workspace/...`) `file:/...`."""
     from odibi_dbx.runtime import on_databricks
 
-    uri = spec.connection.uri(spec.path or "")
-    if not (spec.connection.is_local and on_databricks()):
+    uri = connection.uri(path)
+    if not (connection.is_local and on_databricks()):
         return uri
     if uri == "/Volumes" or uri.startswith("/Volumes/"):
         return uri

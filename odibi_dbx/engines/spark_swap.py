@@ -9,17 +9,21 @@ go through whichever file system reaches the target:
 - otherwise (Spark Connect writing to abfss://) no rename is possible: Spark overwrites in
   place, and a failed write may leave the target empty or partly written. Use Delta there
   (its commits are all or nothing on every compute), as docs/spark-engine.md says.
-Each failure says what is known of the previous output (`note`, read by the engine).
+Each failure says what is known of the previous output (`note`, read by the engine). A run
+killed between the two renames leaves no output at the target and the previous one aside: the
+next write (or run start) puts it back before anything reads it (connections/leftovers.py, through
+`HadoopFolders` here on classic compute, the driver's moves for a local connection).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
+
+from odibi_dbx.connections.base import ASIDE, STAGING
+from odibi_dbx.connections.leftovers import LocalFolders
 
 log = logging.getLogger("odibi_dbx.engine.spark")
 NOTE = "odibi_previous_output"
@@ -38,7 +42,7 @@ def overwrite(spark: Any, writer: Any, uri: str, local: str, spec: Any) -> None:
     """Overwrite the output Spark finds at `uri` (the driver sees it at `local` when the
     connection is local)."""
     tag = f"{spec.run_id}-{uuid.uuid4().hex[:6]}"
-    fs = _hadoop_fs(spark, uri) or _driver_fs(spec.connection, local, uri)
+    fs = hadoop_folders(spark, uri) or _driver_fs(spec.connection, local, uri)
     if fs is None:
         try:
             writer.mode("overwrite").save(uri)
@@ -68,37 +72,49 @@ def overwrite(spark: Any, writer: Any, uri: str, local: str, spec: Any) -> None:
 
 def _swap(fs: Any, target: str, staging: str, old: str) -> None:
     had_old = fs.exists(target)
-    if had_old and not fs.rename(target, old):
+    if had_old and not _moved(fs, target, old):
         err = OSError(f"cannot move the previous output {target} aside")
         note(err, "the previous output was left as it was (it could not be moved aside)")
         raise err
-    if not fs.rename(staging, target):
+    if not _moved(fs, staging, target):
         err = OSError(f"cannot move the new output into {target}")
         if not had_old:
             note(err, "there was no previous output")
-        elif fs.rename(old, target):
+        elif _moved(fs, old, target):
             note(err, "the previous output was put back as it was")
         else:
-            note(err, f"the previous output was moved to {old}: move it back to {target}")
+            note(err, f"the previous output was moved to {old}: the next run puts it back")
         raise err
     if had_old:
         try:
             fs.delete(old)
-        except Exception:  # the new output is in place: a leftover is no failure
+        except Exception:  # the new output is in place: the next run removes the leftover
             log.warning("the new output is in place; could not delete the old one at %s", old)
+
+
+def _moved(fs: Any, src: str, dst: str) -> bool:
+    try:
+        fs.rename(src, dst)
+    except OSError as exc:
+        log.warning("rename %s -> %s failed: %s", src, dst, exc)
+        return False
+    return True
 
 
 def _siblings(target: str, tag: str) -> tuple[str, str, str]:
     parent, _, name = target.rstrip("/").rpartition("/")
     return (
         f"{parent}/{name}",
-        f"{parent}/.{name}.odibi-tmp-{tag}",
-        f"{parent}/.{name}.odibi-old-{tag}",
+        f"{parent}/.{name}{STAGING}{tag}",
+        f"{parent}/.{name}{ASIDE}{tag}",
     )
 
 
-class _HadoopFs:
-    """Renames through the session's Hadoop FileSystem (classic compute only)."""
+class HadoopFolders:
+    """Moves through the session's Hadoop FileSystem (classic compute only): the swap's
+    renames, and the repair of what killed writers left (connections.leftovers.Folders)."""
+
+    can_rename = True
 
     def __init__(self, spark: Any, uri: str):
         jvm = spark._jvm
@@ -112,18 +128,33 @@ class _HadoopFs:
     def spark_path(self, path: str) -> str:
         return path
 
+    def siblings(self, target: str) -> list[tuple[str, float]]:
+        path = self._path(target)
+        parent, prefix = path.getParent(), f".{path.getName()}.odibi-"
+        if parent is None or not self.fs.exists(parent):
+            return []
+        return [
+            (
+                f"{target.rstrip('/').rpartition('/')[0]}/{st.getPath().getName()}",
+                st.getModificationTime() / 1000,
+            )
+            for st in self.fs.listStatus(parent)
+            if st.getPath().getName().startswith(prefix)
+        ]
+
     def exists(self, path: str) -> bool:
         return bool(self.fs.exists(self._path(path)))
 
-    def rename(self, src: str, dst: str) -> bool:
-        return bool(self.fs.rename(self._path(src), self._path(dst)))
+    def rename(self, src: str, dst: str) -> None:
+        if not self.fs.rename(self._path(src), self._path(dst)):
+            raise OSError(f"the file system refused to rename {src} to {dst}")
 
     def delete(self, path: str) -> None:
         self.fs.delete(self._path(path), True)
 
 
-class _DriverFs:
-    """Renames on the driver's file system, for a folder Spark reaches at `spark_uri`."""
+class _DriverFs(LocalFolders):
+    """Moves on the driver's file system, for a folder Spark reaches at `spark_uri`."""
 
     def __init__(self, local: Path, spark_uri: str):
         self.local, self.spark_uri = local, spark_uri
@@ -135,27 +166,14 @@ class _DriverFs:
         parent = self.spark_uri.rstrip("/").rpartition("/")[0]
         return f"{parent}/{Path(path).name}"
 
-    def exists(self, path: str) -> bool:
-        return os.path.exists(path)
 
-    def rename(self, src: str, dst: str) -> bool:
-        try:
-            os.replace(src, dst)
-        except OSError as exc:
-            log.warning("rename %s -> %s failed: %s", src, dst, exc)
-            return False
-        return True
-
-    def delete(self, path: str) -> None:
-        shutil.rmtree(path)
-
-
-def _hadoop_fs(spark: Any, uri: str) -> _HadoopFs | None:
+def hadoop_folders(spark: Any, uri: str) -> HadoopFolders | None:
+    """The session's Hadoop FS for `uri`; None on Spark Connect (no JVM in Python)."""
     from odibi_dbx.runtime import is_spark_connect
 
     if is_spark_connect(spark):
         return None
-    return _HadoopFs(spark, uri)
+    return HadoopFolders(spark, uri)
 
 
 def _driver_fs(connection: Any, local: str, uri: str) -> _DriverFs | None:

@@ -101,7 +101,10 @@ class Runner:
         pipelines: Sequence[str] | None = None,
         nodes: Sequence[str] | None = None,
         run_id: str | None = None,
+        notes: Sequence[str] = (),
     ) -> RunResult:
+        """`notes`: run-level facts for the story beyond the engine's (repairs made before
+        the run, say)."""
         keys = self.plan.select(pipelines, nodes)  # unknown names raise before anything runs
         chosen = {self.plan.nodes[k].pipeline for k in keys}
         info = RunInfo(
@@ -114,7 +117,7 @@ class Runner:
             config_file=str(self.project.file),
             timezone=self.config.timezone,
             runtime=self.runtime,
-            notes=list(self.engine.notes),
+            notes=[*self.engine.notes, *notes],
         )
         result = self._result = RunResult(info)
         results = {k: _new_result(self.plan.nodes[k]) for k in keys}

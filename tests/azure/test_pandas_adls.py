@@ -328,3 +328,43 @@ def test_one_writer_per_output_and_killed_runs_staging_is_removed(engine, storag
         other.release()
     engine.write(frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
     assert len(_rows(engine, ReadSpec("r", conn, "parquet", "out/t"))) == 6
+
+
+def test_what_classic_spark_left_mid_swap_on_adls_is_kept_until_it_can_be_put_back(
+    engine, storage_accounts
+):
+    """A classic Spark overwrite on abfss:// killed between its two renames leaves the previous
+    output aside (`.t.odibi-old-*`) and none at the target. The blob API cannot rename it back:
+    a Pandas write of that output is refused, saying where the previous output is (writing
+    would make the aside copy look like one left after a completed swap). Once the output is
+    back, the next write removes what is left beside it."""
+    from odibi_dbx.errors import NodeError
+
+    acct = storage_accounts[0]
+    conn, container = container_connection(acct, "halfswap")
+    client = acct.blob_service_client().get_container_client(container)
+    frame = _frame(engine, "SELECT range AS v FROM range(3)")
+    spec = WriteSpec("w", conn, "parquet", path="out/t", run_id="r1")
+    engine.write(frame, spec)
+    aside = "out/.t.odibi-old-killedrun-abc123"
+    for name in _blobs(acct, container):  # what the killed run's first rename did
+        if name.startswith("out/t/"):
+            client.get_blob_client(f"{aside}/{name[len('out/t/') :]}").upload_blob(
+                _download(acct, container, name)
+            )
+            client.delete_blob(name)
+    client.upload_blob("out/.t.odibi-tmp-killedrun-abc123/part-0.parquet", b"staged")
+    before = _blobs(acct, container)
+    with pytest.raises(NodeError, match=r"out/t has no output: an interrupted overwrite") as err:
+        engine.write(frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
+    assert f"left the previous output at {container}/{aside}," in str(err.value)
+    assert err.value.hint.startswith("run on classic Spark compute (its Hadoop FS moves")
+    assert _blobs(acct, container) == before  # nothing written, nothing removed
+    for name in before:  # the user moves it back
+        if name.startswith(f"{aside}/"):
+            client.get_blob_client(f"out/t/{name[len(aside) + 1 :]}").upload_blob(
+                _download(acct, container, name)
+            )
+    engine.write(frame, WriteSpec("w", conn, "parquet", path="out/t", mode="append"))
+    assert not [n for n in _blobs(acct, container) if ".odibi-" in n]
+    assert len(_rows(engine, ReadSpec("r", conn, "parquet", "out/t"))) == 6

@@ -1,8 +1,9 @@
 """Writes keep their promise: killed runs are repaired, concurrent writers refused, paths stay
 inside their connection. Kills are real (SIGKILL) subprocesses, stopped at a precise point.
 The kill and concurrency tests run the writes under test on both engines (the lock and the repair
-are the engines' shared write wrapper; Spark moves folders through the JVM's Hadoop FileSystem);
-the runs that prepare and check the output use the Pandas engine (a JVM start each otherwise)."""
+are the engines' shared write wrapper; Spark moves folders through the JVM's Hadoop FileSystem),
+and each engine repairs what the other's killed run left (the same names, the same rules); the
+runs that prepare the output use the Pandas engine (a JVM start each otherwise)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from odibi_dbx.connections.base import ASIDE, STAGING
 from tests.conftest import ROOT, write
 from tests.parity.parity_compare import read_output
 
@@ -65,6 +67,8 @@ def moving(move):
     return wrapper
 
 os.replace = moving(os.replace)
+from tests.core import hadoop_folder
+hadoop_folder.register()
 try:
     from py4j.java_gateway import JavaMember
 except ImportError:
@@ -110,21 +114,58 @@ def _leftovers(folder: Path) -> list[str]:
     )
 
 
+def _killed_mid_swap(project: Path, out: Path, engine: str) -> None:
+    """Overwrite `orders` on `engine`, SIGKILLed between moving the previous output aside and
+    moving the new one in."""
+    p = _driver("kill-mid-swap", out / "unused", *_run(project, "writer", engine))
+    p.communicate(timeout=120)
+    assert p.returncode == -signal.SIGKILL
+    assert not (out / "orders").exists()  # killed between the two moves: no output at the target
+    assert len(_leftovers(out)) == 2  # the old output aside, and the complete new one staged
+
+
 def test_overwrite_killed_mid_swap_is_repaired_before_anything_reads(project_dir, cli, engine):
     project = _project(project_dir, -100)
     r = cli(*_run(project, "writer", "pandas"))  # the previous output
     assert r.returncode == 0, r.stderr
     out = project_dir / "out"
     project = _project(project_dir, 0)  # the next overwrite would keep 3 of the 4 rows
-    p = _driver("kill-mid-swap", project_dir / "unused", *_run(project, "writer", engine))
-    p.communicate(timeout=120)
-    assert p.returncode == -signal.SIGKILL
-    assert not (out / "orders").exists()  # killed between the two moves: no output at the target
-    assert len(_leftovers(out)) == 2  # the old output aside, and the complete new one staged
-    r = cli(*_run(project, "reader", "pandas"))  # reads orders before anything writes it
+    _killed_mid_swap(project, out, engine)
+    other = "pandas" if engine == "spark" else "spark"
+    r = cli(*_run(project, "reader", other))  # reads orders before anything writes it
     assert r.returncode == 0, r.stderr
+    assert f"restored the previous output from an interrupted overwrite (.orders{ASIDE}" in (
+        r.stdout
+    )  # a note of the run, in its story too
     assert read_output(out / "copy").num_rows == 4  # the whole previous output, not a part
     assert read_output(out / "orders").num_rows == 4
+    assert _leftovers(out) == []
+
+
+@pytest.mark.spark
+def test_spark_repairs_a_killed_swap_through_the_hadoop_file_system(project_dir):
+    """Outputs Spark reaches by URI (abfss:// on Databricks; `file:` here) are swapped and
+    repaired through the session's Hadoop FS, before the next run reads them."""
+    from tests.spark.spark_fixtures import spark_missing
+
+    if reason := spark_missing():
+        pytest.skip(reason)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = (PROJECT % 0).replace("out: {type: local,", "out: {type: hadoop_folder,")
+    project = write(project_dir / "project.yaml", text)
+    out = project_dir / "out"
+    (out / "orders").mkdir(parents=True)
+    previous = pa.table({"order_id": [1, 2, 3, 4, 5], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    pq.write_table(previous, out / "orders" / "part-0.parquet")
+    _killed_mid_swap(project, out, "spark")
+    p = _driver("plain", out / "unused", *_run(project, "reader", "spark"))
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 0, stderr
+    assert f"restored the previous output from an interrupted overwrite (.orders{ASIDE}" in stdout
+    assert read_output(out / "copy").num_rows == 5  # the whole previous output, read by Spark
+    assert read_output(out / "orders").num_rows == 5
     assert _leftovers(out) == []
 
 
@@ -139,6 +180,8 @@ def test_concurrent_writer_is_refused_and_a_killed_writer_leaves_nothing_behind(
         while not marker.exists():
             assert holder.poll() is None and time.monotonic() < deadline, holder.communicate()
             time.sleep(0.05)
+        live = _leftovers(out)
+        assert live and all(STAGING in name for name in live)
         r = cli(*_run(project, "writer", engine))
         assert r.returncode == 1
         assert (
@@ -146,7 +189,7 @@ def test_concurrent_writer_is_refused_and_a_killed_writer_leaves_nothing_behind(
             and "node orders, pid" in r.stderr
         ), r.stderr
         assert "hint: another run (or node) is writing this output" in r.stderr
-        assert _leftovers(out)  # the holder's staging
+        assert _leftovers(out) == live  # the live holder's staging, untouched
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.communicate(timeout=30)
