@@ -30,6 +30,11 @@ class PausingSparkEngine(SparkEngine):
         self.lock_blob, self.go, self.writing = lock_blob, threading.Event(), threading.Event()
         self.lease_state = None
 
+    def output_folders(self, connection, path):
+        # the repair under the lock goes through the session's Hadoop FS on classic compute,
+        # which has no abfss:// here (no hadoop-azure): the connection's blob folders instead
+        return connection.folders(path)
+
     def _write(self, frame, spec):
         self.lease_state = self.lock_blob.get_blob_properties().lease.state
         self.writing.set()

@@ -164,6 +164,65 @@ def test_failed_overwrite_keeps_previous_output(spark, tmp_path):
     eng.stop()
 
 
+@pytest.mark.parametrize("kind", ["local", "hadoop_folder"])
+def test_an_overwrite_killed_mid_swap_is_put_back_before_spark_reads(spark, tmp_path, kind):
+    """What a run killed between the swap's two renames leaves (the previous output aside, the
+    new one staged, no output) is repaired by the next run before anything reads it: with the
+    driver's moves for a local connection, through the session's Hadoop FS for other
+    connections (abfss:// on Databricks; `hadoop_folder` reaches a folder by a `file:` URI).
+    Spark Connect has no Hadoop FS in Python: it leaves the latter as it is."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
+    from odibi_dbx.engines.base import ReadSpec, WriteSpec
+    from odibi_dbx.engines.spark import SparkEngine, SparkFrame
+    from tests.core.hadoop_folder import HadoopFolderConfig, HadoopFolderConnection
+
+    if kind == "local":
+        conn = LocalConnection(
+            "out", LocalConnectionConfig(type="local", base_path=str(tmp_path)), tmp_path
+        )
+    else:
+        config = HadoopFolderConfig(type="hadoop_folder", base_path=str(tmp_path))
+        conn = HadoopFolderConnection("out", config, tmp_path)
+
+    def leave(name: str, rows: int) -> None:
+        (tmp_path / name).mkdir()
+        pq.write_table(pa.table({"id": list(range(rows))}), tmp_path / name / "part-0.parquet")
+
+    def leftovers() -> list[str]:
+        return sorted(p.name for p in tmp_path.iterdir() if ".odibi-" in p.name)
+
+    leave(".orders.odibi-old-r0-abc123", 3)
+    leave(".orders.odibi-tmp-r0-abc123", 1)
+    eng = SparkEngine(spark=spark)
+    eng.start()
+    try:
+        done = eng.repair_outputs([(conn, "orders")], "run start")
+        if kind == "hadoop_folder" and is_connect(spark):
+            assert done == [] and len(leftovers()) == 2
+            return
+        target = conn.uri("orders")
+        assert done == [
+            f"{target}: restored the previous output from an interrupted overwrite "
+            "(.orders.odibi-old-r0-abc123)",
+            f"{target}: removed .orders.odibi-tmp-r0-abc123 left by an earlier run",
+        ]
+        assert [n for n in leftovers() if "lock" not in n] == []
+        read = ReadSpec(node="r", connection=conn, format="parquet", path="orders")
+        assert eng.read(read).df.count() == 3  # the whole previous output
+        # a completed swap's aside copy and a dead writer's staging go before the next write
+        leave(".orders.odibi-old-r1-def456", 3)
+        leave(".orders.odibi-tmp-r2-0a1b2c", 1)
+        spec = WriteSpec(node="w", connection=conn, format="parquet", path="orders", run_id="r3")
+        eng.write(SparkFrame(spark.range(5)), spec)
+        assert [n for n in leftovers() if "lock" not in n] == []
+        assert eng.read(read).df.count() == 5
+    finally:
+        eng.stop()
+
+
 class JobsPerNode:
     """A run listener: Spark jobs started while each node ran (nodes run one after another)."""
 
