@@ -76,7 +76,7 @@ def _renew(lease: Any, stop: threading.Event) -> None:
 class BlobFolders:
     """What writers leave beside an output, through adlfs ("container/path" names)."""
 
-    can_rename = False  # adlfs moves by copy and delete: never a half-restored output
+    can_rename = False  # adlfs moves by copy and delete: a kill mid-move would half-restore
 
     def __init__(self, fs: Any):
         self.fs = fs
