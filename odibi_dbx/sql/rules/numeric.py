@@ -45,6 +45,30 @@ def integral_cast_truncates(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return kind(this=exp.func("TRUNC", x), to=node.to)
 
 
+# Java's Character.isWhitespace and the ISO control characters: what Spark's trimAll removes
+_TRIM_ALL = (
+    "[\\x{0}-\\x{20}\\x{7f}-\\x{9f}\\x{1680}\\x{2000}-\\x{2006}\\x{2008}-\\x{200a}"
+    "\\x{2028}\\x{2029}\\x{205f}\\x{3000}]"
+)
+
+
+@on(exp.Cast)
+def boolean_cast_from_string(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # Spark reads t/true/y/yes/1 and f/false/n/no/0 (any case) after trimming whitespace and
+    # control characters; DuckDB trims nothing
+    if not (isinstance(node, exp.Cast) and node.to.this == T.BOOLEAN and is_a(node.this, *STRINGS)):
+        return None
+    invalid = "NULL" if type(node) is exp.TryCast else _cast_invalid_input("BOOLEAN")
+    word = f"LOWER(REGEXP_REPLACE({{x}}, '^{_TRIM_ALL}+|{_TRIM_ALL}+$', '', 'g'))"
+    return duck(
+        f"CASE WHEN {{x}} IS NULL THEN CAST(NULL AS BOOLEAN) "
+        f"WHEN {word} IN ('t', 'true', 'y', 'yes', '1') THEN true "
+        f"WHEN {word} IN ('f', 'false', 'n', 'no', '0') THEN false "
+        f"ELSE CAST({invalid} AS BOOLEAN) END",
+        x=node.this,
+    )
+
+
 def _cast_invalid_input(target: str) -> str:
     """DuckDB SQL raising Spark's CAST_INVALID_INPUT for the string {x} (a template)."""
     return (
@@ -283,6 +307,7 @@ def width_bucket(node: exp.Expr, ctx: Context) -> exp.Expr | None:
 
 RULES = [
     integral_cast_truncates,
+    boolean_cast_from_string,
     round_half_up,
     bround_half_even,
     decimal_division,
