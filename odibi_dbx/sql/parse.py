@@ -4,49 +4,29 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import Any
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.databricks import Databricks
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
 from odibi_dbx.sql.errors import SqlSyntaxError
 
-# a sqlglot function builder: the call's arguments -> its node
-Builder = Callable[[list[exp.Expr]], exp.Expr]
-
-
-def _unit_marked(build: Builder) -> Builder:
-    """datediff(end, start) (INT, calendar days) and date_diff(unit, start, end) (BIGINT,
-    complete units) parse alike; keep the unit as written on the node's meta."""
-
-    def wrapped(args: list[exp.Expr]) -> exp.Expr:
-        node = build(args)
-        if len(args) >= 3:
-            node.meta[UNIT_WRITTEN] = "quoted" if args[0].is_string else "name"
-        return node
-
-    return wrapped
-
-
-def _spelled(name: str, build: Builder) -> Builder:
-    """Functions sqlglot parses alike (size and array_size): keep the name as written."""
-
-    def wrapped(args: list[exp.Expr]) -> exp.Expr:
-        node = build(args)
-        node.meta[SPELLED] = name
-        return node
-
-    return wrapped
-
-
 UNIT_WRITTEN = "unit_written"
 SPELLED = "spelled"
-# sqlglot builds each dialect's Parser class in its metaclass, so type checkers see a variable
-_DatabricksParser: Any = Databricks.Parser
+# Calls sqlglot parses alike, told apart on the node's meta (_mark_calls): datediff(end, start)
+# (INT, calendar days) and date_diff(unit, start, end) (BIGINT, complete units): with three
+# arguments or more, UNIT_WRITTEN is how the unit is written ("quoted" or "name"); Spark 4's
+# timediff is timestampdiff; size and array_size: SPELLED is "array_size" for the latter.
+_UNIT_FUNCTIONS = frozenset(
+    {"DATEDIFF", "DATE_DIFF", "TIMESTAMPDIFF", "DATEADD", "DATE_ADD", "TIMESTAMPADD", "TIMEDIFF"}
+)
+_MARKED = _UNIT_FUNCTIONS | {"ARRAY_SIZE"}
+_MARKED_CALL = re.compile(r"\b(?:" + "|".join(_MARKED) + r")\s*\(", re.IGNORECASE)
+_OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
 
 
 class SparkSQL(Databricks):
@@ -55,30 +35,16 @@ class SparkSQL(Databricks):
     "databricks" keeps ANSI CAST ("spark" would turn every CAST into TRY_CAST); an empty
     TIME_MAPPING stops sqlglot from half-translating patterns such as 'yyyy-MM-dd\'T\'HH'.
     Our rules translate them (odibi_dbx.sql.formats) or reject them.
+
+    The parser is Databricks' own (compiled by sqlglotc when installed, which refuses Python
+    subclasses): our differences are applied to its tree afterwards (_mark_calls).
     """
 
     TIME_MAPPING: dict[str, str] = {}  # noqa: RUF012 - sqlglot's own (class-level) setting
 
-    class Parser(_DatabricksParser):
-        FUNCTIONS: ClassVar[dict] = {
-            **Databricks.Parser.FUNCTIONS,
-            **{
-                name: _unit_marked(Databricks.Parser.FUNCTIONS[name])
-                for name in (
-                    "DATEDIFF",
-                    "DATE_DIFF",
-                    "TIMESTAMPDIFF",
-                    "DATEADD",
-                    "DATE_ADD",
-                    "TIMESTAMPADD",
-                )
-            },
-            "TIMEDIFF": _unit_marked(Databricks.Parser.FUNCTIONS["TIMESTAMPDIFF"]),  # Spark 4
-            "ARRAY_SIZE": _spelled("array_size", Databricks.Parser.FUNCTIONS["ARRAY_SIZE"]),
-        }
-
 
 READ_DIALECT = SparkSQL
+_DIALECT = SparkSQL()
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -96,7 +62,11 @@ _QUERY_TYPES = (exp.Query, exp.Values)
 def parse_spark(sql: str) -> exp.Expr:
     """Parse exactly one query (SELECT / WITH / set operation / VALUES)."""
     try:
-        trees = sqlglot.parse(sql, read=READ_DIALECT)
+        tokens = _DIALECT.tokenize(sql)
+        parser = _DIALECT.parser()
+        trees = parser.parse(tokens, sql)
+        if _MARKED_CALL.search(sql):
+            trees = [_mark_calls(t, tokens, parser) for t in trees]
     except ParseError as e:
         err = e.errors[0] if e.errors else {}
         desc = str(err.get("description") or e).splitlines()[0]
@@ -116,7 +86,7 @@ def parse_spark(sql: str) -> exp.Expr:
         kind = (tree.name if isinstance(tree, exp.Command) else tree.key).upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
     if tree.find(exp.BitwiseLeftShift, exp.BitwiseRightShift):
-        _shifts_written_whole(sql)
+        _shifts_written_whole(sql, tokens)
     if "interval" in sql.lower():
         tree.meta[INTERVAL_TEXT] = interval_text_problems(sql)
     return tree
@@ -154,15 +124,76 @@ def interval_text_problems(sql: str) -> list[str]:
     return found
 
 
-def _shifts_written_whole(sql: str) -> None:
+def _shifts_written_whole(sql: str, tokens: list) -> None:
     """`a > > b` is no shift in Spark (a syntax error); sqlglot reads it as `a >> b`."""
-    tokens = READ_DIALECT().tokenize(sql)
     for a, b in pairwise(tokens):
         if a.token_type == b.token_type and a.text in ("<", ">") and b.start > a.end + 1:
             line, col = _line_col(sql, b.start)
             raise SqlSyntaxError(
                 f"'{a.text} {b.text}' is not an operator (write {a.text * 2})", line, col
             )
+
+
+def _marked_calls(tokens: list) -> dict[int, tuple[str, str | None]]:
+    """Start offset of each marked function's name token -> (its name, how its first argument
+    is written: "quoted" for a string literal, "name" otherwise, None with < 3 arguments)."""
+    out = {}
+    for i, tok in enumerate(tokens[:-1]):
+        name = tok.text.upper()
+        if name not in _MARKED or tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth, commas = 0, 0
+        for inner in tokens[i + 1 :]:
+            if inner.token_type in _OPEN:
+                depth += 1
+            elif inner.token_type in _CLOSE:
+                depth -= 1
+                if depth == 0:
+                    break
+            elif inner.token_type == TokenType.COMMA and depth == 1:
+                commas += 1
+        written = None
+        if commas >= 2:
+            written = "quoted" if tokens[i + 2].token_type == TokenType.STRING else "name"
+        out[tok.start] = (name, written)
+    return out
+
+
+def _mark_calls(tree: exp.Expr | None, tokens: list, parser: Any) -> exp.Expr | None:
+    """Mark units as written and array_size as spelled; timediff becomes timestampdiff."""
+    calls = _marked_calls(tokens)
+    if tree is None or not calls:
+        return tree
+    for func in list(tree.find_all(exp.Func)):
+        call = calls.get(func.meta.get("start", -1))
+        if call is None:
+            continue
+        name, written = call
+        node: exp.Expr = func
+        if name == "TIMEDIFF" and isinstance(func, exp.Anonymous):
+            node = _timestampdiff(func, parser)
+        if name == "ARRAY_SIZE":
+            node.meta[SPELLED] = "array_size"
+        elif written is not None:
+            node.meta[UNIT_WRITTEN] = written
+    return tree
+
+
+def _timestampdiff(node: exp.Anonymous, parser: Any) -> exp.Expr:
+    """Spark 4's timediff(unit, start, end), built as sqlglot builds timestampdiff."""
+    args = node.expressions
+    build = type(parser).FUNCTIONS["TIMESTAMPDIFF"]
+    try:
+        new = build(args)
+    except TypeError:  # builders that take the dialect (see sqlglot's parser)
+        new = build(args, dialect=parser.dialect)
+    errors = new.error_messages(args)
+    if errors:  # as the parser validates a known function's arguments
+        raise SqlSyntaxError(errors[0], node.meta.get("line"), node.meta.get("col"))
+    new.meta.update(node.meta)
+    new.add_comments(node.comments)
+    node.replace(new)
+    return new
 
 
 def _second_statement(sql: str) -> tuple[int, int]:
