@@ -304,11 +304,11 @@ def _incremental(
         if not isinstance(read, dict) or not read.get("incremental"):
             continue
         path = ("pipelines", pi, "nodes", ni, "read", "incremental")
+        downstream = descendants(name, deps) | {name}
         writes = [
             (wi, w)
             for other, (wi, w) in by_name.items()
-            if isinstance(w.get("write"), dict)
-            and (other == name or name in ancestors(other, deps))
+            if isinstance(w.get("write"), dict) and other in downstream
         ]
         if not writes:
             out.append(
@@ -395,15 +395,12 @@ def _node(
     out += _rules(src, path, node, engine)
     if not isinstance(transform, dict) or not isinstance(transform.get("steps"), list):
         return out
-    visible = ancestors(name, deps)  # terminates on cycles too
     for si, step in enumerate(transform["steps"]):
         spath = path + ("transform", "steps", si)
         sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
         if isinstance(sql, str):
             has_this = si > 0 or has_read
-            problems, tree = _sql(
-                src, spath, sql, visible, has_this, declared, engine, name, list(deps)
-            )
+            problems, tree = _sql(src, spath, sql, deps, has_this, declared, engine, name)
             out += problems
             if tree is not None:
                 trees[(path[1], path[3], si)] = tree
@@ -451,12 +448,11 @@ def _sql(
     src: Source,
     path: tuple,
     sql: str,
-    visible: set[str],
+    deps: dict[str, list[str]],
     has_this: bool,
     declared: set[str],
     engine: Any,
     node: str,
-    pipeline_nodes: list[str],
 ) -> tuple[list[Problem], Any]:
     """Problems of one SQL step, and its parsed tree (None when it does not parse)."""
     from odibi_dbx import sql as S
@@ -481,10 +477,13 @@ def _sql(
         src.problem(path, f"node '{node}': {issue.message}", issue.advice)
         for issue in sandbox_problems(tree)
     ]
-    allowed = {v.lower() for v in visible} | declared | ({"this"} if has_this else set())
-    for ref in sorted(S.referenced_tables(tree) - file_tables(tree)):
+    refs = sorted(S.referenced_tables(tree) - file_tables(tree))
+    this = {"this"} if has_this else set()
+    named = ancestors_named(node, deps, set(refs) - declared - this)  # terminates on cycles too
+    for ref in refs:
         hint: str | None
-        if ref not in allowed:
+        if ref not in named and ref not in declared and ref not in this:
+            allowed = {v.lower() for v in ancestors(node, deps)} | declared | this
             if ref == "this":
                 msg, hint = (
                     "'this' is the previous step's result; this is the first step",
@@ -493,10 +492,10 @@ def _sql(
             else:
                 msg = f"SQL in node '{node}' references '{ref}', which is not a node it depends on"
                 hint = did_you_mean(ref, allowed)
-                if hint is None and ref in pipeline_nodes:
+                if hint is None and ref in deps:
                     hint = f"add '{ref}' to depends_on: SQL sees only the nodes a node depends on"
                 elif hint is None:
-                    close = did_you_mean(ref, pipeline_nodes)
+                    close = did_you_mean(ref, deps)
                     hint = (
                         f"{close} (and list it in depends_on)"
                         if close
@@ -535,6 +534,39 @@ def ancestors(name: str, deps: dict[str, list[str]]) -> set[str]:
         if n not in seen and n in deps:
             seen.add(n)
             stack += deps[n]
+    return seen
+
+
+def ancestors_named(name: str, deps: dict[str, list[str]], wanted: set[str]) -> dict[str, str]:
+    """The ancestors of `name` whose lower-cased name is in `wanted` (lower-case -> name). The
+    walk stops once all are found: SQL names the nodes near it, so a chain of N nodes costs
+    O(N) here where every node's full ancestor set costs O(N^2)."""
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    stack = list(deps.get(name, [])) if wanted else []
+    while stack and len(found) < len(wanted):
+        n = stack.pop()
+        if n not in seen and n in deps:
+            seen.add(n)
+            if n.lower() in wanted:
+                found.setdefault(n.lower(), n)
+            stack += deps[n]
+    return found
+
+
+def descendants(name: str, deps: dict[str, list[str]]) -> set[str]:
+    """The nodes that depend on `name`, directly or not (the inverse of ancestors)."""
+    children: dict[str, list[str]] = {}
+    for n, ds in deps.items():
+        for d in ds:
+            children.setdefault(d, []).append(n)
+    seen: set[str] = set()
+    stack = list(children.get(name, []))
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack += children.get(n, [])
     return seen
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from odibi_dbx.config.checks import ancestors
+from odibi_dbx.config.checks import ancestors, ancestors_named
 from odibi_dbx.errors import OdibiError, did_you_mean
 
 if TYPE_CHECKING:
@@ -255,17 +255,15 @@ def _strongest(edges: list[Edge]) -> list[Edge]:
 def _views(node: NodeConfig, local: dict[str, list[str]], sql: tuple[Any, ...]) -> tuple[str, ...]:
     """Same-pipeline outputs a node reads: its dependencies, ancestors its SQL names, and every
     ancestor when a function step could ask for any of them."""
-    deps = [d for d in node.depends_on if d in local]
-    ups = ancestors(node.name, local)
-    used = set(deps)
+    used = {d for d in node.depends_on if d in local}
     for tree in sql:
         if tree is None:
-            used |= ups
+            used |= ancestors(node.name, local)
         else:
             from odibi_dbx.sql import referenced_tables
 
-            lower = {u.lower(): u for u in ups}  # SQL names are case-insensitive
-            used |= {lower[t] for t in referenced_tables(tree) if t in lower}
+            # SQL names are case-insensitive
+            used |= set(ancestors_named(node.name, local, referenced_tables(tree)).values())
     return tuple(sorted(used))
 
 
