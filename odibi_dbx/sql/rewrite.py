@@ -45,14 +45,15 @@ def to_duckdb(
     ctx = Context(has_schema=bool(schema)) if annotated else Context.build(tree, schema)
     if result_types is not None:
         result_types[:] = output_types(tree) or []
-    problems = [] if checked else portability_problems(tree)
+    # the tree is this call's own and annotated with this schema: checked without a copy
+    problems = [] if checked else portability_problems(tree, schema, annotated=True)
     if problems:
         raise problems[0]
     if tables:
         _substitute_tables(tree, {k.lower(): v for k, v in tables.items()})
     tree = apply_rules(tree, ctx)
-    try:
-        return tree.sql(dialect=WRITE_DIALECT, unsupported_level=ErrorLevel.RAISE)
+    try:  # the tree is this call's own (a copy, or the caller's with copy=False): no 2nd copy
+        return tree.sql(dialect=WRITE_DIALECT, copy=False, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:
         msg = str(e).splitlines()[0]
         raise NotPortableError(

@@ -1,0 +1,106 @@
+"""Validation's work per node stays constant: each SQL step parsed once and copied once (the
+checked copy), and no pass over a pipeline grows with the square of its nodes.
+Counts, not timings (speed is measured in bench/startup_bench.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import odibi_dbx.sql as S
+from odibi_dbx.config import checks as checks_module
+from odibi_dbx.config import load_project
+from odibi_dbx.pipeline import plan as plan_module
+from odibi_dbx.sql import parse_spark, to_duckdb
+
+
+class CopyProbe:
+    """Kept in a tree's meta: sqlglot deep-copies the meta with every copy of the tree."""
+
+    def __init__(self) -> None:
+        self.copies = 0
+
+    def __deepcopy__(self, memo: dict) -> CopyProbe:
+        self.copies += 1
+        return self
+
+
+def chain_project(folder: Path, nodes: int) -> Path:
+    """One pipeline: a CSV read, then a chain of SQL steps each reading the previous node."""
+    lines = [
+        "project: chain",
+        "engine: pandas",
+        "connections:",
+        "  src: {type: local, base_path: .}",
+        "story: {connection: src, path: stories}",
+        "pipelines:",
+        "  - pipeline: p",
+        "    nodes:",
+        "      - name: n0",
+        "        read: {connection: src, path: orders.csv, format: csv}",
+    ]
+    for n in range(1, nodes):
+        lines += [f"      - name: n{n}", f"        depends_on: [n{n - 1}]"]
+        lines += ["        transform:", "          steps:"]
+        lines.append(f"            - SELECT order_id, amount * {n} AS a FROM n{n - 1}")
+    path = folder / f"chain{nodes}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_translation_copies_the_tree_once_and_not_at_all_when_asked_not_to():
+    tree = parse_spark("SELECT id, CAST(ts AS TIMESTAMP) AS t FROM orders WHERE qty > 1")
+    probe = tree.meta["probe"] = CopyProbe()
+    to_duckdb(tree)
+    assert probe.copies == 1  # its own copy; the SQL generator does not copy it again
+    to_duckdb(tree.copy(), copy=False)
+    assert probe.copies == 2  # the caller's copy only
+
+
+def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monkeypatch):
+    parsed: list[CopyProbe] = []
+
+    def parse_and_probe(sql: str):
+        tree = parse_spark(sql)
+        parsed.append(CopyProbe())
+        tree.meta["probe"] = parsed[-1]
+        return tree
+
+    monkeypatch.setattr(S, "parse_spark", parse_and_probe)
+    loaded = load_project(chain_project(tmp_path, 30))
+    assert len(parsed) == 29  # one per SQL step
+    assert [p.copies for p in parsed] == [1] * 29  # the engine's checked copy only
+    kept = [tree for node in loaded.plan.nodes.values() for tree in node.sql]
+    assert [t.meta["probe"] for t in kept] == parsed  # the plan keeps the parsed trees
+
+
+def _lines_run(path: Path, files: tuple[str, ...]) -> int:
+    """Lines executed in `files` while loading `path` (a deterministic measure of work)."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code.co_filename in files else None
+
+    sys.settrace(tracer)
+    try:
+        load_project(path)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+@pytest.mark.parametrize("module", [checks_module, plan_module])
+def test_validating_a_chain_grows_linearly_with_its_nodes(tmp_path, module):
+    # before: every node's full ancestor set (for SQL names and the plan's views), O(N^2)
+    files = (module.__file__,)
+    small = _lines_run(chain_project(tmp_path, 60), files)
+    large = _lines_run(chain_project(tmp_path, 240), files)
+    assert large < 5 * small, (small, large)  # 4x the nodes: ~4x the work, not ~16x
