@@ -41,6 +41,7 @@ def project_problems(
     names: set[str] = set()
     every = _pipeline_nodes(data)
     trees = {} if trees is None else trees
+    declared = _declared_tables(data)
     for pi, pipe in _items(data.get("pipelines")):
         pname = pipe.get("pipeline")
         if isinstance(pname, str):
@@ -49,7 +50,7 @@ def project_problems(
                     src.problem(("pipelines", pi, "pipeline"), f"duplicate pipeline '{pname}'")
                 )
             names.add(pname)
-        out += _pipeline(src, pi, pipe, engine, _declared_tables(data), functions, every, trees)
+        out += _pipeline(src, pi, pipe, engine, declared, functions, every, trees)
     return out
 
 
