@@ -4,12 +4,14 @@ Counts, not timings (speed is measured in bench/startup_bench.py)."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
 import pytest
 
 import odibi_dbx.sql as S
+from odibi_dbx import cli
 from odibi_dbx.config import checks as checks_module
 from odibi_dbx.config import load_project
 from odibi_dbx.pipeline import plan as plan_module
@@ -27,8 +29,8 @@ class CopyProbe:
         return self
 
 
-def chain_project(folder: Path, nodes: int) -> Path:
-    """One pipeline: a CSV read, then a chain of SQL steps each reading the previous node."""
+def chain_project(folder: Path, nodes: int, pipelines: int = 1) -> Path:
+    """Pipelines each of a CSV read, then a chain of SQL steps each reading the previous node."""
     lines = [
         "project: chain",
         "engine: pandas",
@@ -36,16 +38,15 @@ def chain_project(folder: Path, nodes: int) -> Path:
         "  src: {type: local, base_path: .}",
         "story: {connection: src, path: stories}",
         "pipelines:",
-        "  - pipeline: p",
-        "    nodes:",
-        "      - name: n0",
-        "        read: {connection: src, path: orders.csv, format: csv}",
     ]
-    for n in range(1, nodes):
-        lines += [f"      - name: n{n}", f"        depends_on: [n{n - 1}]"]
-        lines += ["        transform:", "          steps:"]
-        lines.append(f"            - SELECT order_id, amount * {n} AS a FROM n{n - 1}")
-    path = folder / f"chain{nodes}.yaml"
+    for p in range(pipelines):
+        lines += [f"  - pipeline: p{p}", "    nodes:", "      - name: n0"]
+        lines.append("        read: {connection: src, path: orders.csv, format: csv}")
+        for n in range(1, nodes):
+            lines += [f"      - name: n{n}", f"        depends_on: [n{n - 1}]"]
+            lines += ["        transform:", "          steps:"]
+            lines.append(f"            - SELECT order_id, amount * {n} AS a FROM n{n - 1}")
+    path = folder / f"chain{pipelines}x{nodes}.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -98,9 +99,27 @@ def _lines_run(path: Path, files: tuple[str, ...]) -> int:
 
 
 @pytest.mark.parametrize("module", [checks_module, plan_module])
-def test_validating_a_chain_grows_linearly_with_its_nodes(tmp_path, module):
-    # before: every node's full ancestor set (for SQL names and the plan's views), O(N^2)
+@pytest.mark.parametrize("shape", ["one long chain", "many pipelines"])
+def test_validation_work_grows_linearly_with_the_nodes(tmp_path, module, shape):
+    # before: every node's full ancestor set (for SQL names and the plan's views) and the
+    # declared tables collected once per pipeline over the whole project: O(N^2)
     files = (module.__file__,)
-    small = _lines_run(chain_project(tmp_path, 60), files)
-    large = _lines_run(chain_project(tmp_path, 240), files)
-    assert large < 5 * small, (small, large)  # 4x the nodes: ~4x the work, not ~16x
+    if shape == "one long chain":
+        small, large = chain_project(tmp_path, 60), chain_project(tmp_path, 240)
+    else:
+        small, large = chain_project(tmp_path, 3, 20), chain_project(tmp_path, 3, 80)
+    small_lines, large_lines = _lines_run(small, files), _lines_run(large, files)
+    assert large_lines < 5 * small_lines, (small_lines, large_lines)  # ~4x, not ~16x
+
+
+def test_validate_freezes_what_loading_built_without_a_collector_pass(tmp_path, monkeypatch):
+    # validate exits after loading: a full collection there is wasted work (a run keeps it)
+    passes = []
+    monkeypatch.setattr(gc, "collect", lambda *a: passes.append(a) or 0)
+    try:
+        assert cli.main(["validate", str(chain_project(tmp_path, 5))]) == 0
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert passes == []
+    assert frozen > 0 and gc.isenabled()
