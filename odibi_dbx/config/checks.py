@@ -471,13 +471,14 @@ def _sql(
                 else "SQL steps are Spark SQL (Databricks dialect)",
             )
         ], None
-    from odibi_dbx.sql.sandbox import FILE_ACCESS, file_tables, sandbox_problems
+    from odibi_dbx.sql.sandbox import file_tables, sandbox_problems
 
     # files, Java calls, secrets: refused on every engine (the sources are nodes and tables)
     out = [
         src.problem(path, f"node '{node}': {issue.message}", issue.advice)
         for issue in sandbox_problems(tree)
     ]
+    sandboxed = not out  # the engine's checks assume a sandboxed step (nothing else matters)
     refs = sorted(S.referenced_tables(tree) - file_tables(tree))
     this = {"this"} if has_this else set()
     named = ancestors_named(node, deps, set(refs) - declared - this)  # terminates on cycles too
@@ -505,10 +506,8 @@ def _sql(
                         else "SQL sees only the nodes listed in depends_on (and what they depend on)"
                     )
             out.append(src.problem(path, msg, hint))
-    if engine is not None:
+    if engine is not None and sandboxed:
         for issue in engine.sql_problems(tree):
-            if getattr(issue, "construct", None) == FILE_ACCESS:
-                continue  # reported above for every engine
             text = getattr(issue, "message", None) or str(issue)
             out.append(
                 src.problem(

@@ -128,7 +128,9 @@ class Engine(ABC):
     # -- validation time (no session, no data) --
     @classmethod
     def sql_problems(cls, tree: exp.Expr) -> list[NotPortableError]:
-        """Constructs in a parsed Spark SQL step this engine cannot run faithfully."""
+        """Constructs in a parsed Spark SQL step this engine cannot run faithfully. The caller
+        has checked the step's sandbox (odibi_dbx.sql.sandbox, the same on every engine) and
+        found nothing."""
         return []
 
     # -- lifecycle --

@@ -118,7 +118,7 @@ class PandasEngine(Engine):
 
         work = tree.copy()  # one copy checked and translated: the kept tree stays as parsed
         annotate(work, None)
-        problems = list(S.portability_problems(work, annotated=True))
+        problems = list(S.portability_problems(work, annotated=True, sandbox=False))
         if not problems:
             try:
                 S.to_duckdb(work, checked=True, copy=False, annotated=True)

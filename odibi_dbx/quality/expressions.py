@@ -68,13 +68,12 @@ def rule_problems(
                     did_you_mean(col, names.values()) or f"columns: {', '.join(names.values())}",
                 )
             )
-    from odibi_dbx.sql.sandbox import FILE_ACCESS, sandbox_problems
+    from odibi_dbx.sql.sandbox import sandbox_problems
 
-    out += [(issue.message, issue.advice) for issue in sandbox_problems(tree)]  # every engine
-    if engine is not None:
+    sandbox = sandbox_problems(tree)  # every engine; the engine's checks assume none
+    out += [(issue.message, issue.advice) for issue in sandbox]
+    if engine is not None and not sandbox:
         for issue in engine.sql_problems(tree):
-            if getattr(issue, "construct", None) == FILE_ACCESS:
-                continue  # reported above
             text = getattr(issue, "message", None) or str(issue)
             out.append((f"on the {engine.name} engine: {text}", getattr(issue, "advice", None)))
     return out

@@ -16,6 +16,9 @@ from odibi_dbx.config import checks as checks_module
 from odibi_dbx.config import load_project
 from odibi_dbx.pipeline import plan as plan_module
 from odibi_dbx.sql import parse_spark, to_duckdb
+from odibi_dbx.sql import portability as portability_module
+from odibi_dbx.sql import sandbox as sandbox_module
+from odibi_dbx.sql.sandbox import sandbox_problems
 
 
 class CopyProbe:
@@ -62,6 +65,14 @@ def test_translation_copies_the_tree_once_and_not_at_all_when_asked_not_to():
 
 def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monkeypatch):
     parsed: list[CopyProbe] = []
+    sandboxed: list[int] = []
+
+    def sandbox_counted(tree):
+        sandboxed.append(1)
+        return sandbox_problems(tree)
+
+    for module in (sandbox_module, portability_module):  # the engine's check reused it
+        monkeypatch.setattr(module, "sandbox_problems", sandbox_counted)
 
     def parse_and_probe(sql: str):
         tree = parse_spark(sql)
@@ -73,6 +84,7 @@ def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monke
     loaded = load_project(chain_project(tmp_path, 30))
     assert len(parsed) == 29  # one per SQL step
     assert [p.copies for p in parsed] == [1] * 29  # the engine's checked copy only
+    assert len(sandboxed) == 29  # checked once for every engine, not again by the engine
     kept = [tree for node in loaded.plan.nodes.values() for tree in node.sql]
     assert [t.meta["probe"] for t in kept] == parsed  # the plan keeps the parsed trees
 

@@ -2,8 +2,8 @@
 
 Per file: temp views and tables are built first (the engine's translation when it accepts the
 body, else plain sqlglot: only the inputs, not what is measured), cast to the column types Spark
-gives them (analyzer-results). Each query then goes through validation
-(`PandasEngine.sql_problems`), translation with the input schemas and DuckDB (`engine.sql`), in
+gives them (analyzer-results). Each query then goes through validation (the sandbox, then
+`PandasEngine.sql_problems`), translation with the input schemas and DuckDB (`engine.sql`), in
 the session zone America/Los_Angeles, and its rows and types are compared with Spark's.
 """
 
@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from odibi_dbx import sql as S
 from odibi_dbx.engines.pandas import DuckFrame, PandasEngine, q
+from odibi_dbx.sql.sandbox import sandbox_problems
 from tests.sql.golden_files import (
     Block,
     blocks,
@@ -223,7 +224,7 @@ class FileRun:
             missing = S.referenced_tables(tree) - set(self.views)
             if missing:  # a view the harness could not build (its body failed on DuckDB)
                 return Result(block, NO_INPUT, ", ".join(sorted(missing)))
-            problems = engine.sql_problems(tree)
+            problems = sandbox_problems(tree) or engine.sql_problems(tree)  # as validation
             if problems:
                 raise problems[0]
             frame, _translated = engine.sql(block.sql, self.views)
