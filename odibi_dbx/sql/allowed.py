@@ -492,7 +492,7 @@ ALLOWED: dict[str, Allowed] = {
     ),
     "ConcatWs": Allowed("concat_ws()", {"expressions": ("array", "string")}, ("string",)),
     "Contains": Allowed(
-        "contains()", {"expression": ("string",), "this": ("null", "string")}, ("boolean",)
+        "contains()", {"expression": ("null", "string"), "this": ("null", "string")}, ("boolean",)
     ),
     "Cot": Allowed("cot()", {"this": ("int", "null")}, ("double",)),
     "Count": Allowed("count()", {"this": ("any",)}, ("bigint",)),

@@ -324,6 +324,22 @@ def binary_pad(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     return None
 
 
+@on(exp.Contains, exp.StartsWith, exp.EndsWith)
+def typed_null_operands(node: exp.Expr, ctx: Context) -> exp.Expr | None:
+    # Spark types an untyped NULL operand like the other one (a STRING, or a BINARY); DuckDB
+    # cannot choose between its overloads for a bare NULL
+    if not isinstance(node, (exp.Contains, exp.StartsWith, exp.EndsWith)):
+        return None
+    args = [node.this, node.expression]
+    if not any(isinstance(a, exp.Null) for a in args):
+        return None
+    to = "BLOB" if any(is_a(a, *BINARY) for a in args) else "VARCHAR"
+    for key, arg in (("this", node.this), ("expression", node.expression)):
+        if isinstance(arg, exp.Null):
+            node.set(key, cast(arg, to))
+    return node
+
+
 @on(exp.Anonymous)
 def luhn_check(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # Spark's luhn_check of a string (other types cast to one): digits only, the Luhn sum
@@ -361,5 +377,6 @@ RULES = [
     substring_index,
     format_string_printf,
     binary_pad,
+    typed_null_operands,
     luhn_check,
 ]
