@@ -2,7 +2,9 @@
 
 On Databricks the cluster's session is used as it is (see `odibi_dbx.runtime.get_spark`).
 The Delta jars are resolved by Spark itself from `spark.jars.packages` into an Ivy folder
-(`make spark-jars` fills it once; later starts need no network). The artefact matches the
+(`make spark-jars` fills it once; later starts need no network). The jars a resolution gave are
+recorded beside them, so later sessions load them as `spark.jars` without running Ivy again
+(about a second of every start). The artefact matches the
 installed pyspark's Scala (`delta-spark_2.12` for Spark 3.5, `_2.13` for Spark 4): a mismatch
 would start a session without Delta, so a session without Delta is an error here.
 
@@ -105,7 +107,7 @@ def local_session(
     except ImportError:
         raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
     builder = SparkSession.builder.master(master).appName("odibi-dbx")
-    settings = {**local_conf(timezone), **(extra or {})}
+    settings = resolved_jars({**local_conf(timezone), **(extra or {})})
     for key, value in settings.items():
         builder = builder.config(key, value)
     if not os.environ.get(VERBOSE_ENV):
@@ -113,7 +115,49 @@ def local_session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     require_delta(spark)
+    if settings.get("spark.jars.packages") == delta_package():
+        _record_jars(spark)
     return spark
+
+
+def _jar_list() -> Path:
+    """Where the jars Ivy resolved for this Delta artefact are recorded (file names)."""
+    return ivy_dir() / "odibi-resolved" / (delta_package().replace(":", "_") + ".txt")
+
+
+def resolved_jars(settings: dict[str, str]) -> dict[str, str]:
+    """`settings` with the Delta package swapped for the jars an earlier resolution recorded,
+    when every one of them is still there; as given otherwise (Ivy resolves them then)."""
+    if settings.get("spark.jars.packages") != delta_package() or not _jar_list().exists():
+        return settings
+    names = _jar_list().read_text(encoding="utf-8").split()
+    jars = [ivy_dir() / "jars" / name for name in names]
+    if not names or not all(j.is_file() for j in jars):
+        return settings
+    out = {k: v for k, v in settings.items() if k != "spark.jars.packages"}
+    out["spark.jars"] = ",".join(filter(None, [settings.get("spark.jars"), *map(str, jars)]))
+    return out
+
+
+def _record_jars(spark: Any) -> None:
+    """Record the jars Spark resolved from the Delta package (its `spark.jars`, those in the
+    Ivy folder) for resolved_jars; written whole or not at all (sessions may start at once)."""
+    folder = (ivy_dir() / "jars").resolve()
+    names = []
+    for jar in (spark.sparkContext.getConf().get("spark.jars", "") or "").split(","):
+        path = Path(jar.removeprefix("file:").removeprefix("//"))
+        if path.name.endswith(".jar") and path.resolve().parent == folder:
+            names.append(path.name)
+    if not any(n.startswith("io.delta_delta-spark") for n in names):
+        return
+    target = _jar_list()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text("\n".join(names) + "\n", encoding="utf-8")
+        tmp.replace(target)
+    except OSError:  # a read-only Ivy folder: later starts resolve again
+        pass
 
 
 VERBOSE_ENV = "ODIBI_VERBOSE"  # set (CLI --verbose): the JVM prints to this process's streams

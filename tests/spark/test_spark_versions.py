@@ -91,6 +91,30 @@ def test_a_session_without_delta_is_an_error():
     assert "make spark-jars" in out.stdout
 
 
+def test_later_sessions_load_the_jars_resolved_before(spark, tmp_path, monkeypatch):
+    """A local session records the jars Ivy resolved for Delta; later starts load those jars
+    directly instead of resolving again (about a second of every run), unless one is gone."""
+    from pathlib import Path
+
+    from odibi_dbx.engines import spark_session as S
+
+    if is_connect(spark):
+        pytest.skip("Spark Connect leg: its client starts no local session")
+    # recorded when this session (or one before it) started
+    conf = S.resolved_jars(S.local_conf("UTC"))
+    assert "spark.jars.packages" not in conf
+    jars = [Path(j) for j in conf["spark.jars"].split(",")]
+    assert any(j.name.startswith("io.delta_delta-spark") for j in jars), jars
+    assert all(j.is_file() for j in jars)
+    assert S.resolved_jars({"spark.jars.packages": ""}) == {"spark.jars.packages": ""}
+
+    monkeypatch.setenv("ODIBI_SPARK_IVY", str(tmp_path))  # a list naming a jar no longer there
+    S._jar_list().parent.mkdir(parents=True)
+    S._jar_list().write_text("io.delta_delta-spark_gone.jar\n")
+    asked = {"spark.jars.packages": S.delta_package()}
+    assert S.resolved_jars(asked) == asked
+
+
 def test_metrics_that_never_arrive_do_not_fail_or_hang(spark):
     from odibi_dbx.engines import spark_metrics
 
