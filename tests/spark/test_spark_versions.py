@@ -98,7 +98,7 @@ def test_later_sessions_load_the_jars_resolved_before(spark, tmp_path, monkeypat
 
     from odibi_dbx.engines import spark_session as S
 
-    if is_connect(spark):
+    if is_connect(spark):  # deselected on the Connect leg (tests/spark_matrix)
         pytest.skip("Spark Connect leg: its client starts no local session")
     # recorded when this session (or one before it) started
     conf = S.resolved_jars(S.local_conf("UTC"))

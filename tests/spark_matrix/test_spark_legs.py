@@ -41,6 +41,8 @@ SUBSET = [
 CONNECT_DESELECT = [
     # refuses a *local* session started without Delta; a Connect client starts no local session
     "tests/spark/test_spark_versions.py::test_a_session_without_delta_is_an_error",
+    # the jars a local session start recorded; a Connect client starts no local session
+    "tests/spark/test_spark_versions.py::test_later_sessions_load_the_jars_resolved_before",
     # counts Spark jobs, which a Connect client cannot see (no status tracker, no listener)
     "tests/quality/test_quality_spark.py::test_rules_add_no_job_beyond_the_quarantine_write",
 ]
