@@ -60,6 +60,9 @@ class SparkFrame:
     parents: list[SparkFrame] = field(default_factory=list)
     children: int = 0
     released: bool = False
+    # False: the plan carries an observation of its own (the rules' counts); the write adds
+    # none, since Spark Connect returns only a plan's outermost observation
+    write_observes: bool = True
 
 
 def _pyspark() -> None:

@@ -78,7 +78,10 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
             df = cast_to_schema(df, schema, spec.target, spec.schema_evolution == "add_columns")
             if spec.mode == "merge":
                 return _merge(engine, df, spec)
-    observed, done = engine.observed(df, frame.profile_columns)
+    if frame.write_observes:
+        observed, done = engine.observed(df, frame.profile_columns)
+    else:  # rows from the commit (Delta), no sample
+        observed, done = df, lambda frame: None
     writer = observed.write.format(spec.format).options(**_write_opts(spec))
     if spec.partition_by:
         writer = writer.partitionBy(*spec.partition_by)

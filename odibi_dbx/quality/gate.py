@@ -155,9 +155,11 @@ def apply(
         finally:
             ev.forget(qframe)
             ev.close()
-        gate.counts["quarantine"] = {"target": out.target, "rows": out.rows}
+        m = measured if measured is not None else ev.observed()
+        rows = out.rows if out.rows is not None or m is None else m.quarantined
+        gate.counts["quarantine"] = {"target": out.target, "rows": rows}
         if measured is None:
-            _settle(gate, v, ev.observed(), ev.columns())
+            _settle(gate, v, m, ev.columns())
         report(gate)
 
     gate._quarantine = write_quarantine

@@ -77,9 +77,11 @@ class SparkRules:
 
         v = self.v
         decides = bool(R.indexes(v.rules, "fail")) or v.max_failed_fraction < 1 or v.has_checks
-        # Spark Connect: a Delta write runs its data as a nested query whose observed metrics
-        # never reach the client, so the counts come from the one aggregation job first
-        if decides or not (writes or quarantine) or is_spark_connect(self.engine.spark):
+        # Spark Connect returns only a plan's outermost observation: the main write's own one
+        # (rows, sample, profile) would hide the rules' counts, so without a quarantine write
+        # they come from the one aggregation job first
+        connect = is_spark_connect(self.engine.spark)
+        if decides or not (writes or quarantine) or (connect and not quarantine):
             return True
         if quarantine:  # the quarantine write computes the counts; the main write reads the cache
             self.engine._persist(self.flagged)
@@ -180,7 +182,12 @@ class SparkRules:
             failed.alias("_failed_rules"),
             F.lit(at).cast("timestamp").alias("_quarantined_at"),
         )
-        return type(self.source)(out)
+        frame = type(self.source)(out)
+        if observe:  # its observation stays the outermost (Spark Connect returns only that)
+            from odibi_dbx.runtime import is_spark_connect
+
+            frame.write_observes = not is_spark_connect(self.engine.spark)
+        return frame
 
     def forget(self, frame: Any) -> None:
         """Nothing to free: the quarantine frame is a plan over the cached flagged rows."""
