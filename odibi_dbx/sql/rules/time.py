@@ -96,10 +96,18 @@ def string_to_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     tz = exp.Cast(this=x, to=ty.build_type("TIMESTAMPTZ"))
     if not is_a(x, *STRINGS):
         return tz if node.to.this == T.TIMESTAMP else None
+    # TRY_CAST: a text of the shape both parsers read alike gives NULL when its parts are
+    # invalid ('2024-13-45'), as on Spark; other texts keep the plain cast, which fails loudly
+    # where Spark would read forms DuckDB does not ('2024', '10:00', zone names)
+    naive = (
+        exp.TryCast(this=x.copy(), to=ty.build_type("TIMESTAMPTZ"))
+        if isinstance(node, exp.TryCast)
+        else tz
+    )
     return duck(
         f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} ELSE {{tz}} END",
         x=x,
-        fixed=earlier_if_ambiguous(tz),
+        fixed=earlier_if_ambiguous(naive),
         tz=tz,
     )
 
