@@ -71,7 +71,8 @@ CASES = {
 TRY = (
     "SELECT id, try_divide(id, n) AS q, try_cast(s AS INT) AS c, "
     "try_element_at(array(1, 2), id + 1) AS e, try_add(i, id) AS a, try_multiply(big, 2) AS m, "
-    "date_format(try_cast(d AS TIMESTAMP), 'yyyy-MM-dd HH:mm') AS t "
+    "date_format(try_cast(d AS TIMESTAMP), 'yyyy-MM-dd HH:mm') AS t, "
+    "try_cast(nullif(s, '12') AS TIMESTAMP) AS u "
     "FROM src"
 )
 
@@ -130,9 +131,9 @@ def test_data_errors_name_sparks_error_class(tmp_path, cli, engine_name):
         assert not (tmp_path / "out" / name).exists(), f"{name}: nothing is written"
     assert nodes["tries"]["status"] == "success", nodes["tries"].get("error")
     rows = sorted(read_output(tmp_path / "out" / "tries").to_pylist(), key=lambda x: x["id"])
-    assert [(x["q"], x["c"], x["e"], x["a"], x["m"], x["t"]) for x in rows] == [
-        (None, None, 2, None, 4294967294, "2024-01-01 00:00"),
-        (1.0, 12, None, 7, None, None),  # 2024-02-30: NULL, not a failed node
+    assert [(x["q"], x["c"], x["e"], x["a"], x["m"], x["t"], x["u"]) for x in rows] == [
+        (None, None, 2, None, 4294967294, "2024-01-01 00:00", None),  # 'abc' as a time: NULL
+        (1.0, 12, None, 7, None, None, None),  # 2024-02-30: NULL, not a failed node
     ]
 
 

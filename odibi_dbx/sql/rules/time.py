@@ -96,18 +96,22 @@ def string_to_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     tz = exp.Cast(this=x, to=ty.build_type("TIMESTAMPTZ"))
     if not is_a(x, *STRINGS):
         return tz if node.to.this == T.TIMESTAMP else None
-    # TRY_CAST: a text of the shape both parsers read alike gives NULL when its parts are
-    # invalid ('2024-13-45'), as on Spark; other texts keep the plain cast, which fails loudly
-    # where Spark would read forms DuckDB does not ('2024', '10:00', zone names)
-    naive = (
-        exp.TryCast(this=x.copy(), to=ty.build_type("TIMESTAMPTZ"))
-        if isinstance(node, exp.TryCast)
-        else tz
-    )
+    if isinstance(node, exp.TryCast):
+        # a text of the shape both parsers read alike gives NULL when its parts are invalid
+        # ('2024-02-30'), a text without a digit ('', 'n/a') too, as on Spark; other texts keep
+        # the plain cast, which fails loudly where Spark reads forms DuckDB does not ('2024',
+        # '10:00', zone names)
+        return duck(
+            f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} "
+            "WHEN NOT REGEXP_MATCHES({x}, '[0-9]') THEN NULL ELSE {tz} END",
+            x=x,
+            fixed=earlier_if_ambiguous(exp.TryCast(this=x.copy(), to=tz.to.copy())),
+            tz=tz,
+        )
     return duck(
         f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} ELSE {{tz}} END",
         x=x,
-        fixed=earlier_if_ambiguous(naive),
+        fixed=earlier_if_ambiguous(tz),
         tz=tz,
     )
 
