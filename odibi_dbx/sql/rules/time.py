@@ -83,6 +83,7 @@ def earlier_if_ambiguous(instant: exp.Expr) -> exp.Expr:
     )
 
 
+_SPECIAL = r"^\s*(epoch|now|today|yesterday|tomorrow)"  # Spark's special datetime values
 _NAIVE_TEXT = r"\s*\d{4}-\d\d?-\d\d?([ T]\d\d?:\d\d(:\d\d(\.\d+)?)?)?\s*"
 
 
@@ -98,12 +99,13 @@ def string_to_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         return tz if node.to.this == T.TIMESTAMP else None
     if isinstance(node, exp.TryCast):
         # a text of the shape both parsers read alike gives NULL when its parts are invalid
-        # ('2024-02-30'), a text without a digit ('', 'n/a') too, as on Spark; other texts keep
-        # the plain cast, which fails loudly where Spark reads forms DuckDB does not ('2024',
-        # '10:00', zone names)
+        # ('2024-02-30'), a text without a digit ('', 'n/a') too, as on Spark, unless it is one
+        # of Spark's special values ('now', read from a literal); other texts keep the plain
+        # cast, which fails loudly where Spark reads forms DuckDB does not ('2024', '10:00')
         return duck(
             f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} "
-            "WHEN NOT REGEXP_MATCHES({x}, '[0-9]') THEN NULL ELSE {tz} END",
+            "WHEN NOT REGEXP_MATCHES({x}, '[0-9]') AND NOT REGEXP_MATCHES(lower({x}), "
+            f"'{_SPECIAL}') THEN NULL ELSE {{tz}} END",
             x=x,
             fixed=earlier_if_ambiguous(exp.TryCast(this=x.copy(), to=tz.to.copy())),
             tz=tz,
