@@ -25,7 +25,7 @@ from odibi_dbx.sql import types as ty
 from odibi_dbx.sql.errors import NotPortableError
 from odibi_dbx.sql.rules.ansi import spark_error
 from odibi_dbx.sql.rules.base import STRINGS, Context, cast, duck, fn_name, literal_str, on
-from odibi_dbx.sql.rules.time import earlier_if_ambiguous, extract_part
+from odibi_dbx.sql.rules.time import SPECIAL_VALUES, earlier_if_ambiguous, extract_part
 
 T = exp.DataType.Type
 MICROS = {"DAY": 86_400_000_000, "HOUR": 3_600_000_000, "MINUTE": 60_000_000, "SECOND": 1_000_000}
@@ -235,15 +235,30 @@ def to_timestamp_ntz(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         raise _refuse("TIMESTAMP_NTZ of an operand of unknown type", "its reading depends on it.")
     if t.this not in STRINGS:
         return cast(x, "TIMESTAMP")  # a date: midnight; a timestamp: its session wall time
+    err = spark_error(
+        "CAST_INVALID_INPUT",
+        "The Pandas engine reads TIMESTAMP_NTZ text only as yyyy-MM-dd[ HH:mm[:ss[.f]]].",
+    )
+    if isinstance(node, exp.TryCast):
+        # as TRY_CAST(s AS TIMESTAMP): NULL for a text of the shape read alike with invalid
+        # parts ('2024-02-30') or without a digit (not Spark's special values); other texts
+        # fail loudly, since Spark may read them
+        return duck(
+            f"CASE WHEN {{x}} IS NULL THEN NULL WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE}') "
+            "THEN {naive} WHEN NOT REGEXP_MATCHES({x}, '[0-9]') AND NOT REGEXP_MATCHES("
+            f"lower({{x}}), '{SPECIAL_VALUES}') THEN NULL ELSE {{err}} END",
+            x=x,
+            naive=exp.TryCast(
+                this=duck("trim({x})", x=x), to=ty.build_type("TIMESTAMP", dialect="duckdb")
+            ),
+            err=err,
+        )
     return duck(
         f"CASE WHEN {{x}} IS NULL OR REGEXP_FULL_MATCH({{x}}, '{_NAIVE}') THEN {{naive}} "
         "ELSE {err} END",
         x=x,
         naive=cast(duck("trim({x})", x=x), "TIMESTAMP"),
-        err=spark_error(
-            "CAST_INVALID_INPUT",
-            "The Pandas engine reads TIMESTAMP_NTZ text only as yyyy-MM-dd[ HH:mm[:ss[.f]]].",
-        ),
+        err=err,
     )
 
 

@@ -83,7 +83,7 @@ def earlier_if_ambiguous(instant: exp.Expr) -> exp.Expr:
     )
 
 
-_SPECIAL = r"^\s*(epoch|now|today|yesterday|tomorrow)"  # Spark's special datetime values
+SPECIAL_VALUES = r"^\s*(epoch|now|today|yesterday|tomorrow)"  # Spark's special datetime values
 _NAIVE_TEXT = r"\s*\d{4}-\d\d?-\d\d?([ T]\d\d?:\d\d(:\d\d(\.\d+)?)?)?\s*"
 
 
@@ -105,7 +105,7 @@ def string_to_timestamp(node: exp.Expr, ctx: Context) -> exp.Expr | None:
         return duck(
             f"CASE WHEN REGEXP_FULL_MATCH({{x}}, '{_NAIVE_TEXT}') THEN {{fixed}} "
             "WHEN NOT REGEXP_MATCHES({x}, '[0-9]') AND NOT REGEXP_MATCHES(lower({x}), "
-            f"'{_SPECIAL}') THEN NULL ELSE {{tz}} END",
+            f"'{SPECIAL_VALUES}') THEN NULL ELSE {{tz}} END",
             x=x,
             fixed=earlier_if_ambiguous(exp.TryCast(this=x.copy(), to=tz.to.copy())),
             tz=tz,
