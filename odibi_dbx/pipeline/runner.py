@@ -3,6 +3,7 @@ listener. A node whose upstream failed or was skipped is skipped, with the reaso
 
 from __future__ import annotations
 
+import heapq
 import logging
 import secrets as _random
 import time
@@ -13,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from odibi_dbx.config.checks import ancestors
+from odibi_dbx.config.checks import descendants
 from odibi_dbx.config.loader import LoadedProject
 from odibi_dbx.config.models import FunctionStep, NodeConfig, PipelineConfig, SqlStep, infer_format
 from odibi_dbx.connections.base import Connection
@@ -41,6 +42,18 @@ from odibi_dbx.transforms import engine_mismatch, frame_adapters
 log = logging.getLogger("odibi_dbx.runner")
 
 T = TypeVar("T")
+
+
+def _fed_by_incremental_reads(pipe: PipelineConfig) -> dict[str, set[str]]:
+    """Each incremental read of `pipe` -> itself and the nodes downstream of it: the writes
+    among them store its watermark. Built once per run (a walk per incremental read), not an
+    ancestor walk per write."""
+    deps = {n.name: n.depends_on for n in pipe.nodes}
+    return {
+        n.name: descendants(n.name, deps) | {n.name}
+        for n in pipe.nodes
+        if n.read and n.read.incremental
+    }
 
 
 def new_run_id() -> str:
@@ -77,6 +90,7 @@ class Runner:
         self.full_refresh = full_refresh  # incremental reads ignore their stored state
         self._incremental: IncrementalRun | None = None
         self._writers = [(k, ds) for k, n in self.plan.nodes.items() for ds in n.writes]
+        self._fed = {p.pipeline: _fed_by_incremental_reads(p) for p in self.config.pipelines}
         self._result: RunResult | None = None
 
     # -- events --
@@ -144,7 +158,14 @@ class Runner:
         ups = {k: [e for e in plan.nodes[k].upstream if e.upstream in selected] for k in keys}
         views = {k: [f"{plan.nodes[k].pipeline}.{v}" for v in plan.nodes[k].views] for k in keys}
         views = {k: [v for v in vs if v in selected] for k, vs in views.items()}
-        remaining = {k: sum(k in vs for vs in views.values()) for k in keys}
+        remaining = dict.fromkeys(keys, 0)  # how many nodes read each key's output in memory
+        for vs in views.values():
+            for v in vs:
+                remaining[v] += 1
+        downs: dict[str, list[str]] = {k: [] for k in keys}  # who to look at once a key settles
+        for k in keys:
+            for e in ups[k]:
+                downs[e.upstream].append(k)
         per_pipeline = {p: [k for k in keys if plan.nodes[k].pipeline == p] for p in info.pipelines}
         open_nodes = {p: len(ks) for p, ks in per_pipeline.items()}
         frames: dict[str, Any] = {}
@@ -180,22 +201,32 @@ class Runner:
             if not open_nodes[pipe]:
                 done = [results[k] for k in per_pipeline[pipe]]
                 self._emit("pipeline_finished", info, pipe, done)
+            for d in downs[key]:
+                if d in pending:
+                    heapq.heappush(candidates, rank[d])
 
         started: set[str] = set()
-        pending = list(keys)  # topological order
+        rank = {k: i for i, k in enumerate(keys)}  # keys are in topological order
+        pending = set(keys)
+        # keys whose upstream changed, looked at in topological order (a heap of ranks): the
+        # nodes without upstream first, then each settled node's downstream, never the whole set
+        candidates = [rank[k] for k in keys if not ups[k]]
         settled: dict[str, str] = {}  # key -> final status, as seen by this thread
         running: dict[Future, str] = {}
         workers = max(1, self.engine.capabilities.max_parallel_nodes)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odibi-node") as pool:
             while pending or running:
-                for key in list(pending):
+                while candidates:
+                    key = keys[heapq.heappop(candidates)]
+                    if key not in pending:
+                        continue
                     bad = [
                         e
                         for e in ups[key]
                         if e.needs_success and settled.get(e.upstream) in ("failed", "skipped")
                     ]
                     if bad:
-                        pending.remove(key)
+                        pending.discard(key)
                         start_pipeline(key)
                         res = results[key]
                         res.status = "skipped"
@@ -203,7 +234,7 @@ class Runner:
                         self._emit("node_finished", info, res)
                         settle(key, None)
                     elif all(e.upstream in settled for e in ups[key]):
-                        pending.remove(key)
+                        pending.discard(key)
                         start_pipeline(key)
                         node = plan.nodes[key]
                         visible = {u.partition(".")[2]: frames[u] for u in views[key]}
@@ -415,9 +446,10 @@ class Runner:
             w = node.write
             wspec = self._write_spec(node, info.run_id)
             assert self._incremental is not None
-            upstream = ancestors(node.name, {n.name: n.depends_on for n in pipe.nodes})
             states = self._incremental.states_for(
-                f"{pipe.pipeline}.{n}" for n in {*upstream, node.name}
+                f"{pipe.pipeline}.{r}"
+                for r, fed in self._fed[pipe.pipeline].items()
+                if node.name in fed
             )
             if states:  # stored with this write (Delta: in its commit)
                 wspec = replace(wspec, commit_metadata=commit_metadata(states))
@@ -564,11 +596,9 @@ class Runner:
     ) -> Any:
         """Read past the stored watermark; the writes downstream keep the new one."""
         assert node.read and node.read.incremental and self._incremental is not None
-        deps = {n.name: n.depends_on for n in pipe.nodes}
+        fed = self._fed[pipe.pipeline][node.name]
         targets = [
-            self._write_spec(n, info.run_id)
-            for n in pipe.nodes
-            if n.write and (n.name == node.name or node.name in ancestors(n.name, deps))
+            self._write_spec(n, info.run_id) for n in pipe.nodes if n.write and n.name in fed
         ]
         try:
             frame, report = self._incremental.read(

@@ -1,0 +1,87 @@
+"""A run's own work per node stays constant: no walk over a pipeline per write.
+Counts, not timings (speed is measured in bench/startup_bench.py)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from odibi_dbx import Project
+from odibi_dbx.config import checks as checks_module
+from odibi_dbx.pipeline import runner as runner_module
+
+
+def written_chain(folder: Path, nodes: int) -> Path:
+    """An incremental CSV read, then a chain of SQL steps each reading the previous node and
+    writing its own parquet output (every write is downstream of the incremental read)."""
+    folder.mkdir()
+    (folder / "orders.csv").write_text("id,updated_at\n1,2024-01-01 00:00:00\n")
+    lines = [
+        "project: chain",
+        "engine: pandas",
+        "connections:",
+        "  src: {type: local, base_path: .}",
+        "story: {connection: src, path: stories, auto_generate: false}",
+        "pipelines:",
+        "  - pipeline: p",
+        "    nodes:",
+        "      - name: n0",
+        "        read: {connection: src, path: orders.csv, format: csv,",
+        "               incremental: {column: updated_at}}",
+    ]
+    for n in range(1, nodes):
+        lines += [f"      - name: n{n}", f"        depends_on: [n{n - 1}]"]
+        lines += ["        transform:", "          steps:"]
+        lines.append(f"            - SELECT id, updated_at FROM n{n - 1}")
+        lines.append(f"        write: {{connection: src, path: out/n{n}, format: parquet}}")
+    path = folder / "project.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run_counting_lines(path: Path, files: tuple[str, ...]) -> int:
+    """Lines executed in `files` while the project runs (loading excluded), in every thread."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code.co_filename in files else None
+
+    with Project.load(path) as project:
+        sys.settrace(tracer)
+        threading.settrace(tracer)  # the nodes run on a thread pool started by the run
+        try:
+            result = project.run(progress=False)
+        finally:
+            sys.settrace(None)
+            threading.settrace(None)  # type: ignore[arg-type]
+    assert result.ok
+    return count
+
+
+def test_run_work_grows_linearly_with_the_writes(tmp_path):
+    # before: the scheduler looked at every pending node whenever one finished, each write
+    # walked all its ancestors for the incremental states it stores, and the incremental read
+    # walked every write's ancestors for its targets: O(N^2) in a chain
+    files = (checks_module.__file__, runner_module.__file__)
+    small = _run_counting_lines(written_chain(tmp_path / "small", 15), files)
+    large = _run_counting_lines(written_chain(tmp_path / "large", 60), files)
+    assert large < 5 * small, (small, large)  # ~4x, not ~16x
+
+
+def test_every_write_downstream_of_an_incremental_read_stores_its_state(tmp_path):
+    path = written_chain(tmp_path / "p", 4)
+    with Project.load(path) as project:
+        assert project.run(progress=False).ok
+    for n in (1, 2, 3):
+        out = tmp_path / "p" / "out"
+        assert pq.read_table(out / f"n{n}").num_rows == 1
+        assert (out / f".n{n}.odibi-incremental.json").read_text().count('"p.n0"') == 1
