@@ -7,8 +7,9 @@ stays None. Each node's Spark type is stored in node.meta["spark_type"].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import cache, lru_cache
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
@@ -222,88 +223,106 @@ def _annotate_all(tree: exp.Expr) -> None:
                 node.meta[KEY] = t
 
 
+_NEXT: exp.DataType = exp.DataType(this=T.UNKNOWN)  # a typing rule that does not apply here
+
+
 def infer(node: exp.Expr) -> exp.DataType | None:
-    """Spark result type of one node from its children's stored types."""
-    if isinstance(node, exp.Literal):
-        return _literal_type(node)
-    if isinstance(node, (exp.Cast, exp.TryCast)):
-        return node.to
-    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and node.this.is_int:
-        return build_type("INT" if int(node.this.this) <= 2**31 else "BIGINT")  # -2147483648: INT
-    if isinstance(node, (exp.Paren, exp.Alias, exp.Neg)):
-        return type_of(node.this)
-    if isinstance(node, exp.Interval):
-        return _interval_literal_type(node)
-    if isinstance(node, (exp.Add, exp.Sub)) and interval_span(type_of(node.right)):
-        return _datetime_plus_interval_type(type_of(node.left), type_of(node.right))
-    if isinstance(node, exp.Add) and interval_span(type_of(node.left)):
-        return _datetime_plus_interval_type(type_of(node.right), type_of(node.left))
-    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_timestamp_ntz":
-        return (
-            build_type("TIMESTAMP_NTZ", dialect="databricks")
-            if len(node.expressions) == 1
-            else None
-        )
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
-        return arith_type(node, type_of(node.left), type_of(node.right))
-    if isinstance(node, (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply)):
-        return _try_arith_type(type_of(node.this), type_of(node.expression))
-    if isinstance(node, exp.IntDiv):
-        return build_type("BIGINT")
-    if (
-        isinstance(node, exp.Anonymous)
-        and node.name.lower() in ("pmod", "try_mod")
-        and len(node.expressions) == 2
-    ):
-        a, b = node.expressions  # pmod and try_mod are typed like %
-        return arith_type(exp.Mod(this=a.copy(), expression=b.copy()), type_of(a), type_of(b))
-    if isinstance(node, exp.Anonymous) and node.name.lower() in ("try_sum", "try_avg"):
-        arg = node.expressions[0] if len(node.expressions) == 1 else None
-        return (_sum_type if node.name.lower() == "try_sum" else _avg_type)(type_of(arg))
-    if isinstance(node, exp.Pad):  # of binary (and a binary or default pad): binary
-        binary = {T.BINARY, T.VARBINARY}
-        fill = node.args.get("fill_pattern")
-        if is_type(node.this, binary) and (fill is None or is_type(fill, binary)):
-            return build_type("BINARY")
-        return build_type("STRING", dialect="databricks")
-    if isinstance(node, exp.Anonymous) and node.name.lower() in _ANONYMOUS_TYPES:
-        return build_type(_ANONYMOUS_TYPES[node.name.lower()])
-    if isinstance(node, exp.VarMap):  # map(k1, v1, ...): MAP<k, v> when each side has one type
-        keys, values = _one_type(node.args.get("keys")), _one_type(node.args.get("values"))
-        if keys is None or values is None:
-            return build_type("MAP", dialect="databricks")
-        return exp.DataType(this=T.MAP, expressions=[keys.copy(), values.copy()], nested=True)
-    if isinstance(node, exp.Bracket) and is_type(node.this, {T.MAP}):
-        map_type = type_of(node.this)
-        return map_type.expressions[1] if map_type and len(map_type.expressions) == 2 else None
-    if isinstance(node, exp.Sum):
-        return _sum_type(type_of(node.this))
-    if isinstance(node, exp.Avg):
-        return _avg_type(type_of(node.this))
-    if isinstance(node, (exp.Count, exp.CountIf)):
-        return build_type("BIGINT")
-    if isinstance(node, (exp.Coalesce, exp.Greatest, exp.Least)) and interval_span(
-        type_of(node.this)
-    ):
-        widened = type_of(node.this)  # intervals of one family: the span covering all
-        for arg in node.expressions:
-            widened = _interval_sum_type(widened, type_of(arg))
-        return widened
-    if isinstance(node, _SAME_AS_FIRST):
-        return type_of(node.this)
-    if isinstance(node, _PREDICATES):
-        return build_type("BOOLEAN")
-    if isinstance(node, (exp.Case, exp.If)):
-        branches = [i.args.get("true") for i in node.args.get("ifs") or []]
-        branches += [node.args.get("true"), node.args.get("default"), node.args.get("false")]
-        known = [type_of(b) for b in branches if b is not None and not isinstance(b, exp.Null)]
-        return known[0] if known and all(k == known[0] for k in known) else None
-    if isinstance(node, exp.Window):
-        return type_of(node.this)
-    for kinds, name in _RESULT_TYPES:
-        if isinstance(node, kinds):
-            return build_type(name, dialect="databricks")
+    """Spark result type of one node from its children's stored types: the first of its class's
+    rules (_RULES, in order) that applies."""
+    for rule in _rules_for(type(node)):
+        t = rule(node)
+        if t is not _NEXT:
+            return t
     return None
+
+
+@cache
+def _rules_for(cls: type) -> tuple:
+    """The typing rules that may apply to a node class, in order (most classes have none: an
+    identifier, a column without a schema, a FROM are passed over without a test)."""
+    return tuple(rule for kinds, rule in _RULES if issubclass(cls, kinds))
+
+
+def _neg_int(node: exp.Neg) -> exp.DataType | None:
+    if isinstance(node.this, exp.Literal) and node.this.is_int:
+        return build_type("INT" if int(node.this.this) <= 2**31 else "BIGINT")  # -2147483648: INT
+    return _NEXT
+
+
+def _interval_right(node: exp.Add | exp.Sub) -> exp.DataType | None:
+    if interval_span(type_of(node.right)):
+        return _datetime_plus_interval_type(type_of(node.left), type_of(node.right))
+    return _NEXT
+
+
+def _interval_left(node: exp.Add) -> exp.DataType | None:
+    if interval_span(type_of(node.left)):
+        return _datetime_plus_interval_type(type_of(node.right), type_of(node.left))
+    return _NEXT
+
+
+def _anonymous(node: exp.Anonymous) -> exp.DataType | None:
+    name, args = node.name.lower(), node.expressions
+    if name == "to_timestamp_ntz":
+        return build_type("TIMESTAMP_NTZ", dialect="databricks") if len(args) == 1 else None
+    if name in ("pmod", "try_mod") and len(args) == 2:
+        a, b = args  # pmod and try_mod are typed like %
+        return arith_type(exp.Mod(this=a.copy(), expression=b.copy()), type_of(a), type_of(b))
+    if name in ("try_sum", "try_avg"):
+        arg = args[0] if len(args) == 1 else None
+        return (_sum_type if name == "try_sum" else _avg_type)(type_of(arg))
+    if name in _ANONYMOUS_TYPES:
+        return build_type(_ANONYMOUS_TYPES[name])
+    return _NEXT
+
+
+def _pad(node: exp.Pad) -> exp.DataType | None:
+    """lpad/rpad of binary (and a binary or default pad): binary."""
+    binary = {T.BINARY, T.VARBINARY}
+    fill = node.args.get("fill_pattern")
+    if is_type(node.this, binary) and (fill is None or is_type(fill, binary)):
+        return build_type("BINARY")
+    return build_type("STRING", dialect="databricks")
+
+
+def _var_map(node: exp.VarMap) -> exp.DataType | None:
+    """map(k1, v1, ...): MAP<k, v> when each side has one type."""
+    keys, values = _one_type(node.args.get("keys")), _one_type(node.args.get("values"))
+    if keys is None or values is None:
+        return build_type("MAP", dialect="databricks")
+    return exp.DataType(this=T.MAP, expressions=[keys.copy(), values.copy()], nested=True)
+
+
+def _map_value(node: exp.Bracket) -> exp.DataType | None:
+    if not is_type(node.this, {T.MAP}):
+        return _NEXT
+    map_type = type_of(node.this)
+    return map_type.expressions[1] if map_type and len(map_type.expressions) == 2 else None
+
+
+def _widened_interval(node: exp.Coalesce | exp.Greatest | exp.Least) -> exp.DataType | None:
+    """Intervals of one family: the span covering all."""
+    widened = type_of(node.this)
+    if not interval_span(widened):
+        return _NEXT
+    for arg in node.expressions:
+        widened = _interval_sum_type(widened, type_of(arg))
+    return widened
+
+
+def _branches(node: exp.Case | exp.If) -> exp.DataType | None:
+    branches = [i.args.get("true") for i in node.args.get("ifs") or []]
+    branches += [node.args.get("true"), node.args.get("default"), node.args.get("false")]
+    known = [type_of(b) for b in branches if b is not None and not isinstance(b, exp.Null)]
+    return known[0] if known and all(k == known[0] for k in known) else None
+
+
+def _named(name: str, dialect: str | None = None) -> Callable[[exp.Expr], exp.DataType]:
+    return lambda _node: build_type(name, dialect=dialect)
+
+
+def _first_arg(node: exp.Expr) -> exp.DataType | None:
+    return type_of(node.this)
 
 
 _SAME_AS_FIRST = (
@@ -416,6 +435,40 @@ _RESULT_TYPES = (
     ((exp.Map,), "MAP"),
 )
 _ANONYMOUS_TYPES = {"luhn_check": "BOOLEAN"}
+
+_Rule = Callable[[Any], exp.DataType | None]
+# (node classes, rule) in the order they are tried; a rule returns _NEXT when it does not apply
+_RULES: tuple[tuple[type | tuple[type, ...], _Rule], ...] = (
+    (exp.Literal, lambda node: _literal_type(node)),
+    ((exp.Cast, exp.TryCast), lambda node: node.to),
+    (exp.Neg, _neg_int),
+    ((exp.Paren, exp.Alias, exp.Neg), _first_arg),
+    (exp.Interval, lambda node: _interval_literal_type(node)),
+    ((exp.Add, exp.Sub), _interval_right),
+    (exp.Add, _interval_left),
+    (exp.Anonymous, _anonymous),
+    (
+        (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod),
+        lambda node: arith_type(node, type_of(node.left), type_of(node.right)),
+    ),
+    (
+        (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply),
+        lambda node: _try_arith_type(type_of(node.this), type_of(node.expression)),
+    ),
+    (exp.IntDiv, _named("BIGINT")),
+    (exp.Pad, _pad),
+    (exp.VarMap, _var_map),
+    (exp.Bracket, _map_value),
+    (exp.Sum, lambda node: _sum_type(type_of(node.this))),
+    (exp.Avg, lambda node: _avg_type(type_of(node.this))),
+    ((exp.Count, exp.CountIf), _named("BIGINT")),
+    ((exp.Coalesce, exp.Greatest, exp.Least), _widened_interval),
+    (_SAME_AS_FIRST, _first_arg),
+    (_PREDICATES, _named("BOOLEAN")),
+    ((exp.Case, exp.If), _branches),
+    (exp.Window, _first_arg),
+    *((kinds, _named(name, "databricks")) for kinds, name in _RESULT_TYPES),
+)
 
 
 def _one_type(array: exp.Expr | None) -> exp.DataType | None:
