@@ -8,7 +8,7 @@ stays None. Each node's Spark type is stored in node.meta["spark_type"].
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -236,11 +236,14 @@ def infer(node: exp.Expr) -> exp.DataType | None:
     return None
 
 
-@cache
-def _rules_for(cls: type) -> tuple:
+def _rules_for(cls: type) -> tuple[_Rule, ...]:
     """The typing rules that may apply to a node class, in order (most classes have none: an
     identifier, a column without a schema, a FROM are passed over without a test)."""
-    return tuple(rule for kinds, rule in _RULES if issubclass(cls, kinds))
+    rules = _RULES_BY_CLASS.get(cls)
+    if rules is None:
+        rules = tuple(rule for kinds, rule in _RULES if issubclass(cls, kinds))
+        _RULES_BY_CLASS[cls] = rules
+    return rules
 
 
 def _neg_int(node: exp.Neg) -> exp.DataType | None:
@@ -469,6 +472,7 @@ _RULES: tuple[tuple[type | tuple[type, ...], _Rule], ...] = (
     (exp.Window, _first_arg),
     *((kinds, _named(name, "databricks")) for kinds, name in _RESULT_TYPES),
 )
+_RULES_BY_CLASS: dict[type, tuple[_Rule, ...]] = {}
 
 
 def _one_type(array: exp.Expr | None) -> exp.DataType | None:
