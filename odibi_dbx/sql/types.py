@@ -229,7 +229,8 @@ _NEXT: exp.DataType = exp.DataType(this=T.UNKNOWN)  # a typing rule that does no
 def infer(node: exp.Expr) -> exp.DataType | None:
     """Spark result type of one node from its children's stored types: the first of its class's
     rules (_RULES, in order) that applies."""
-    for rule in _rules_for(type(node)):
+    rules = _RULES_BY_CLASS.get(type(node))
+    for rule in _rules_for(type(node)) if rules is None else rules:
         t = rule(node)
         if t is not _NEXT:
             return t
@@ -238,11 +239,10 @@ def infer(node: exp.Expr) -> exp.DataType | None:
 
 def _rules_for(cls: type) -> tuple[_Rule, ...]:
     """The typing rules that may apply to a node class, in order (most classes have none: an
-    identifier, a column without a schema, a FROM are passed over without a test)."""
-    rules = _RULES_BY_CLASS.get(cls)
-    if rules is None:
-        rules = tuple(rule for kinds, rule in _RULES if issubclass(cls, kinds))
-        _RULES_BY_CLASS[cls] = rules
+    identifier, a column without a schema, a FROM are passed over without a test); kept in
+    _RULES_BY_CLASS."""
+    rules = tuple(rule for kinds, rule in _RULES if issubclass(cls, kinds))
+    _RULES_BY_CLASS[cls] = rules
     return rules
 
 
