@@ -125,19 +125,25 @@ def csv_sql(
 def _sniffed(engine: PandasEngine, source: str, args: dict[str, Any], sql: str) -> str:
     """`sql` (a read_csv call) with what DuckDB's sniffer finds spelled out (dialect, columns,
     types, formats), so binding the view again never sniffs the file again; `sql` itself when
-    the spelled-out call would read the file any differently."""
-    auto = engine.con.execute(f"DESCRIBE {sql}").fetchall()
+    the spelled-out call would read the file any differently. The file is sniffed once: the
+    spelled-out call is checked against the columns and types the sniffer found."""
     try:
         first = engine.con.execute(f"SELECT {source}").fetchall()[0][0]
         first = first[0] if isinstance(first, list) else first
-        got = engine.con.execute(f"SELECT Prompt FROM sniff_csv({_lit(first)}, {_args(args)})")
-        prompt, head = got.fetchall()[0][0], f"FROM read_csv({_lit(first)}, "
-        if prompt.startswith(head) and prompt.endswith(");"):
-            spelled = f"SELECT * FROM read_csv({source}, {prompt[len(head) : -2]})"
-            if engine.con.execute(f"DESCRIBE {spelled}").fetchall() == auto:
-                return spelled
-    except duckdb.Error:
-        pass
+        got = engine.con.execute(
+            f"SELECT Prompt, Columns FROM sniff_csv({_lit(first)}, {_args(args)})"
+        )
+        (prompt, found), head = got.fetchall()[0], f"FROM read_csv({_lit(first)}, "
+    except duckdb.Error:  # the auto-detecting read says why (a ragged file: InvalidInputException)
+        return _described(engine, sql)
+    if prompt.startswith(head) and prompt.endswith(");"):
+        spelled = f"SELECT * FROM read_csv({source}, {prompt[len(head) : -2]})"
+        try:
+            cols = engine.con.execute(f"DESCRIBE {spelled}").fetchall()
+        except duckdb.Error:
+            cols = []
+        if [(c[0], c[1]) for c in cols] == [(c["name"], c["type"]) for c in found]:
+            return spelled
     return sql
 
 

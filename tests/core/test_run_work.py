@@ -85,3 +85,54 @@ def test_every_write_downstream_of_an_incremental_read_stores_its_state(tmp_path
         out = tmp_path / "p" / "out"
         assert pq.read_table(out / f"n{n}").num_rows == 1
         assert (out / f".n{n}.odibi-incremental.json").read_text().count('"p.n0"') == 1
+
+
+def test_a_csv_read_sniffs_its_file_once(tmp_path, monkeypatch):
+    # before: an auto-detecting DESCRIBE and then sniff_csv, two passes of DuckDB's sniffer
+    from odibi_dbx.engines.pandas import PandasEngine
+
+    statements: list[str] = []
+    cursor = PandasEngine.con.fget
+    assert cursor is not None
+
+    class Counted:
+        def __init__(self, cur):
+            self._cur = cur
+
+        def execute(self, sql, *args):
+            statements.append(sql)
+            return self._cur.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._cur, name)
+
+    monkeypatch.setattr(PandasEngine, "con", property(lambda self: Counted(cursor(self))))
+    folder = tmp_path / "p"
+    folder.mkdir()
+    rows = "".join(f"{i},2024-01-0{i % 9 + 1} 10:00:00,{i * 1.5},x{i}\n" for i in range(50))
+    (folder / "orders.csv").write_text("id,ts,amount,note\n" + rows)
+    (folder / "project.yaml").write_text(
+        "project: sniff\nengine: pandas\n"
+        "connections: {src: {type: local, base_path: .}}\n"
+        "story: {connection: src, path: stories, auto_generate: false}\n"
+        "pipelines:\n  - pipeline: p\n    nodes:\n      - name: orders\n"
+        "        read: {connection: src, path: orders.csv, format: csv}\n"
+        "        write: {connection: src, path: out, format: parquet}\n"
+    )
+    with Project.load(folder / "project.yaml") as project:
+        assert project.run(progress=False).ok
+    sniffing = [
+        s for s in statements if "sniff_csv(" in s or ("read_csv(" in s and "auto_detect" not in s)
+    ]
+    assert len(sniffing) == 1, sniffing
+    types = {f.name: str(f.type) for f in pq.read_schema(folder / "out" / _part(folder / "out"))}
+    assert types == {
+        "id": "int32",
+        "ts": "timestamp[us, tz=UTC]",
+        "amount": "double",
+        "note": "string",
+    }
+
+
+def _part(folder: Path) -> str:
+    return next(p.name for p in folder.iterdir() if p.suffix == ".parquet")
