@@ -5,20 +5,26 @@ Usage: python bench/spark_events.py [--size 1000000] [--variants odibi-spark,pys
                                     [--delta] [--out bench/out/events]
 Runs each variant once with the event log on (a spark-defaults.conf in a temporary
 SPARK_CONF_DIR: uncompressed, one file), then prints per SQL execution its jobs, the stages
-that ran (of those planned: the rest were skipped, their shuffle output reused), tasks and the
-executors' CPU seconds. odibi-dbx's executions are named by the node whose write target the
-plan names, else by the node(s) running when they started (from the run's story). Counts are
-exact; CPU is the tasks' own (JVM thread CPU), so it leaves out driver work, JIT compilation
-and GC threads, which run.py's totals include.
+that ran (of those planned: the rest were skipped, their shuffle output reused, or ran for an
+earlier execution that shares them, where they are counted), tasks and the executors' CPU
+seconds. odibi-dbx's executions are named by the node whose write target the plan names, else
+by the node(s) running when they started (from the run's story). Counts are exact; executor
+CPU is the tasks' own (JVM thread CPU). Then the whole run's CPU by thread: executor tasks,
+JIT compiler, GC, py4j calls (planning, session start) and the Python process, which is where
+run.py's process-tree CPU goes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
+import threading
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -103,11 +109,14 @@ def _nodes_of(info: dict, nodes: list) -> list[str]:
 
 
 def summarise(log: dict, nodes: list) -> list[dict]:
-    rows = []
+    """One row per SQL execution. A stage that several jobs list (a shuffle or a cached
+    relation that concurrent writes share) ran once: it counts for the first execution listing it."""
+    rows, counted = [], set()
     for ex in sorted({j["exec"] for j in log["jobs"].values()}):
-        jobs = [j for j in log["jobs"].values() if j["exec"] == ex]
+        jobs = [j for i, j in sorted(log["jobs"].items()) if j["exec"] == ex]
         planned = [s for j in jobs for s in j["stages"]]
-        ran = [log["stages"][s] for s in planned if s in log["stages"]]
+        ran = [log["stages"][s] for s in planned if s in log["stages"] and s not in counted]
+        counted.update(planned)
         info = log["execs"].get(ex, {"desc": "(no SQL execution)", "start": None})
         names = _nodes_of(info, nodes)
         rows.append(
@@ -121,6 +130,70 @@ def summarise(log: dict, nodes: list) -> list[dict]:
             }
         )
     return rows
+
+
+def thread_group(name: str, in_jvm: bool) -> str:
+    """A thread's share of the work, by the name the JVM (or Python) gives it."""
+    if not in_jvm:
+        return "python (driver script)"
+    if name.startswith("Executor task"):
+        return "jvm: executor tasks"
+    if name.startswith(("C1 Compiler", "C2 Compiler", "C1 CompilerThre", "C2 CompilerThre")):
+        return "jvm: JIT compiler"
+    if "GC" in name or name.startswith("G1"):
+        return "jvm: GC"
+    if re.fullmatch(r"Thread-\d+", name):
+        return "jvm: py4j calls (planning, session start)"
+    return "jvm: other threads"
+
+
+class ThreadCpu:
+    """CPU seconds of every thread of this process's descendants (the run's Python process and
+    its JVM), each as last seen alive, sampled every 0.1 s (Linux /proc; a thread's last
+    0.1 s before it ends is missed). Load-independent, unlike wall time."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[int, int], tuple[str, float]] = {}
+        self.stop = threading.Event()
+        self.root: int | None = None
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> ThreadCpu:
+        threading.Thread(target=self._loop, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+
+    def _loop(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.stop.wait(0.1):
+            for proc in me.children(recursive=True):
+                self.root = self.root or proc.pid  # the first child: the run's Python process
+                self._sample(proc.pid)
+
+    def _sample(self, pid: int) -> None:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat", encoding="utf-8") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            self.seen[(pid, int(tid))] = (name, (int(fields[11]) + int(fields[12])) / self.tick)
+
+    def groups(self) -> Counter:
+        out: Counter = Counter()
+        for (pid, _), (name, cpu) in self.seen.items():
+            out[thread_group(name, in_jvm=pid != self.root)] += cpu
+        return out
 
 
 def main() -> int:
@@ -142,7 +215,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as conf_dir:
             Path(conf_dir, "spark-defaults.conf").write_text(event_conf(logs))
             cmd, env = command(variant, data, out, a.delta)
-            res = run_once(cmd, {**env, "SPARK_CONF_DIR": conf_dir}, 1800, tree=True)
+            with ThreadCpu() as threads:
+                res = run_once(cmd, {**env, "SPARK_CONF_DIR": conf_dir}, 1800, tree=True)
         print(f"\n{variant}: rc {res['rc']}, wall {res['wall_s']} s, cpu {res['cpu_s']} s")
         files = sorted(p for p in logs.iterdir() if p.is_file() and not p.name.startswith("."))
         if res["rc"] != 0 or not files:
@@ -159,6 +233,10 @@ def main() -> int:
             )
         total = sum(r["cpu_s"] for r in rows)
         print(f"  total: {sum(r['jobs'] for r in rows)} jobs, executor cpu {total:.2f} s")
+        groups = threads.groups()
+        print(f"  process-tree CPU by thread ({sum(groups.values()):.2f} s sampled):")
+        for group, cpu in groups.most_common():
+            print(f"    {group:<44} {cpu:6.2f} s")
     return 0
 
 
