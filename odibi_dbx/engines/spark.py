@@ -61,8 +61,12 @@ class SparkFrame:
     children: int = 0
     released: bool = False
     # False: the plan carries an observation of its own (the rules' counts); the write adds
-    # none, since Spark Connect returns only a plan's outermost observation
+    # none, since Spark Connect returns only a plan's outermost observation, and leaves its
+    # row count to that observation's owner (rows None)
     write_observes: bool = True
+    # the row rules' counts ride on the write's own observation: the write reads the rules'
+    # rows and keeps this frame's after observing them (spark_metrics.Ride)
+    ride: spark_metrics.Ride | None = None
 
 
 def _pyspark() -> None:
@@ -199,16 +203,21 @@ class SparkEngine(Engine):
         return spark_io.write(self, frame, spec)
 
     def observed(
-        self, df: DataFrame, profile_columns: int = 0
+        self, df: DataFrame, profile_columns: int = 0, ride: spark_metrics.Ride | None = None
     ) -> tuple[DataFrame, Callable[[SparkFrame], int | None]]:
         """`df` with a row count, column profiles and a sample collected by whatever job runs
         it, and a function that stores them on a frame (call it after that job succeeded; it
-        never raises: rows stay None when the metrics cannot be had, see spark_metrics)."""
-        plan = profiled(_columns(df), profile_columns)
-        out, obs = spark_metrics.observe(df, _profile_aggs(plan))
+        never raises: rows stay None when the metrics cannot be had, see spark_metrics).
+        `ride`: `df` is its rows, filtered to the kept ones after the observation."""
+        hidden = ride.hidden if ride else ()
+        plan = profiled([c for c in _columns(df) if c[0] not in hidden], profile_columns)
+        keep = ride.keep if ride else None
+        out, obs = spark_metrics.observe(df, _profile_aggs(plan, keep), ride=ride)
 
         def done(frame: SparkFrame) -> int | None:
             got = spark_metrics.observed(obs)
+            if ride is not None:
+                ride.metrics = got
             frame.rows, frame.sample = spark_metrics.rows_and_sample(got, frame.sample_rows)
             if (
                 got
@@ -439,12 +448,13 @@ def _slots(plan: list[tuple[str, bool]]) -> range:
     return range(sum(3 if ordered else 1 for _, ordered in plan))
 
 
-def _profile_aggs(plan: list[tuple[str, bool]]) -> list[Column]:
-    """Per profiled column: non-null count, then min and max where they apply (p0, p1, ...)."""
+def _profile_aggs(plan: list[tuple[str, bool]], keep: Column | None = None) -> list[Column]:
+    """Per profiled column: non-null count, then min and max where they apply (p0, p1, ...);
+    of the rows where `keep` holds, if given."""
     from pyspark.sql import functions as F
 
     out = []
     for name, ordered in plan:
-        col = F.col(_ident(name))
+        col = F.col(_ident(name)) if keep is None else F.when(keep, F.col(_ident(name)))
         out += [F.count(col)] + ([F.min(col), F.max(col)] if ordered else [])
     return [agg.alias(f"p{i}") for i, agg in enumerate(out)]

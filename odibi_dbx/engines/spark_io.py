@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +61,14 @@ def read(engine: SparkEngine, spec: ReadSpec) -> DataFrame:
 # --- writes ------------------------------------------------------------------------------------
 
 
+RIDES = ("overwrite", "append")  # write modes whose job observes its rows (a Ride can join)
+
+
 def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
-    df = frame.df
+    ride = frame.ride  # the rules' counts ride on this write: it reads all their rows
+    assert ride is None or (spec.mode in RIDES and frame.write_observes)
+    df = frame.df if ride is None else ride.rows
+    hidden = ride.hidden if ride else ()
     if spec.mode == "scd2":
         from odibi_dbx.scd2 import spark as scd2
 
@@ -74,12 +80,13 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
         if schema is not None:
             from odibi_dbx.engines import delta_evolution
 
-            delta_evolution.spark_check(df, schema, spec)
-            df = cast_to_schema(df, schema, spec.target, spec.schema_evolution == "add_columns")
+            delta_evolution.spark_check(df.drop(*hidden) if hidden else df, schema, spec)
+            add = spec.schema_evolution == "add_columns"
+            df = cast_to_schema(df, schema, spec.target, add, keep=hidden)
             if spec.mode == "merge":
                 return _merge(engine, df, spec)
     if frame.write_observes:
-        observed, done = engine.observed(df, frame.profile_columns)
+        observed, done = engine.observed(df, frame.profile_columns, ride)
     else:  # rows from the commit (Delta), no sample
         observed, done = df, lambda frame: None
     writer = observed.write.format(spec.format).options(**_write_opts(spec))
@@ -96,7 +103,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
         elif spec.format == "delta":
             writer.mode(mode).save(uri)
         elif mode == "append":
-            _append_checked(engine, writer, spec, df)
+            _append_checked(engine, writer, spec, observed)
         else:
             swap.overwrite(engine.spark, writer, uri, spec.connection.uri(spec.path or ""), spec)
     except Exception as exc:
@@ -143,7 +150,9 @@ def _written(
     """The write succeeded: row count and sample from its own job's observation, else (Delta)
     from the commit just made; never an error from here on."""
     done(frame)
-    if frame.rows is None and spec.format == "delta":
+    # a frame carrying its own observation is counted by it (DESCRIBE HISTORY would cost a job
+    # on Spark Connect, which runs Delta's history read as one)
+    if frame.rows is None and spec.format == "delta" and frame.write_observes:
         ident = spark_metrics.delta_ident(spec.table, spark_uri(spec))
         commit = spark_metrics.last_commit(engine.spark, ident)
         if commit and "numOutputRows" in commit["metrics"]:
@@ -317,15 +326,20 @@ def _no_delta_table(exc: Exception) -> bool:
 
 
 def cast_to_schema(
-    df: DataFrame, schema: StructType, target: str, add_columns: bool = False
+    df: DataFrame,
+    schema: StructType,
+    target: str,
+    add_columns: bool = False,
+    keep: Sequence[str] = (),
 ) -> DataFrame:
     """Columns in the table's order and types; missing nullable ones become NULL;
-    `add_columns`: new columns are kept, after the table's (the write adds them)."""
+    `add_columns`: new columns are kept, after the table's (the write adds them);
+    `keep`: columns kept as they are, last (not written: a Ride's hidden ones)."""
     from pyspark.sql import functions as F
 
     have = set(df.columns)
     names = [f.name for f in schema.fields]
-    extra = [c for c in df.columns if c not in set(names)]
+    extra = [c for c in df.columns if c not in {*names, *keep}]
     if extra and not add_columns:
         raise ValueError(
             f"columns {extra} are not in the Delta table's schema ({', '.join(names)}); "
@@ -340,7 +354,7 @@ def cast_to_schema(
             cols.append(F.lit(None).cast(f.dataType).alias(f.name))
         else:
             raise ValueError(f"column '{f.name}' is missing and not nullable ({target})")
-    return df.select(*cols, *[F.col(f"`{c}`") for c in extra])
+    return df.select(*cols, *[F.col(f"`{c}`") for c in [*extra, *keep]])
 
 
 @contextmanager

@@ -10,6 +10,10 @@ Works the same on every Spark the engine meets (3.5.0 to 4.2, classic and Spark 
   count is unknown.
   Either way the write stays a success: these are reports, never reasons to fail a node.
 Neither path starts a Spark job of its own.
+
+A `Ride` lets other aggregates share the write's observation (the row rules' counts): the write
+then observes every row the rules read and filters them to the written ones after it, since
+Spark Connect returns only a plan's outermost observation.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
@@ -27,23 +32,52 @@ WAIT_SECONDS = 30.0  # metrics arrive with the job; this only bounds a path that
 _ids = count(1)
 
 
-def observe(df: Any, extra: Sequence[Any] = (), per_partition: int = 100) -> tuple[Any, Any]:
+@dataclass(eq=False)
+class Ride:
+    """Aggregates that ride on a frame's write: `rows` holds every row they read (the frame's
+    columns plus the `hidden` ones), `keep` says which of them the frame holds."""
+
+    rows: Any  # DataFrame
+    keep: Any  # boolean Column over `rows`
+    hidden: tuple[str, ...]
+    aggregates: list[Any]  # over all of `rows`; their names must not be the write's own
+    metrics: dict[str, Any] | None = field(default=None, repr=False)  # once the write ran
+
+
+def observe(
+    df: Any, extra: Sequence[Any] = (), per_partition: int = 100, ride: Ride | None = None
+) -> tuple[Any, Any]:
     """`df` carrying a row count, the `extra` aggregates and up to `per_partition` sample rows
-    of each partition as JSON, and the Observation that receives them when an action runs it."""
+    of each partition as JSON, and the Observation that receives them when an action runs it.
+    With a `ride`, `df` is its rows: the count and sample take the kept rows only (`extra`
+    must be conditional on `ride.keep` too), the ride's aggregates all rows, and the result is
+    filtered to the kept rows and visible columns after the observation."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     obs = Observation(f"odibi_{next(_ids)}")
-    aggs = [F.count(F.lit(1)).alias("rows"), *extra]
+    names = [c for c in df.columns if ride is None or c not in ride.hidden]
+    one = F.lit(1) if ride is None else F.when(ride.keep, F.lit(1))
+    aggs = [F.count(one).alias("rows"), *extra, *(ride.aggregates if ride else [])]
     try:
-        cols = [F.col(f"`{c.replace('`', '``')}`") for c in df.columns]
+        cols = [_col(c) for c in names]
         first_n = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)) < per_partition
+        if ride is not None:  # the first rows of each partition, those kept among them
+            first_n = first_n & ride.keep
         out = df.withColumn(SAMPLE_COL, F.when(first_n, F.struct(*cols)))
         sample = F.to_json(F.collect_list(SAMPLE_COL), {"ignoreNullFields": "false"})
         out = out.observe(obs, *aggs, sample.alias("sample")).drop(SAMPLE_COL)
     except Exception:  # a type to_json cannot print: no sample
         out = df.observe(obs, *aggs)
+    if ride is not None:
+        out = out.where(ride.keep).select(*[_col(c) for c in names])
     return out, obs
+
+
+def _col(name: str) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.col(f"`{name.replace('`', '``')}`")
 
 
 def observed(obs: Any, timeout: float = WAIT_SECONDS) -> dict[str, Any] | None:

@@ -121,7 +121,7 @@ class DuckRules:
         ]
         return " OR ".join(parts) or "false"
 
-    def measure_first(self, *, writes: bool, quarantine: bool) -> bool:
+    def measure_first(self, *, writes: str | None, quarantine: bool) -> bool:
         return True  # an aggregate over the mask columns: cheap, known before any write
 
     def measure(self) -> R.Measured:

@@ -110,7 +110,8 @@ def apply(
     gate.validation = v
     quarantine = bool(R.indexes(v.rules, "quarantine"))
     measured = None
-    if ev.measure_first(writes=node.write is not None, quarantine=quarantine):
+    mode = node.write.mode if node.write is not None else None
+    if ev.measure_first(writes=mode, quarantine=quarantine):
         try:
             measured = ev.measure()
             _settle(gate, v, measured, ev.columns())

@@ -6,7 +6,11 @@ aggregates computed by a job that runs anyway:
   checks, or a node that writes nothing), one aggregation job over the persisted flagged rows:
   the same job the column checks always cost; the writes then read the cache;
 - else by the quarantine write (observed metrics before its filter: every row passes through);
-- else (warn/drop rules only) by the node's own write.
+- else (warn/drop rules only) by the node's own write: an overwrite or append observes every
+  flagged row, its own count, sample and profile only of the kept ones, and keeps those after
+  the observation (spark_metrics.Ride: one observation, the only one Spark Connect returns).
+  A merge or scd2 write carries the rules' observation inside its plan on classic Spark; on
+  Spark Connect, where that one would come back empty, the aggregation job counts first.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from odibi_dbx.engines.checks import unique_key
 from odibi_dbx.quality import rules as R
 from odibi_dbx.quality.expressions import check_columns, rule_error
+
+RIDE = "rule_"  # the rules' aggregates among a write's own (spark_metrics.Ride)
 
 
 def _c(name: str) -> Any:
@@ -40,6 +46,8 @@ class SparkRules:
         self.sample_rows = sample_rows
         self.cols = list(frame.df.columns)
         self._obs: Any = None
+        self._ride: Any = None  # spark_metrics.Ride: the counts ride on the node's write
+        self._rides = False  # the node's write can carry a Ride (set by measure_first)
         self._types = {f.name: f.dataType.simpleString() for f in frame.df.schema.fields}
         self.flagged = self._flag()
 
@@ -72,53 +80,55 @@ class SparkRules:
         )
         return self.engine._link(type(self.source)(out), [self.source])
 
-    def measure_first(self, *, writes: bool, quarantine: bool) -> bool:
+    def measure_first(self, *, writes: str | None, quarantine: bool) -> bool:
+        from odibi_dbx.engines.spark_io import RIDES
         from odibi_dbx.runtime import is_spark_connect
 
         v = self.v
         decides = bool(R.indexes(v.rules, "fail")) or v.max_failed_fraction < 1 or v.has_checks
-        # Spark Connect returns only a plan's outermost observation: the main write's own one
-        # (rows, sample, profile) would hide the rules' counts, so without a quarantine write
-        # they come from the one aggregation job first
+        self._rides = writes in RIDES
+        # Spark Connect returns only a plan's outermost observation: a merge or scd2 write's
+        # would hide the rules' counts, so without a quarantine write or a Ride they come from
+        # the one aggregation job first
         connect = is_spark_connect(self.engine.spark)
-        if decides or not (writes or quarantine) or (connect and not quarantine):
+        if decides or not (writes or quarantine):
+            return True
+        if connect and not (quarantine or self._rides):
             return True
         if quarantine:  # the quarantine write computes the counts; the main write reads the cache
             self.engine._persist(self.flagged)
         return False
 
-    def _aggregates(self, with_checks: bool) -> list[Any]:
+    def _aggregates(self, with_checks: bool, prefix: str = "") -> list[Any]:
+        """Named as `_measured` reads them, after `prefix`."""
         from pyspark.sql import functions as F
 
         def n(cond: Any) -> Any:
             return F.sum(cond.cast("long"))
 
         q, d = _c(R.QUARANTINED), _c(R.DROPPED)
-        aggs = [F.count(F.lit(1)).alias("rows"), n(q).alias("q"), n(d).alias("d")]
+        aggs = {"rows": F.count(F.lit(1)), "q": n(q), "d": n(d)}
         for i in range(len(self.v.rules)):
             f = _c(R.flag(i))
-            aggs += [n(f).alias(f"f{i}"), n(f & q).alias(f"fq{i}"), n(f & d).alias(f"fd{i}")]
+            aggs.update({f"f{i}": n(f), f"fq{i}": n(f & q), f"fd{i}": n(f & d)})
         if with_checks:
             keep = ~q & ~d
             nulls = [c for c in self.v.no_nulls if c in self._types]
-            aggs += [n(keep & _c(c).isNull()).alias(f"n{j}") for j, c in enumerate(nulls)]
+            aggs.update({f"n{j}": n(keep & _c(c).isNull()) for j, c in enumerate(nulls)})
             key = unique_key(self.v, self._types)
             if key:
-                aggs.append(n(keep).alias("kept"))
+                aggs["kept"] = n(keep)
                 struct = F.struct(*[_c(c) for c in key])
-                aggs.append(F.count_distinct(F.when(keep, struct)).alias("distinct"))
+                aggs["distinct"] = F.count_distinct(F.when(keep, struct))
         if self.sample_rows > 0:  # one failing row per bucket and rule: bounded, any spread
             row = F.to_json(F.struct(*[_c(c) for c in self.cols]), {"ignoreNullFields": "false"})
             k = max(1, min(self.sample_rows, 100))
             for i in range(len(self.v.rules)):
                 hit = _c(R.flag(i))
-                aggs += [
-                    F.first(F.when(hit & (_c(R.BUCKET) == j), row), ignorenulls=True).alias(
-                        f"s{i}_{j}"
-                    )
-                    for j in range(k)
-                ]
-        return aggs
+                for j in range(k):
+                    when = F.when(hit & (_c(R.BUCKET) == j), row)
+                    aggs[f"s{i}_{j}"] = F.first(when, ignorenulls=True)
+        return [agg.alias(prefix + name) for name, agg in aggs.items()]
 
     def _measured(self, got: dict[str, Any]) -> R.Measured:
         def g(key: str) -> int:
@@ -150,6 +160,16 @@ class SparkRules:
         row = self.flagged.df.agg(*self._aggregates(self.v.has_checks)).first()
         return self._measured(row.asDict())
 
+    def _ride_on_write(self) -> Any:
+        """The counts ride on the node's write, which observes every flagged row."""
+        from odibi_dbx.engines.spark_metrics import Ride
+
+        if self.source.consumers and not self.flagged.cached:
+            self.engine._persist(self.flagged)  # the write fills it; later nodes read it
+        hidden = tuple(c for c in self.flagged.df.columns if c not in set(self.cols))
+        keep = ~_c(R.QUARANTINED) & ~_c(R.DROPPED)
+        return Ride(self.flagged.df, keep, hidden, self._aggregates(False, RIDE))
+
     def _observe(self, df: Any) -> Any:
         from pyspark.sql import Observation
 
@@ -162,7 +182,11 @@ class SparkRules:
         blocking `get`, bounded; `Observation.future` exists only from Spark 3.5.8)."""
         from odibi_dbx.engines import spark_metrics
 
-        got = spark_metrics.observed(self._obs)
+        if self._ride is not None:
+            got = self._ride.metrics or {}
+            got = {k[len(RIDE) :]: v for k, v in got.items() if k.startswith(RIDE)}
+        else:
+            got = spark_metrics.observed(self._obs)
         return self._measured(got) if got else None
 
     def quarantined(
@@ -193,10 +217,13 @@ class SparkRules:
         """Nothing to free: the quarantine frame is a plan over the cached flagged rows."""
 
     def kept(self, *, observe: bool) -> Any:
-        df = self._observe(self.flagged.df) if observe else self.flagged.df
+        self._ride = self._ride_on_write() if observe and self._rides else None
+        nested = observe and self._ride is None  # merge, scd2 (classic Spark)
+        df = self._observe(self.flagged.df) if nested else self.flagged.df
         out = df.where(~_c(R.QUARANTINED) & ~_c(R.DROPPED)).select(*[_c(c) for c in self.cols])
         kept = self.engine._link(type(self.source)(out), [self.flagged])
         kept.consumers = 0 if self.flagged.cached else self.source.consumers
+        kept.ride = self._ride
         return kept
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
 """Row rules on Spark: the same kept rows, quarantine rows and counts as the Pandas engine, and
-no Spark job beyond the quarantine write (counted as tests/spark counts them)."""
+no Spark job beyond the quarantine write (counted as tests/spark counts them; over Spark
+Connect through the server's UI REST API, which the connect leg turns on)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def test_same_result_on_both_engines(spark, tmp_path, rules, extra):
         )
         assert sorted(kept.order_id) == want["kept"]
         if want["quarantined"]:
+            assert got[engine][3]["quarantine"]["rows"] == len(want["quarantined"])
             q = read_table(quarantine)
             failed = {int(i): list(r) for i, r in zip(q.order_id, q._failed_rules, strict=True)}
             assert failed == want["quarantined"]
@@ -144,3 +146,44 @@ def test_rules_add_no_job_beyond_the_quarantine_write(spark, tmp_path, job_count
         assert jobs.jobs["orders_silver"] == plain + extra_jobs, (name, jobs.jobs, plain)
         assert jobs.jobs["orders"] == 0
         print(name, "jobs:", jobs.jobs["orders_silver"], "without rules:", plain)
+
+
+def test_warn_drop_counts_ride_on_an_append_that_a_later_node_reads(spark, tmp_path):
+    """warn/drop rules only: the counts ride on the node's own write, here an append to an
+    existing Delta table (columns cast to the table's) whose kept rows a later node reads.
+    The story's rule counts, rows, sample and profile are those of the kept rows, as on Pandas."""
+    data = orders()
+    want = expected(data, WARN_DROP)
+    kept = data[data.order_id.isin(want["kept"])]
+    got = {}
+    for engine in ("pandas", "spark"):
+        path = make_project(tmp_path / engine, rules=WARN_DROP)
+        silver = "path: silver/orders, format: delta"
+        text = path.read_text().replace(silver, silver + ", mode: append")
+        indent = next(ln for ln in text.splitlines() if "- name: orders_silver" in ln)
+        pad = " " * indent.index("-")
+        text += (
+            f"{pad}- name: gold\n{pad}  depends_on: [orders_silver]\n"
+            f'{pad}  transform: {{steps: ["SELECT count(*) AS n FROM orders_silver"]}}\n'
+            f"{pad}  write: {{connection: lake, path: gold, format: delta}}\n"
+        )
+        path.write_text(text)
+        for _ in range(2):  # the second append casts to the table's columns
+            res = _run(path, engine)
+            assert res.ok, [n.error_message for n in res.nodes]
+            counts, quality = _rules_doc(res)
+            for name, c in counts.items():
+                assert {k: c[k] for k in ("failed", "kept", "dropped", "quarantined")} == (
+                    want["rules"][name]
+                ), (engine, name)
+            node = res.node("orders_silver")
+            assert node.rows_out == len(want["kept"]) == quality["kept"]
+            assert 0 < len(node.sample) <= 5
+            assert {r["order_id"] for r in node.sample} <= set(want["kept"])
+            assert node.profile["amount"]["nulls"] == int(kept.amount.isna().sum())
+            assert node.profile["customer_id"]["nulls"] == 0
+            assert list(read_table(tmp_path / engine / "lake" / "gold").n) == [len(kept)]
+        silver = read_table(tmp_path / engine / "lake" / "silver" / "orders")
+        assert sorted(silver.order_id) == sorted(want["kept"] * 2)
+        got[engine] = counts, quality, node.profile
+    assert got["pandas"] == got["spark"]

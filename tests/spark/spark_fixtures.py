@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from typing import Any
 
 import pytest
 
@@ -104,21 +105,27 @@ def plan_text(df) -> str:
 
 @pytest.fixture
 def job_counter(spark):
-    """Counts Spark jobs started since the last call (`available` is False on Spark Connect,
-    whose client sees no job events)."""
-    tracker = None if is_connect(spark) else spark.sparkContext.statusTracker()
+    """Counts Spark jobs started since the last call. A Spark Connect client sees no job
+    events: there they are read from the server's UI REST API when the connect leg started it
+    with the UI on (SPARK_CONNECT_TEST_UI), else `available` is False."""
+    connect = is_connect(spark)
+    tracker = None if connect else spark.sparkContext.statusTracker()
+    ui = os.environ.get(CONNECT_UI) if connect else None
+    ids = (lambda: set(tracker.getJobIdsForGroup(None))) if tracker is not None else None
+    if ui:
+        ids = ServerJobs(ui).ids
 
     class Counter:
-        available = tracker is not None
+        available = ids is not None
 
         def __init__(self):
             self.seen = self._ids()
 
         def _ids(self) -> set[int]:
-            return set(tracker.getJobIdsForGroup(None)) if tracker is not None else set()
+            return ids() if ids is not None else set()
 
         def take(self) -> int | None:
-            if tracker is None:
+            if ids is None:
                 return None
             now = self._ids()
             new = now - self.seen
@@ -126,3 +133,34 @@ def job_counter(spark):
             return len(new)
 
     return Counter()
+
+
+CONNECT_UI = "SPARK_CONNECT_TEST_UI"  # the connect leg's server UI (tests/spark_matrix)
+
+
+class ServerJobs:
+    """The job ids a Spark server's UI lists (REST API, on 127.0.0.1). Its listener records a
+    job a moment after the client's call returned: read until two reads agree."""
+
+    def __init__(self, ui: str):
+        self.ui = ui.rstrip("/")
+
+    def _get(self, path: str) -> Any:
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.ui}/api/v1/{path}", timeout=30) as r:
+            return json.load(r)
+
+    def ids(self) -> set[int]:
+        import time
+
+        app = self._get("applications")[0]["id"]
+        last: set[int] | None = None
+        for _ in range(50):
+            now = {j["jobId"] for j in self._get(f"applications/{app}/jobs")}
+            if now == last:
+                return now
+            last = now
+            time.sleep(0.2)
+        raise AssertionError(f"the job list of {self.ui} kept changing")

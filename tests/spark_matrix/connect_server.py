@@ -3,6 +3,9 @@ standard access mode compute give a client), bound to 127.0.0.1 on a free port, 
 
     with ConnectServer(log_path) as server:
         env SPARK_REMOTE=server.remote
+
+`ui=True` also serves the server's Spark UI on 127.0.0.1 (`server.ui`): its REST API lists the
+jobs the server ran, which a Connect client cannot see (tests count them through it).
 """
 
 from __future__ import annotations
@@ -24,14 +27,19 @@ def free_port() -> int:
 
 
 class ConnectServer:
-    def __init__(self, log_path: Path, start_timeout: float = 180):
+    def __init__(self, log_path: Path, start_timeout: float = 180, ui: bool = False):
         self.log_path, self.start_timeout = log_path, start_timeout
         self.port = free_port()
+        self.ui_port = free_port() if ui else None
         self.proc: subprocess.Popen | None = None
 
     @property
     def remote(self) -> str:
         return f"sc://127.0.0.1:{self.port}"
+
+    @property
+    def ui(self) -> str | None:
+        return f"http://127.0.0.1:{self.ui_port}" if self.ui_port else None
 
     def command(self) -> list[str]:
         import pyspark
@@ -48,6 +56,8 @@ class ConnectServer:
             "spark.databricks.delta.snapshotPartitions": "1",
         }
         conf.pop("spark.sql.execution.arrow.pyspark.enabled")  # a client-side setting
+        if self.ui_port:  # bound to SPARK_LOCAL_IP (127.0.0.1, set below)
+            conf.update({"spark.ui.enabled": "true", "spark.ui.port": str(self.ui_port)})
         packages = conf.pop("spark.jars.packages")
         spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
         cmd = [str(spark_submit), "--master", "local[2]", "--packages", packages]

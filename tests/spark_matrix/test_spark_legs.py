@@ -19,6 +19,7 @@ import subprocess
 
 import pytest
 
+from tests.spark.spark_fixtures import CONNECT_UI
 from tests.spark_matrix.connect_server import ConnectServer
 from tests.spark_matrix.legs import LEGS, ROOT, Leg, ready
 
@@ -43,8 +44,6 @@ CONNECT_DESELECT = [
     "tests/spark/test_spark_versions.py::test_a_session_without_delta_is_an_error",
     # the jars a local session start recorded; a Connect client starts no local session
     "tests/spark/test_spark_versions.py::test_later_sessions_load_the_jars_resolved_before",
-    # counts Spark jobs, which a Connect client cannot see (no status tracker, no listener)
-    "tests/quality/test_quality_spark.py::test_rules_add_no_job_beyond_the_quarantine_write",
 ]
 LOGS = ROOT / ".tmp" / "spark-matrix"
 
@@ -80,8 +79,11 @@ def test_leg(name: str):
         pytest.skip(reason)
     LOGS.mkdir(parents=True, exist_ok=True)
     if leg.connect:
-        with ConnectServer(LOGS / f"{name}-server.log") as server:
-            code, summary = _run_subset(leg, {"SPARK_REMOTE": server.remote})
+        # the server's UI on: job counts come from its REST API (a client sees no jobs)
+        with ConnectServer(LOGS / f"{name}-server.log", ui=True) as server:
+            assert server.ui is not None
+            env = {"SPARK_REMOTE": server.remote, CONNECT_UI: server.ui}
+            code, summary = _run_subset(leg, env)
     else:
         code, summary = _run_subset(leg, {})
     (LOGS / f"{name}.summary").write_text(f"{leg.runtime}: {summary}\n")
