@@ -65,8 +65,8 @@ RIDES = ("overwrite", "append")  # write modes whose job observes its rows (a Ri
 
 
 def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
-    ride = frame.ride  # the rules' counts ride on this write: it reads all their rows
-    assert ride is None or (spec.mode in RIDES and frame.write_observes)
+    # the rules' counts ride on the node's own write (once): it reads all the rules' rows
+    ride = frame.ride if spec.mode in RIDES and frame.write_observes else None
     df = frame.df if ride is None else ride.rows
     hidden = ride.hidden if ride else ()
     if spec.mode == "scd2":
@@ -150,6 +150,7 @@ def _written(
     """The write succeeded: row count and sample from its own job's observation, else (Delta)
     from the commit just made; never an error from here on."""
     done(frame)
+    frame.ride = None  # counted: a write-only node after this one writes the kept rows as they are
     # a frame carrying its own observation is counted by it (DESCRIBE HISTORY would cost a job
     # on Spark Connect, which runs Delta's history read as one)
     if frame.rows is None and spec.format == "delta" and frame.write_observes:

@@ -150,7 +150,8 @@ def test_rules_add_no_job_beyond_the_quarantine_write(spark, tmp_path, job_count
 
 def test_warn_drop_counts_ride_on_an_append_that_a_later_node_reads(spark, tmp_path):
     """warn/drop rules only: the counts ride on the node's own write, here an append to an
-    existing Delta table (columns cast to the table's) whose kept rows a later node reads.
+    existing Delta table (columns cast to the table's) whose kept rows a later node reads and
+    a write-only node merges into another table.
     The story's rule counts, rows, sample and profile are those of the kept rows, as on Pandas."""
     data = orders()
     want = expected(data, WARN_DROP)
@@ -166,6 +167,9 @@ def test_warn_drop_counts_ride_on_an_append_that_a_later_node_reads(spark, tmp_p
             f"{pad}- name: gold\n{pad}  depends_on: [orders_silver]\n"
             f'{pad}  transform: {{steps: ["SELECT count(*) AS n FROM orders_silver"]}}\n'
             f"{pad}  write: {{connection: lake, path: gold, format: delta}}\n"
+            f"{pad}- name: copy\n{pad}  depends_on: [orders_silver]\n"  # writes the same frame
+            f"{pad}  write: {{connection: lake, path: copy, format: delta, mode: merge, "
+            "merge_keys: [order_id]}\n"
         )
         path.write_text(text)
         for _ in range(2):  # the second append casts to the table's columns
@@ -183,6 +187,8 @@ def test_warn_drop_counts_ride_on_an_append_that_a_later_node_reads(spark, tmp_p
             assert node.profile["amount"]["nulls"] == int(kept.amount.isna().sum())
             assert node.profile["customer_id"]["nulls"] == 0
             assert list(read_table(tmp_path / engine / "lake" / "gold").n) == [len(kept)]
+            copy = read_table(tmp_path / engine / "lake" / "copy")
+            assert sorted(copy.order_id) == want["kept"]
         silver = read_table(tmp_path / engine / "lake" / "silver" / "orders")
         assert sorted(silver.order_id) == sorted(want["kept"] * 2)
         got[engine] = counts, quality, node.profile
