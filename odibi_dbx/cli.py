@@ -161,7 +161,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     with _collector_paused():
         from odibi_dbx.config import load_project
 
-        loaded = load_project(args.project, env=args.env, engine=args.engine)
+        check_only = args.command == "validate"  # nothing runs: no SQL kept for a run
+        loaded = load_project(args.project, env=args.env, engine=args.engine, check_only=check_only)
     if args.command == "validate":
         cfg = loaded.config
         nodes = sum(len(p.nodes) for p in cfg.pipelines)

@@ -1,7 +1,9 @@
 """The extension points by name: engines and connection types. One entry each, loaded lazily.
 
 A new engine is one module (a subclass of odibi_dbx.engines.base.Engine) plus one line in
-ENGINES. A new connection type is one module plus one line in CONNECTION_TYPES (or a call to
+ENGINES; what validation asks of it (EngineChecks: name, capabilities, SQL it refuses) may live
+in a light module of its own, so that validating loads none of the engine's libraries.
+A new connection type is one module plus one line in CONNECTION_TYPES (or a call to
 `register_connection_type`): a subclass of odibi_dbx.connections.base.Connection, built as
 ``cls(name, config, base_dir)``, whose `config_model` (a odibi_dbx.config.base.ConnectionModel
 tagged `type: Literal["<name>"]`) the project config's connection union is built from. That
@@ -13,11 +15,21 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
-ENGINES: dict[str, str] = {
-    "pandas": "odibi_dbx.engines.pandas:PandasEngine",
-    "spark": "odibi_dbx.engines.spark:SparkEngine",
+
+class EngineEntry(NamedTuple):
+    engine: str  # "module:Class", the Engine subclass
+    checks: str  # "module:Class", the EngineChecks it derives from (validation loads only this)
+
+
+ENGINES: dict[str, EngineEntry] = {
+    "pandas": EngineEntry(
+        "odibi_dbx.engines.pandas:PandasEngine", "odibi_dbx.engines.pandas_checks:PandasChecks"
+    ),
+    "spark": EngineEntry(
+        "odibi_dbx.engines.spark:SparkEngine", "odibi_dbx.engines.spark:SparkEngine"
+    ),
 }
 
 CONNECTION_TYPES: dict[str, str] = {
@@ -28,7 +40,12 @@ CONNECTION_TYPES: dict[str, str] = {
 
 def engine_class(name: str) -> Any:
     """The engine class registered as `name` (an OdibiError listing the engines otherwise)."""
-    return _load(ENGINES, name, "engine")
+    return _load({k: e.engine for k, e in ENGINES.items()}, name, "engine")
+
+
+def engine_checks(name: str) -> Any:
+    """What validation asks of the engine `name` (its EngineChecks), without loading the engine."""
+    return _load({k: e.checks for k, e in ENGINES.items()}, name, "engine")
 
 
 def connection_class(type_name: str) -> Any:

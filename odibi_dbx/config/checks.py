@@ -29,7 +29,8 @@ def project_problems(
     trees: dict[tuple[int, int, int], Any] | None = None,
 ) -> list[Problem]:
     """All cross-cutting problems; `functions` gets the modules the project imports and `trees`
-    each SQL step's parsed tree by (pipeline, node, step) index (SQL is parsed only here)."""
+    each SQL step's parsed tree by (pipeline, node, step) index (SQL is parsed only here).
+    Without `trees` nothing is kept, so the engine checks each parsed tree itself, not a copy."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
     connections: dict = data["connections"] if isinstance(data.get("connections"), dict) else {}
@@ -37,10 +38,9 @@ def project_problems(
     out += _connection_refs(src, data, list(connections))
     out += _write_paths(src, data)
     out += _imports(src, data, base_dir, functions)
-    engine = _engine_class(engine_name)
+    engine = _engine_checks(engine_name)
     names: set[str] = set()
     every = _pipeline_nodes(data)
-    trees = {} if trees is None else trees
     declared = _declared_tables(data)
     for pi, pipe in _items(data.get("pipelines")):
         pname = pipe.get("pipeline")
@@ -91,11 +91,11 @@ def _nodes(data: dict) -> Iterator[tuple[tuple, dict]]:
             yield ("pipelines", pi, "nodes", ni), node
 
 
-def _engine_class(name: str | None) -> Any:  # the engine class (config imports no engine)
-    from odibi_dbx.registry import engine_class
+def _engine_checks(name: str | None) -> Any:  # what validation asks of the engine, not the engine
+    from odibi_dbx.registry import engine_checks
 
     try:
-        return engine_class(name or "pandas")
+        return engine_checks(name or "pandas")
     except Exception:  # unknown engine: reported by the schema
         return None
 
@@ -235,7 +235,7 @@ def _pipeline(
     declared: set[str],
     functions: Functions,
     every: dict[str, list[str]],
-    trees: dict[tuple[int, int, int], Any],
+    trees: dict[tuple[int, int, int], Any] | None,
 ) -> list[Problem]:
     out: list[Problem] = []
     nodes = list(_items(pipe.get("nodes")))
@@ -366,7 +366,7 @@ def _node(
     engine: Any,
     declared: set[str],
     functions: Functions,
-    trees: dict[tuple[int, int, int], Any],
+    trees: dict[tuple[int, int, int], Any] | None,
 ) -> list[Problem]:
     out: list[Problem] = []
     name = node["name"]
@@ -401,9 +401,10 @@ def _node(
         sql = step if isinstance(step, str) else step.get("sql") if isinstance(step, dict) else None
         if isinstance(sql, str):
             has_this = si > 0 or has_read
-            problems, tree = _sql(src, spath, sql, deps, has_this, declared, engine, name)
+            kept = trees is not None
+            problems, tree = _sql(src, spath, sql, deps, has_this, declared, engine, name, kept)
             out += problems
-            if tree is not None:
+            if tree is not None and trees is not None:
                 trees[(path[1], path[3], si)] = tree
         elif isinstance(step, dict) and isinstance(step.get("function"), str):
             fn = step["function"]
@@ -454,8 +455,10 @@ def _sql(
     declared: set[str],
     engine: Any,
     node: str,
+    kept: bool,
 ) -> tuple[list[Problem], Any]:
-    """Problems of one SQL step, and its parsed tree (None when it does not parse)."""
+    """Problems of one SQL step, and its parsed tree (None when it does not parse). Unless the
+    tree is `kept` (for the run), the engine's check may change it."""
     from odibi_dbx import sql as S
 
     try:
@@ -507,7 +510,7 @@ def _sql(
                     )
             out.append(src.problem(path, msg, hint))
     if engine is not None and sandboxed:
-        for issue in engine.sql_problems(tree):
+        for issue in engine.sql_problems(tree, copy=kept):
             text = getattr(issue, "message", None) or str(issue)
             out.append(
                 src.problem(

@@ -42,8 +42,12 @@ def load_project(
     env: str | None = None,
     engine: str | None = None,
     environ: dict[str, str] | None = None,
+    check_only: bool = False,
 ) -> LoadedProject:
-    """Validate the project at `path`; raise one ConfigError listing every problem found."""
+    """Validate the project at `path`; raise one ConfigError listing every problem found.
+
+    `check_only` (odibi-dbx validate): the project is checked, not run, so no parsed SQL is
+    kept for a run (each step is checked without a copy) and the plan's nodes carry none."""
     file = Path(path).expanduser().resolve()
     shown = _shown(file)
     try:
@@ -65,14 +69,14 @@ def load_project(
     if engine is not None:
         src.data["engine"] = engine
     functions = Functions()
-    trees: dict[tuple[int, int, int], Any] = {}
+    trees: dict[tuple[int, int, int], Any] | None = None if check_only else {}
     config, problems = _validate(src, file.parent, functions, trees)
     if problems or config is None:
         raise ConfigError(problems, shown)
     return LoadedProject(config, file, env, _compile(src, config, trees, shown), functions)
 
 
-def _compile(src: Source, config: ProjectConfig, trees: dict, shown: str) -> Plan:
+def _compile(src: Source, config: ProjectConfig, trees: dict | None, shown: str) -> Plan:
     """The run graph; a cycle through `pipeline.node` dependencies is a config problem."""
     from odibi_dbx.pipeline.plan import PlanCycle, compile_plan
 
@@ -91,7 +95,7 @@ def _compile(src: Source, config: ProjectConfig, trees: dict, shown: str) -> Pla
 
 
 def _validate(
-    src: Source, base_dir: Path, functions: Functions, trees: dict
+    src: Source, base_dir: Path, functions: Functions, trees: dict | None
 ) -> tuple[ProjectConfig | None, list[Problem]]:
     problems = list(src.problems)
     config = None

@@ -112,11 +112,25 @@ class WriteResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-class Engine(ABC):
-    """Reads, transforms and writes data. Frames are engine-native handles, opaque to the runner."""
+class EngineChecks:
+    """What validation asks of an engine, with no session and no data: its name, capabilities
+    and the SQL steps it refuses. An engine whose checks need none of its libraries keeps them
+    in a light module (odibi_dbx.registry.EngineEntry.checks) and derives from them, so that
+    validating a project loads no engine."""
 
     name: ClassVar[str]
     capabilities: ClassVar[EngineCapabilities]
+
+    @classmethod
+    def sql_problems(cls, tree: exp.Expr, *, copy: bool = True) -> list[NotPortableError]:
+        """Constructs in a parsed Spark SQL step this engine cannot run faithfully. The caller
+        has checked the step's sandbox (odibi_dbx.sql.sandbox, the same on every engine) and
+        found nothing. `copy=False`: the caller keeps no tree, the check may change it."""
+        return []
+
+
+class Engine(EngineChecks, ABC):
+    """Reads, transforms and writes data. Frames are engine-native handles, opaque to the runner."""
 
     def __init__(
         self, *, timezone: str = "UTC", connections: Mapping[str, Connection] | None = None
@@ -125,19 +139,11 @@ class Engine(ABC):
         self.connections = dict(connections or {})
         self.notes: list[str] = []  # run-level facts for the story (said once per run)
 
-    # -- validation time (no session, no data) --
-    @classmethod
-    def sql_problems(cls, tree: exp.Expr) -> list[NotPortableError]:
-        """Constructs in a parsed Spark SQL step this engine cannot run faithfully. The caller
-        has checked the step's sandbox (odibi_dbx.sql.sandbox, the same on every engine) and
-        found nothing."""
-        return []
-
     # -- lifecycle --
-    def start(self) -> None:  # noqa: B027 - optional hook
+    def start(self) -> None:  # optional hook
         """Create the session, apply connection settings."""
 
-    def stop(self) -> None:  # noqa: B027 - optional hook
+    def stop(self) -> None:  # optional hook
         """Release the session and anything the engine created."""
 
     # -- I/O: wrapped once here, implemented by _read/_write --
@@ -289,7 +295,7 @@ class Engine(ABC):
     @abstractmethod
     def check(self, frame: Any, validation: ValidationConfig) -> list[CheckResult]: ...
 
-    def release(self, frame: Any) -> None:  # noqa: B027 - optional hook
+    def release(self, frame: Any) -> None:  # optional hook
         """Free a node's output once nothing needs it any more."""
 
 

@@ -24,7 +24,6 @@ from odibi_dbx.engines import pandas_io
 from odibi_dbx.engines.base import (
     CheckResult,
     Engine,
-    EngineCapabilities,
     ReadSpec,
     Summary,
     WriteResult,
@@ -32,6 +31,7 @@ from odibi_dbx.engines.base import (
 )
 from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.duck_errors import spark_errors
+from odibi_dbx.engines.pandas_checks import PandasChecks
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
@@ -43,17 +43,15 @@ if TYPE_CHECKING:
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
-    from odibi_dbx.sql.errors import NotPortableError
 
 T = TypeVar("T")
-UNKNOWN_TYPE = "unknown operand type"
 # DuckDB cannot bind the translated step: a function or argument types it lacks
 _BIND_ERRORS = (
     duckdb.BinderException,
     duckdb.CatalogException,
     duckdb.ParserException,
     duckdb.NotImplementedException,
-)  # NotPortableError.construct for type-dependent SQL
+)
 
 
 @dataclass
@@ -87,12 +85,7 @@ def q(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
 
-class PandasEngine(Engine):
-    name = "pandas"
-    capabilities = EngineCapabilities(
-        delta_merge=True, catalog_tables=False, max_parallel_nodes=2, frames="pandas"
-    )
-
+class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: PandasChecks
     def __init__(
         self,
         *,
@@ -109,24 +102,6 @@ class PandasEngine(Engine):
         self._folders: set[str] = set()  # the only folders DuckDB may touch once sealed
         self._sealed = False
         self._seal_lock = threading.Lock()  # nodes run in threads: seal once
-
-    # -- validation time --
-    @classmethod
-    def sql_problems(cls, tree: exp.Expr) -> list[NotPortableError]:
-        from odibi_dbx import sql as S
-        from odibi_dbx.sql.types import annotate
-
-        work = tree.copy()  # one copy checked and translated: the kept tree stays as parsed
-        annotate(work, None)
-        problems = list(S.portability_problems(work, annotated=True, sandbox=False))
-        if not problems:
-            try:
-                S.to_duckdb(work, checked=True, copy=False, annotated=True)
-            except S.NotPortableError as exc:
-                # input types are known only when the node runs; type-dependent checks wait
-                if exc.construct != UNKNOWN_TYPE:
-                    problems.append(exc)
-        return problems
 
     # -- lifecycle --
     def start(self) -> None:

@@ -196,15 +196,21 @@ class Plan:
         return seen
 
 
-def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any]) -> Plan:
+def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any] | None) -> Plan:
     """The plan of a validated project. `trees` holds each SQL step's parsed tree by
-    (pipeline index, node index, step index), as validation parsed it. Raises PlanCycle."""
+    (pipeline index, node index, step index), as validation parsed it; None when the project
+    is only checked (no SQL and no views on the nodes: such a plan orders, it does not run).
+    Raises PlanCycle."""
     nodes: dict[str, PlanNode] = {}
     for pi, pipe in enumerate(config.pipelines):
         local = {n.name: n.depends_on for n in pipe.nodes}
         for ni, node in enumerate(pipe.nodes):
             steps = node.transform.steps if node.transform else []
-            sql = tuple(trees.get((pi, ni, si)) for si in range(len(steps)))
+            sql = (
+                tuple(trees.get((pi, ni, si)) for si in range(len(steps)))
+                if trees is not None
+                else ()
+            )
             plan_node = PlanNode(
                 pipe.pipeline,
                 node.name,
@@ -213,7 +219,7 @@ def compile_plan(config: ProjectConfig, trees: Mapping[tuple[int, int, int], Any
                 reads=(Dataset.of(node.read),) if node.read else (),
                 writes=tuple(Dataset.of(w) for w in (node.write, _quarantine(node)) if w),
             )
-            plan_node.views = _views(node, local, sql)
+            plan_node.views = _views(node, local, sql) if trees is not None else ()
             nodes[plan_node.key] = plan_node
     plan = Plan(nodes, [p.pipeline for p in config.pipelines])
     writers: dict[Dataset, list[str]] = {}

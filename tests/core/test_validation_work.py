@@ -5,6 +5,9 @@ Counts, not timings (speed is measured in bench/startup_bench.py)."""
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +16,10 @@ import pytest
 from sqlglot import exp
 
 import odibi_dbx.sql as S
-from odibi_dbx import cli
+from odibi_dbx import cli, registry
 from odibi_dbx.config import checks as checks_module
 from odibi_dbx.config import load_project
+from odibi_dbx.errors import ConfigError
 from odibi_dbx.pipeline import plan as plan_module
 from odibi_dbx.sql import parse_spark, to_duckdb
 from odibi_dbx.sql import portability as portability_module
@@ -168,3 +172,77 @@ def _alias_types(tree: exp.Expr) -> dict[str, str | None]:
         t = types_module.type_of(alias)
         out[alias.alias] = None if t is None else t.sql("databricks")
     return out
+
+
+def test_validating_loads_no_engine_library(tmp_path):
+    # what validation asks of the Pandas engine lives apart from it: before, validating
+    # imported DuckDB (and the engine's modules) only to reach PandasEngine.sql_problems
+    code = (
+        "import sys\n"
+        "from odibi_dbx import cli\n"
+        f"assert cli.main(['validate', {str(chain_project(tmp_path, 5))!r}]) == 0\n"
+        "print(sorted(m for m in ('duckdb', 'odibi_dbx.engines.pandas', 'pandas', 'pyarrow',"
+        " 'deltalake') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize("name", list(registry.ENGINES))
+def test_each_engine_derives_from_the_checks_validation_loads(name):
+    checks = registry.engine_checks(name)
+    assert issubclass(registry.engine_class(name), checks)  # one answer, run or validate
+    assert checks.name == name
+
+
+def test_validate_checks_each_sql_step_without_the_copy_a_run_keeps(tmp_path, monkeypatch):
+    # validate runs nothing: the engine checks the parsed tree itself (before: one copy each)
+    parsed: list[CopyProbe] = []
+
+    def parse_and_probe(sql: str):
+        tree = parse_spark(sql)
+        parsed.append(CopyProbe())
+        tree.meta["probe"] = parsed[-1]
+        return tree
+
+    monkeypatch.setattr(S, "parse_spark", parse_and_probe)
+    try:
+        assert cli.main(["validate", str(chain_project(tmp_path, 30))]) == 0
+    finally:
+        gc.unfreeze()
+    assert len(parsed) == 29 and [p.copies for p in parsed] == [0] * 29
+
+
+def test_a_check_only_load_reports_the_same_problems(tmp_path):
+    steps = [
+        "SELECT id, 1 = '1' AS same FROM n0",  # the engine refuses it
+        "SELECT * FROM zz",  # not a node it depends on
+        "SELECT * FROM read_csv('/etc/passwd')",  # sandbox
+        "SELECT datediff('day', a, b) AS d FROM n0",  # quoted unit
+        "SELECT id FROM n0 WHERE",  # syntax
+    ]
+    lines = ["project: p", "engine: pandas", "connections:", "  src: {type: local, base_path: .}"]
+    lines.append("story: {connection: src, path: stories}")
+    lines += ["pipelines:", "  - pipeline: p", "    nodes:", "      - name: n0"]
+    lines.append("        read: {connection: src, path: a.csv, format: csv}")
+    for i, sql in enumerate(steps, 1):
+        lines += [f"      - name: n{i}", "        depends_on: [n0]", "        transform:"]
+        lines += ["          steps:", f"            - {json.dumps(sql)}"]
+    path = tmp_path / "bad.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    found = []
+    for check_only in (False, True):
+        with pytest.raises(ConfigError) as err:
+            load_project(path, check_only=check_only)
+        found.append([(p.line, p.message, p.hint) for p in err.value.problems])
+    assert len(found[0]) == len(steps)
+    assert found[0] == found[1]
+
+
+def test_a_check_only_plan_orders_and_keeps_no_sql(tmp_path):
+    plan = load_project(chain_project(tmp_path, 4, 2), check_only=True).plan
+    assert plan.topological_order()[:2] == ["p0.n0", "p0.n1"]
+    assert all(node.sql == () and node.views == () for node in plan.nodes.values())
