@@ -1,5 +1,6 @@
 """Validation's work per node stays constant: each SQL step parsed once and copied once (the
-checked copy), and no pass over a pipeline grows with the square of its nodes.
+checked copy; none for `validate`, which keeps no tree), no pass over a pipeline grows with the
+square of its nodes, and validating loads no engine library.
 Counts, not timings (speed is measured in bench/startup_bench.py)."""
 
 from __future__ import annotations
