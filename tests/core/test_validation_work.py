@@ -71,16 +71,9 @@ def test_translation_copies_the_tree_once_and_not_at_all_when_asked_not_to():
     assert probe.copies == 2  # the caller's copy only
 
 
-def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monkeypatch):
+def probe_parses(monkeypatch: pytest.MonkeyPatch) -> list[CopyProbe]:
+    """Every tree parse_spark gives from now on carries a CopyProbe (listed in parse order)."""
     parsed: list[CopyProbe] = []
-    sandboxed: list[int] = []
-
-    def sandbox_counted(tree):
-        sandboxed.append(1)
-        return sandbox_problems(tree)
-
-    for module in (sandbox_module, portability_module):  # the engine's check reused it
-        monkeypatch.setattr(module, "sandbox_problems", sandbox_counted)
 
     def parse_and_probe(sql: str):
         tree = parse_spark(sql)
@@ -89,6 +82,19 @@ def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monke
         return tree
 
     monkeypatch.setattr(S, "parse_spark", parse_and_probe)
+    return parsed
+
+
+def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monkeypatch):
+    sandboxed: list[int] = []
+
+    def sandbox_counted(tree):
+        sandboxed.append(1)
+        return sandbox_problems(tree)
+
+    for module in (sandbox_module, portability_module):  # the engine's check reused it
+        monkeypatch.setattr(module, "sandbox_problems", sandbox_counted)
+    parsed = probe_parses(monkeypatch)
     loaded = load_project(chain_project(tmp_path, 30))
     assert len(parsed) == 29  # one per SQL step
     assert [p.copies for p in parsed] == [1] * 29  # the engine's checked copy only
@@ -201,15 +207,7 @@ def test_each_engine_derives_from_the_checks_validation_loads(name):
 
 def test_validate_checks_each_sql_step_without_the_copy_a_run_keeps(tmp_path, monkeypatch):
     # validate runs nothing: the engine checks the parsed tree itself (before: one copy each)
-    parsed: list[CopyProbe] = []
-
-    def parse_and_probe(sql: str):
-        tree = parse_spark(sql)
-        parsed.append(CopyProbe())
-        tree.meta["probe"] = parsed[-1]
-        return tree
-
-    monkeypatch.setattr(S, "parse_spark", parse_and_probe)
+    parsed = probe_parses(monkeypatch)
     try:
         assert cli.main(["validate", str(chain_project(tmp_path, 30))]) == 0
     finally:
