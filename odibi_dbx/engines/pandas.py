@@ -71,7 +71,7 @@ class DuckFrame:
     # streamed: left unmaterialised for the node's own write, the one pass over it; rows,
     # sample and profile then come from the write and the files it wrote
     streamed: bool = False
-    sample_rows: int = 0  # the sample a streamed write is to give
+    sample_rows: int = 0  # the sample a streamed write is to give (or gave, once taken)
     sample: list[dict[str, Any]] | None = None
     # a plain Parquet read: its files (a read_parquet list), whose footers give rows and stats
     parquet: str | None = None
@@ -290,6 +290,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         cols = self.con.execute(f"DESCRIBE {frame.name}").fetchall()
         other = [c[0] for c in cols if _other_timestamp(c[1])]
         if not other:
+            frame.columns = {c[0]: c[1] for c in cols}  # described once (see _columns)
             return frame
         repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in other)
         name = self._new_name("tz")
@@ -392,6 +393,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
                 temp=temp,
                 streamed=True,
                 guess=frame.guess,
+                columns=frame.columns,
                 spark_types=frame.spark_types,
             )
         if frame.parquet and stable and not cache:  # later nodes read the files as a copy
@@ -447,7 +449,9 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
             else:
                 frame.profile = self._profile(frame, plan, frame.file_stats)
                 frame.profile_plan = None
-        return Summary(frame.rows, cols, self._head(frame.name, sample_rows), frame.profile)
+        if frame.sample is None or frame.sample_rows != sample_rows:  # write-only nodes share it
+            frame.sample, frame.sample_rows = self._head(frame.name, sample_rows), sample_rows
+        return Summary(frame.rows, cols, frame.sample, frame.profile)
 
     def _profile(
         self,

@@ -116,17 +116,20 @@ def csv_sql(
     try:  # the sniffer fails on rows of another length than the header
         if not infer:
             return _described(engine, sql)
-        return _spark_int_inference(engine, _sniffed(engine, source, args, sql), guessed)
+        return _spark_int_inference(engine, *_sniffed(engine, source, args, sql), guessed)
     except duckdb.InvalidInputException:
         sql = _csv_with_columns(source, args, _ragged_columns(engine, source, args))
-        return _spark_int_inference(engine, sql, guessed) if infer else sql
+        return _spark_int_inference(engine, sql, None, guessed) if infer else sql
 
 
-def _sniffed(engine: PandasEngine, source: str, args: dict[str, Any], sql: str) -> str:
+def _sniffed(
+    engine: PandasEngine, source: str, args: dict[str, Any], sql: str
+) -> tuple[str, list[tuple[str, str]] | None]:
     """`sql` (a read_csv call) with what DuckDB's sniffer finds spelled out (dialect, columns,
-    types, formats), so binding the view again never sniffs the file again; `sql` itself when
-    the spelled-out call would read the file any differently. The file is sniffed once: the
-    spelled-out call is checked against the columns and types the sniffer found."""
+    types, formats), so binding the view again never sniffs the file again, and its columns;
+    `sql` itself (columns unknown) when the spelled-out call would read the file any
+    differently. The file is sniffed once: the spelled-out call is checked against the columns
+    and types the sniffer found."""
     try:
         first = engine.con.execute(f"SELECT {source}").fetchall()[0][0]
         first = first[0] if isinstance(first, list) else first
@@ -135,16 +138,16 @@ def _sniffed(engine: PandasEngine, source: str, args: dict[str, Any], sql: str) 
         )
         (prompt, found), head = got.fetchall()[0], f"FROM read_csv({_lit(first)}, "
     except duckdb.Error:  # the auto-detecting read says why (a ragged file: InvalidInputException)
-        return _described(engine, sql)
+        return _described(engine, sql), None
     if prompt.startswith(head) and prompt.endswith(");"):
         spelled = f"SELECT * FROM read_csv({source}, {prompt[len(head) : -2]})"
         try:
-            cols = engine.con.execute(f"DESCRIBE {spelled}").fetchall()
+            cols = [(c[0], c[1]) for c in engine.con.execute(f"DESCRIBE {spelled}").fetchall()]
         except duckdb.Error:
             cols = []
-        if [(c[0], c[1]) for c in cols] == [(c["name"], c["type"]) for c in found]:
-            return spelled
-    return sql
+        if cols == [(c["name"], c["type"]) for c in found]:
+            return spelled, cols
+    return sql, None
 
 
 def _described(engine: PandasEngine, sql: str) -> str:
@@ -180,15 +183,23 @@ def _ragged_columns(
     return cols[:width]
 
 
-def _spark_int_inference(engine: PandasEngine, sql: str, guessed: list[str] | None = None) -> str:
+def _spark_int_inference(
+    engine: PandasEngine,
+    sql: str,
+    columns: list[tuple[str, str]] | None = None,
+    guessed: list[str] | None = None,
+) -> str:
     """Spark's CSV inference gives INT when every value fits, BIGINT only beyond; DuckDB
     always BIGINT. Narrow like Spark (Spark's inference scans the file too).
 
     With `guessed` (a list), the columns are judged on the first rows only and the narrowed
     ones are added to it: the file is then read once, by the query that uses it, and a later
     value beyond INT fails that query with a ConversionException (never a wrong value), on
-    which the reader settles with the exact check (PandasEngine.settle)."""
-    cols = [c[0] for c in engine.con.execute(f"DESCRIBE {sql}").fetchall() if c[1] == "BIGINT"]
+    which the reader settles with the exact check (PandasEngine.settle). `columns`: the
+    (name, type) pairs `sql` reads, when already described."""
+    if columns is None:
+        columns = [(c[0], c[1]) for c in engine.con.execute(f"DESCRIBE {sql}").fetchall()]
+    cols = [name for name, typ in columns if typ == "BIGINT"]
     if not cols:
         return sql
     checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)

@@ -87,8 +87,10 @@ def test_every_write_downstream_of_an_incremental_read_stores_its_state(tmp_path
         assert (out / f".n{n}.odibi-incremental.json").read_text().count('"p.n0"') == 1
 
 
-def test_a_csv_read_sniffs_its_file_once(tmp_path, monkeypatch):
-    # before: an auto-detecting DESCRIBE and then sniff_csv, two passes of DuckDB's sniffer
+def test_a_csv_read_sniffs_its_file_once_and_nothing_is_asked_twice(tmp_path, monkeypatch):
+    # before: an auto-detecting DESCRIBE and then sniff_csv (two passes of DuckDB's sniffer),
+    # the spelled-out read and the view described twice each, and a write-only node took the
+    # sample its input's node had already taken
     from odibi_dbx.engines.pandas import PandasEngine
 
     statements: list[str] = []
@@ -114,17 +116,23 @@ def test_a_csv_read_sniffs_its_file_once(tmp_path, monkeypatch):
     (folder / "project.yaml").write_text(
         "project: sniff\nengine: pandas\n"
         "connections: {src: {type: local, base_path: .}}\n"
-        "story: {connection: src, path: stories, auto_generate: false}\n"
+        "story: {connection: src, path: stories}\n"
         "pipelines:\n  - pipeline: p\n    nodes:\n      - name: orders\n"
         "        read: {connection: src, path: orders.csv, format: csv}\n"
+        "      - name: clean\n        depends_on: [orders]\n"
+        "        transform: {steps: [SELECT * FROM orders WHERE id > 1]}\n"
+        "      - name: write_clean\n        depends_on: [clean]\n"
         "        write: {connection: src, path: out, format: parquet}\n"
     )
     with Project.load(folder / "project.yaml") as project:
-        assert project.run(progress=False).ok
+        result = project.run(progress=False)
+    assert result.ok
     sniffing = [
         s for s in statements if "sniff_csv(" in s or ("read_csv(" in s and "auto_detect" not in s)
     ]
     assert len(sniffing) == 1, sniffing
+    asked = [s for s in statements if s.startswith("DESCRIBE") or " LIMIT " in s]
+    assert sorted(asked) == sorted(set(asked)), [s for s in asked if asked.count(s) > 1]
     types = {f.name: str(f.type) for f in pq.read_schema(folder / "out" / _part(folder / "out"))}
     assert types == {
         "id": "int32",
@@ -132,6 +140,8 @@ def test_a_csv_read_sniffs_its_file_once(tmp_path, monkeypatch):
         "amount": "double",
         "note": "string",
     }
+    samples = {n.name: n.sample for n in result.nodes}
+    assert len(samples["clean"]) == 10 and samples["write_clean"] == samples["clean"]
 
 
 def _part(folder: Path) -> str:
