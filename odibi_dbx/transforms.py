@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from odibi_dbx.registry import ENGINES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}  # module -> name -> function
-
-
-ENGINES = ("pandas", "spark")
 
 
 @overload
