@@ -163,6 +163,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         check_only = args.command == "validate"  # nothing runs: no SQL kept for a run
         loaded = load_project(args.project, env=args.env, engine=args.engine, check_only=check_only)
+        if args.command == "run":  # the run's own modules and engine library are long-lived too
+            import odibi_dbx.project  # noqa: F401
+            from odibi_dbx.registry import engine_class
+
+            engine_class(loaded.config.engine)
     if args.command == "validate":
         cfg = loaded.config
         nodes = sum(len(p.nodes) for p in cfg.pipelines)

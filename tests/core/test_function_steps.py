@@ -98,6 +98,7 @@ def test_cli_runs_function_steps_with_the_garbage_collector_on(project_dir, cli)
         project_dir / "gc_steps.py",
         """
         import gc
+        import sys
         from odibi_dbx import transform
 
         @transform(engine="pandas")
@@ -105,6 +106,10 @@ def test_cli_runs_function_steps_with_the_garbage_collector_on(project_dir, cli)
             df = context.get("orders")
             df["gc_enabled"] = gc.isenabled()
             df["gc_frozen"] = gc.get_freeze_count()
+            # frozen objects are in no generation: the engine's library was loaded before the
+            # freeze (its objects are never scanned again)
+            engine_lib = sys.modules["duckdb"].__dict__
+            df["engine_frozen"] = not any(o is engine_lib for o in gc.get_objects())
             return df
         """,
     )
@@ -132,6 +137,7 @@ def test_cli_runs_function_steps_with_the_garbage_collector_on(project_dir, cli)
     import duckdb
 
     rows = duckdb.sql(
-        f"SELECT DISTINCT gc_enabled, gc_frozen > 0 FROM '{project_dir / 'out' / 'f.parquet'}/*.parquet'"
+        f"SELECT DISTINCT gc_enabled, gc_frozen > 0, engine_frozen "
+        f"FROM '{project_dir / 'out' / 'f.parquet'}/*.parquet'"
     ).fetchall()
-    assert rows == [(True, True)]
+    assert rows == [(True, True, True)]
