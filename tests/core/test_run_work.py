@@ -3,8 +3,6 @@ Counts, not timings (speed is measured in bench/startup_bench.py)."""
 
 from __future__ import annotations
 
-import sys
-import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,6 +10,7 @@ import pyarrow.parquet as pq
 from odibi_dbx import Project
 from odibi_dbx.config import checks as checks_module
 from odibi_dbx.pipeline import runner as runner_module
+from tests.core.work_counts import lines_in
 
 
 def written_chain(folder: Path, nodes: int) -> Path:
@@ -44,27 +43,11 @@ def written_chain(folder: Path, nodes: int) -> Path:
 
 def _run_counting_lines(path: Path, files: tuple[str, ...]) -> int:
     """Lines executed in `files` while the project runs (loading excluded), in every thread."""
-    count = 0
-
-    def local(frame, event, arg):
-        nonlocal count
-        if event == "line":
-            count += 1
-        return local
-
-    def tracer(frame, event, arg):
-        return local if frame.f_code.co_filename in files else None
-
     with Project.load(path) as project:
-        sys.settrace(tracer)
-        threading.settrace(tracer)  # the nodes run on a thread pool started by the run
-        try:
-            result = project.run(progress=False)
-        finally:
-            sys.settrace(None)
-            threading.settrace(None)  # type: ignore[arg-type]
-    assert result.ok
-    return count
+        result: list = []
+        lines = lines_in(files, lambda: result.append(project.run(progress=False)))
+    assert result[0].ok
+    return lines
 
 
 def test_run_work_grows_linearly_with_the_writes(tmp_path):

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from odibi_dbx.sql import portability as portability_module
 from odibi_dbx.sql import sandbox as sandbox_module
 from odibi_dbx.sql import types as types_module
 from odibi_dbx.sql.sandbox import sandbox_problems
+from tests.core.work_counts import lines_in
 
 
 class CopyProbe:
@@ -105,28 +105,7 @@ def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monke
 
 def _lines_run(path: Path, files: tuple[str, ...]) -> int:
     """Lines executed in `files` while loading `path` (a deterministic measure of work)."""
-    return _lines_in(files, lambda: load_project(path))
-
-
-def _lines_in(files: tuple[str, ...], work: Callable[[], object]) -> int:
-    """Lines executed in `files` while `work` runs."""
-    count = 0
-
-    def local(frame, event, arg):
-        nonlocal count
-        if event == "line":
-            count += 1
-        return local
-
-    def tracer(frame, event, arg):
-        return local if frame.f_code.co_filename in files else None
-
-    sys.settrace(tracer)
-    try:
-        work()
-    finally:
-        sys.settrace(None)
-    return count
+    return lines_in(files, lambda: load_project(path))
 
 
 @pytest.mark.parametrize("module", [checks_module, plan_module])
@@ -166,7 +145,7 @@ def test_annotation_tries_only_the_typing_rules_of_each_node_class():
         "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
     )
     nodes = len(list(tree.walk()))
-    lines = _lines_in((types_module.__file__,), lambda: types_module.annotate(tree, None))
+    lines = lines_in((types_module.__file__,), lambda: types_module.annotate(tree, None))
     assert lines < 15 * nodes, (lines, nodes)
     for plain in (exp.Identifier, exp.Column, exp.Table, exp.From, exp.Where, exp.Select):
         assert types_module._rules_for(plain) == ()
