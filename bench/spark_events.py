@@ -98,9 +98,10 @@ def _written(target: str | None) -> str | None:
 
 def _nodes_of(info: dict, nodes: list) -> list[str]:
     """The node whose write target the execution's plan names (a staging sibling
-    `.name.odibi-tmp-*` counts), else every node running when it started."""
+    `.name.odibi-tmp-*` counts; the latest such node, since a plan may also read what an
+    earlier node wrote), else every node running when it started."""
     plan = info.get("plan", "")
-    for name, _, _, written in nodes:
+    for name, _, _, written in sorted(nodes, key=lambda n: n[1], reverse=True):
         folder, _, leaf = (written or "").rpartition("/")
         if written and (written in plan or f"{folder}/.{leaf}" in plan):
             return [name]

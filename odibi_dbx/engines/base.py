@@ -31,6 +31,9 @@ class EngineCapabilities:
     catalog_tables: bool = False  # read/write `table:` (Unity Catalog / metastore)
     max_parallel_nodes: int = 2  # independent nodes run at once
     frames: str = "pandas"  # what Python function steps receive
+    # later readers of an output a write-only node writes as Parquet read the written folder
+    # (the runner runs them after the write, pipeline/write_first.py): no copy in memory
+    reads_written_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,13 +265,15 @@ class Engine(EngineChecks, ABC):
         cache: bool = False,
         streamed: bool = False,
         stable: bool = False,
+        written_first: bool = False,
     ) -> Any:
         """Make the node's output reusable by `consumers` later steps without recomputing it.
         `streamed`: the node's own write is the only thing to read the output (no checks, no
         later node), so an engine may leave it lazy and learn rows, sample and profile from the
         write (`summarize` then gives them once the write is done). `stable`: nothing in the
         run writes what the node read, so later nodes may read the source again instead of a
-        copy."""
+        copy. `written_first` (engines with `reads_written_output`): a write-only node writes
+        the output before the other consumers run, and they may read what it wrote."""
 
     @abstractmethod
     def row_count(self, frame: Any) -> int | None:

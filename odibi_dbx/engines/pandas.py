@@ -383,6 +383,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         cache: bool = False,
         streamed: bool = False,
         stable: bool = False,
+        written_first: bool = False,
     ) -> DuckFrame:
         if frame.table:
             return frame

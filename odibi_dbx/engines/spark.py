@@ -1,7 +1,9 @@
 """The Spark engine: Spark SQL runs as written, Delta through delta-spark, one session per run.
 
 No wasted Spark work (see docs/spark-engine.md):
-- a node's output is persisted only when more than one later use will read it;
+- a node's output is persisted only when more than one later use will read it, and not when
+  a write-only node writes it as Parquet first: the other readers read that folder
+  (pipeline/write_first.py);
 - row counts and story samples ride on the write's own job (`DataFrame.observe`, see
   spark_metrics.py), so a story adds no Spark job; nodes that are not written report rows=None
   instead of counting.
@@ -67,6 +69,8 @@ class SparkFrame:
     # the row rules' counts ride on the write's own observation: the write reads the rules'
     # rows and keeps this frame's after observing them (spark_metrics.Ride)
     ride: spark_metrics.Ride | None = None
+    # a write-only node writes it first; later nodes read what that wrote (no cache)
+    read_back: bool = False
 
 
 def _pyspark() -> None:
@@ -79,7 +83,11 @@ def _pyspark() -> None:
 class SparkEngine(Engine):
     name = "spark"
     capabilities = EngineCapabilities(
-        delta_merge=True, catalog_tables=True, max_parallel_nodes=2, frames="spark"
+        delta_merge=True,
+        catalog_tables=True,
+        max_parallel_nodes=2,
+        frames="spark",
+        reads_written_output=True,
     )
 
     def __init__(
@@ -200,7 +208,12 @@ class SparkEngine(Engine):
     def _write(self, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
         if frame.consumers > 0 and not frame.cached:
             self._persist(frame)  # later nodes read it too: the write fills the cache
-        return spark_io.write(self, frame, spec)
+        result = spark_io.write(self, frame, spec)
+        if frame.read_back and _whole_parquet(spec):
+            # later nodes read the folder just written (schema given: no job to infer it)
+            frame.df = self.spark.read.schema(frame.df.schema).parquet(spark_io.spark_uri(spec))
+            frame.read_back = False
+        return result
 
     def observed(
         self, df: DataFrame, profile_columns: int = 0, ride: spark_metrics.Ride | None = None
@@ -330,9 +343,12 @@ class SparkEngine(Engine):
         cache: bool = False,
         streamed: bool = False,
         stable: bool = False,
+        written_first: bool = False,
     ) -> SparkFrame:
         frame.consumers = consumers
-        if (consumers > 1 or cache) and not frame.cached:
+        if written_first and not cache:  # the write-only node that writes it re-points it
+            frame.read_back = True
+        if (consumers > 1 or cache) and not frame.cached and not frame.read_back:
             self._persist(frame)
         return frame
 
@@ -434,6 +450,17 @@ class SparkEngine(Engine):
             {c: int(got[f"n{i}"] or 0) for i, c in enumerate(nulls)},
             rows - int(got["d"]) if key else None,
         )
+
+
+def _whole_parquet(spec: WriteSpec) -> bool:
+    """A write whose target then holds exactly the written rows, in Spark's own types."""
+    return (
+        spec.format == "parquet"
+        and spec.mode == "overwrite"
+        and not spec.table
+        and not spec.partition_by
+        and spec.path is not None
+    )
 
 
 def _ident(name: str) -> str:

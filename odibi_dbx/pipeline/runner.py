@@ -35,6 +35,7 @@ from odibi_dbx.pipeline.events import (
     StepRecord,
 )
 from odibi_dbx.pipeline.plan import Dataset, Edge, Plan, PlanNode
+from odibi_dbx.pipeline.write_first import written_first
 from odibi_dbx.redact import redact
 from odibi_dbx.retry import call_with_retry, is_transient
 from odibi_dbx.transforms import engine_mismatch, frame_adapters
@@ -84,6 +85,7 @@ class Runner:
         self.connections = connections
         self.listeners = list(listeners)
         self.keep_outputs = keep_outputs  # notebooks keep every node's output for inspection
+        self._read_back: set[str] = set()  # outputs later nodes read from their first write
         self.runtime = runtime or {}
         self.baseline = baseline or {}  # "pipeline.node" -> the node in its last successful run
         self.outputs: dict[tuple[str, str], Any] = {}
@@ -162,6 +164,12 @@ class Runner:
         for vs in views.values():
             for v in vs:
                 remaining[v] += 1
+        first = {} if self.keep_outputs else self._written_first(keys, views, remaining)
+        for src, writer in first.items():  # the other readers wait for the write
+            for k in keys:
+                if k != writer and src in views[k]:
+                    ups[k] = [*ups[k], Edge(writer, k, "order")]
+        self._read_back = set(first)
         downs: dict[str, list[str]] = {k: [] for k in keys}  # who to look at once a key settles
         for k in keys:
             for e in ups[k]:
@@ -248,6 +256,13 @@ class Runner:
                 for fut in done:
                     key = running.pop(fut)
                     settle(key, fut.result())  # _run_node never raises
+
+    def _written_first(
+        self, keys: list[str], views: dict[str, list[str]], readers: dict[str, int]
+    ) -> dict[str, str]:
+        if not self.engine.capabilities.reads_written_output:
+            return {}
+        return written_first(self.plan, keys, views, readers)
 
     # -- one node --
     def _run_node(
@@ -408,6 +423,7 @@ class Runner:
                     cache=node.cache,
                     streamed=streamed,
                     stable=stable,
+                    written_first=plan_node.key in self._read_back,
                 )
             except DataError as exc:  # the node's SQL met a value Spark fails on too
                 raise _data_error(exc, node.name, _last_sql(node)) from exc

@@ -334,6 +334,77 @@ def test_cached_when_read_twice_and_validation(spark, tmp_path, job_counter):
         assert not p.engine._cached
 
 
+def test_later_readers_read_the_parquet_a_write_only_node_wrote(spark, tmp_path, monkeypatch):
+    """An output that a write-only node writes as Parquet and another node reads too is not
+    cached: the reader runs after the write and reads the folder written (the hand-written
+    job's way); results, rows and sample are as before. Where the write fails, the reader still
+    runs, from the output's plan."""
+    from odibi_dbx import Project
+    from odibi_dbx.engines.spark import SparkEngine
+
+    nodes = f"""\
+        - name: orders
+          read: {{connection: data, path: orders.csv, format: csv, schema: "{SCHEMA}"}}
+        - name: clean
+          depends_on: [orders]
+          transform: {{steps: ["SELECT *, amount * 2 AS amount2 FROM orders WHERE amount > 0"]}}
+        - name: save_clean
+          depends_on: [clean]
+          write: {{connection: out, path: clean, format: parquet}}
+        - name: totals
+          depends_on: [clean]
+          transform:
+            steps: ["SELECT customer_id, count(*) AS n, sum(amount2) AS total FROM clean
+                     GROUP BY customer_id"]
+          write: {{connection: out, path: totals, format: parquet}}
+        """
+    plans: dict[str, str] = {}
+    write = SparkEngine._write
+
+    def recorded(self, frame, spec):
+        plans[spec.node] = plan_text(frame.df)
+        return write(self, frame, spec)
+
+    monkeypatch.setattr(SparkEngine, "_write", recorded)
+    path = project(tmp_path, nodes)
+    with Project.load(path, engine="spark", keep_outputs=False) as p:
+        res = p.run()
+        assert res.ok, [n.error_message for n in res.nodes]
+        assert not p.engine._cached
+    save, totals = res.node("save_clean"), res.node("totals")
+    assert totals.started >= save.ended  # ordered after the write
+    assert "InMemoryTableScan" not in plans["totals"] + plans["save_clean"]
+    assert "FileScan parquet" in plans["totals"] and "FileScan csv" not in plans["totals"]
+    assert save.rows_out == 35 and len(save.sample) == 5 and totals.rows_out == 3
+    got = {r["customer_id"]: (r["n"], r["total"]) for r in totals.sample}
+    rows = [line.split(",") for line in ORDERS.splitlines()[1:]]
+    want: dict[int, tuple[int, float]] = {}
+    for _, cust, amount, _ in rows:
+        if float(amount) > 0:
+            n, total = want.get(int(cust), (0, 0.0))
+            want[int(cust)] = (n + 1, total + float(amount) * 2)
+    assert got == want
+
+    # the write fails: the reader computes the output from its plan
+    from odibi_dbx.engines import spark_io
+
+    def failing(engine, frame, spec):
+        if spec.node == "save_clean":
+            raise OSError("disk full")
+        return io_write(engine, frame, spec)
+
+    io_write = spark_io.write
+    monkeypatch.setattr(spark_io, "write", failing)
+    plans.clear()
+    (tmp_path / "fail").mkdir()
+    path = project(tmp_path / "fail", nodes)
+    with Project.load(path, engine="spark", keep_outputs=False) as p:
+        res = p.run()
+    assert res.node("save_clean").status == "failed"
+    assert res.node("totals").status == "success" and res.node("totals").rows_out == 3
+    assert "FileScan csv" in plans["totals"]
+
+
 def test_catalog_tables_overwrite_append_merge(spark, tmp_path):
     from odibi_dbx.connections.local import LocalConnection, LocalConnectionConfig
     from odibi_dbx.engines.base import ReadSpec, WriteSpec
