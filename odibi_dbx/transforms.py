@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from odibi_dbx.registry import ENGINES
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}  # module -> name -> function
@@ -40,6 +38,8 @@ def transform(
     * ``engine="pandas"`` / ``"spark"``: written for one engine; on the other one the node fails
       with a message saying so, before the function runs.
     """
+    from odibi_dbx.registry import ENGINES  # here: `import odibi_dbx` stays light
+
     if engine is not None and engine not in ENGINES:
         raise ValueError(f"@transform(engine={engine!r}): expected one of {', '.join(ENGINES)}")
     if engine is not None and narwhals:
