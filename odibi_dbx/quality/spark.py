@@ -112,7 +112,7 @@ class SparkRules:
             f = _c(R.flag(i))
             aggs.update({f"f{i}": n(f), f"fq{i}": n(f & q), f"fd{i}": n(f & d)})
         if with_checks:
-            keep = ~q & ~d
+            keep = _kept()
             nulls = [c for c in self.v.no_nulls if c in self._types]
             aggs.update({f"n{j}": n(keep & _c(c).isNull()) for j, c in enumerate(nulls)})
             key = unique_key(self.v, self._types)
@@ -167,8 +167,7 @@ class SparkRules:
         if self.source.consumers and not self.flagged.cached:
             self.engine._persist(self.flagged)  # the write fills it; later nodes read it
         hidden = tuple(c for c in self.flagged.df.columns if c not in set(self.cols))
-        keep = ~_c(R.QUARANTINED) & ~_c(R.DROPPED)
-        return Ride(self.flagged.df, keep, hidden, self._aggregates(False, RIDE))
+        return Ride(self.flagged.df, _kept(), hidden, self._aggregates(False, RIDE))
 
     def _observe(self, df: Any) -> Any:
         from pyspark.sql import Observation
@@ -220,7 +219,7 @@ class SparkRules:
         self._ride = self._ride_on_write() if observe and self._rides else None
         nested = observe and self._ride is None  # merge, scd2 (classic Spark)
         df = self._observe(self.flagged.df) if nested else self.flagged.df
-        out = df.where(~_c(R.QUARANTINED) & ~_c(R.DROPPED)).select(*[_c(c) for c in self.cols])
+        out = df.where(_kept()).select(*[_c(c) for c in self.cols])
         kept = self.engine._link(type(self.source)(out), [self.flagged])
         kept.consumers = 0 if self.flagged.cached else self.source.consumers
         kept.ride = self._ride
@@ -228,6 +227,11 @@ class SparkRules:
 
     def close(self) -> None:
         self.engine.release(self.flagged)  # cached until the kept rows are released
+
+
+def _kept() -> Any:
+    """The rows a node keeps: neither quarantined nor dropped."""
+    return ~_c(R.QUARANTINED) & ~_c(R.DROPPED)
 
 
 def _any(idx: list[int]) -> Any:
