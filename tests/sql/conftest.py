@@ -3,14 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
-
-HERE = Path(__file__).parent
-CORPUS = yaml.safe_load((HERE / "corpus.yaml").read_text())
-
 
 # runtime settings that make many tiny queries faster (no effect on results)
 _FAST = {

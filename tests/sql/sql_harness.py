@@ -10,10 +10,15 @@ import math
 import re
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import yaml
 from sql_fixtures import TABLES
+
+# the queries every translation test runs on both engines
+CORPUS = yaml.safe_load((Path(__file__).with_name("corpus.yaml")).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------- types

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import sql_harness
-from conftest import CORPUS
+from sql_harness import CORPUS
 
 from odibi_dbx.sql import NotPortableError, to_duckdb
 
