@@ -18,6 +18,7 @@ from odibi_dbx.sql.parse import table_key
 
 T = exp.DataType.Type
 KEY = "spark_type"
+UNRESOLVED = "spark_unresolved"  # on a column no known input has: the inputs' column names
 SELECT_TYPES = "spark_select_types"  # on a SELECT: its output column types (`*` expanded)
 INTEGRAL = {T.TINYINT: 3, T.SMALLINT: 5, T.INT: 10, T.BIGINT: 20}
 FLOATING = {T.DOUBLE, T.FLOAT}
@@ -82,6 +83,8 @@ def annotate(tree: exp.Expr, schema: Mapping[str, Mapping[str, str]] | None) -> 
             t = _column_type(scope, col, tables)
             if t is not None:
                 col.meta[KEY] = t
+            else:
+                _mark_unresolved(scope, col, tables)
         _annotate_all(scope.expression)
         if isinstance(scope.expression, exp.Select):
             scope.expression.meta[SELECT_TYPES] = _select_types(scope.expression, scope, tables)
@@ -148,6 +151,31 @@ def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | 
         else:
             return None
     return found[0] if len(found) == 1 else None
+
+
+def _mark_unresolved(scope: Scope, col: exp.Column, tables: dict) -> None:
+    """Mark a column that none of its scope's inputs has, when every input's columns are
+    known (only to name it in an error: the query fails on Spark too)."""
+    if isinstance(scope.expression, exp.Select) and col.name.lower() in {
+        s.alias_or_name.lower() for s in scope.expression.selects
+    }:
+        return  # an alias of the same SELECT (Spark resolves lateral aliases)
+    if col.table:
+        sources = [v for k, v in scope.sources.items() if k.lower() == col.table.lower()]
+    else:
+        sources = list(scope.sources.values())
+    names: list[str] = []
+    for src in sources:
+        if isinstance(src, exp.Table) and table_key(src) in tables:
+            names += tables[table_key(src)]
+        elif isinstance(src, Scope) and isinstance(src.expression, exp.Select):
+            if any(isinstance(s, exp.Star) or s.is_star for s in src.expression.selects):
+                return
+            names += [s.alias_or_name.lower() for s in src.expression.selects]
+        else:
+            return
+    if sources and col.name.lower() not in names:
+        col.meta[UNRESOLVED] = names
 
 
 _UNITS = {"YEARS": "YEAR", "MONTHS": "MONTH", "DAYS": "DAY", "HOURS": "HOUR"}

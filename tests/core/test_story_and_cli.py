@@ -119,6 +119,19 @@ def test_failed_run_still_writes_story_and_cli_prints_short_message(project_dir,
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
 
 
+def test_a_misspelt_column_in_a_typed_expression_is_named_with_suggestions(project_dir, cli):
+    # ROUND's result depends on its operand's type: an unknown column used to be reported as
+    # "cannot tell the type ... pass schema= to to_duckdb", advice meant for the Python API
+    text = PROJECT.replace("sum(amount) AS total", "ROUND(sum(amont), 2) AS total")
+    res = cli("run", str(setup_project(project_dir, text)))
+    assert res.returncode == 1
+    assert "gold.totals failed at transform" in res.stderr
+    assert "[UNRESOLVED_COLUMN] No input has a column named 'amont'; did you mean 'amount'?" in (
+        res.stderr
+    )
+    assert "to_duckdb" not in res.stderr and "Cannot tell the type" not in res.stderr
+
+
 def test_validate_exit_codes(project_dir, cli):
     path = setup_project(project_dir)
     ok = cli("validate", str(path))

@@ -363,6 +363,22 @@ def test_decimal_division_uses_spark_precision():
     assert rel.fetchall() == [(Decimal("0.333333"),)]
 
 
+def test_an_unknown_column_in_a_typed_expression_is_named_with_the_inputs_columns():
+    schema = {"t": {"amount": "double", "region": "string"}}
+    with pytest.raises(NotPortableError, match=r"UNRESOLVED_COLUMN.*'amountt'.*'amount'\?"):
+        to_duckdb("SELECT ROUND(SUM(amountt), 2) FROM t", schema=schema)
+    with pytest.raises(NotPortableError, match=r"columns: a, region\.") as err:  # a subquery's
+        to_duckdb("SELECT AVG(b) FROM (SELECT amount AS a, region FROM t) s", schema=schema)
+    assert "did you mean" not in str(err.value)
+    # a lateral alias resolves on Spark: not called unresolved (its type is unknown here)
+    with pytest.raises(NotPortableError, match="Cannot tell the type") as err:
+        to_duckdb("SELECT amount + 1 AS a, ROUND(a, 1) FROM t", schema=schema)
+    assert "UNRESOLVED" not in str(err.value)
+    # an input without a known schema: the type is unknown, the column may exist
+    with pytest.raises(NotPortableError, match="Cannot tell the type"):
+        to_duckdb("SELECT ROUND(x, 1) FROM u", schema=schema)
+
+
 def test_string_to_int_cast_rejects_fractions_like_spark():
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT '3.7' AS s")

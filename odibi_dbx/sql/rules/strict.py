@@ -27,6 +27,19 @@ def _unknown(node: exp.Expr | None) -> bool:
 
 
 def _reject(what: str, node: exp.Expr) -> NotPortableError:
+    for col in node.find_all(exp.Column):  # a misspelt column: say so, in Spark's words
+        if ty.UNRESOLVED in col.meta:
+            from difflib import get_close_matches
+
+            names = col.meta[ty.UNRESOLVED]
+            near = get_close_matches(col.name.lower(), names, n=3)
+            return NotPortableError(
+                "unresolved column",
+                f"[UNRESOLVED_COLUMN] No input has a column named {col.name!r}"
+                + (f"; did you mean {', '.join(map(repr, near))}?" if near else ".")
+                + f" The inputs' columns: {', '.join(names)}.",
+                "correct the column name.",
+            )
     return NotPortableError(
         "unknown operand type",
         f"Cannot tell the type of {node.sql('databricks')!r} in {what}; Spark's result depends "
