@@ -18,6 +18,7 @@ _ADVICE = (
     "pass schema={table: {column: type}} to to_duckdb (the Pandas engine does), or add an "
     "explicit CAST(... AS <type>) around the operand."
 )
+_ADVICE_WITH_SCHEMA = "add an explicit CAST(... AS <type>) around the operand."
 
 
 def _unknown(node: exp.Expr | None) -> bool:
@@ -26,7 +27,7 @@ def _unknown(node: exp.Expr | None) -> bool:
     return ty.type_of(node) is None
 
 
-def _reject(what: str, node: exp.Expr) -> NotPortableError:
+def _reject(what: str, node: exp.Expr, ctx: Context) -> NotPortableError:
     for col in node.find_all(exp.Column):  # a misspelt column: say so, in Spark's words
         if ty.UNRESOLVED in col.meta:
             from difflib import get_close_matches
@@ -44,7 +45,7 @@ def _reject(what: str, node: exp.Expr) -> NotPortableError:
         "unknown operand type",
         f"Cannot tell the type of {node.sql('databricks')!r} in {what}; Spark's result depends "
         "on it.",
-        _ADVICE,
+        _ADVICE_WITH_SCHEMA if ctx.has_schema else _ADVICE,
     )
 
 
@@ -53,21 +54,21 @@ def unknown_types_are_refused(node: exp.Expr, ctx: Context) -> exp.Expr | None:
     # runs on the original Spark nodes, before the type-dependent rules replace them
     if isinstance(node, exp.Cast) and node.to.this in (T.VARCHAR, T.TEXT, T.CHAR):
         if _unknown(node.this):
-            raise _reject("CAST(... AS STRING)", node.this)
+            raise _reject("CAST(... AS STRING)", node.this, ctx)
     elif isinstance(node, (exp.Concat, exp.ConcatWs, exp.DPipe)):
         for part in node.iter_expressions():
             if _unknown(part) and not isinstance(part, exp.Array):
-                raise _reject("a string concatenation", part)
+                raise _reject("a string concatenation", part, ctx)
     elif isinstance(node, exp.Div):
         for arg in (node.left, node.right):
             if _unknown(arg):
-                raise _reject("a division", arg)
+                raise _reject("a division", arg, ctx)
     elif isinstance(node, (exp.Avg, exp.Round)):
         if _unknown(node.this):
-            raise _reject(f"{node.key}()", node.this)
+            raise _reject(f"{node.key}()", node.this, ctx)
     elif isinstance(node, exp.Anonymous) and node.name.lower() == "bround":
         if node.expressions and _unknown(node.expressions[0]):
-            raise _reject("bround()", node.expressions[0])
+            raise _reject("bround()", node.expressions[0], ctx)
     return None
 
 
