@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from odibi_dbx import registry
-from odibi_dbx.config.base import ConnectionModel, Model
+from odibi_dbx.config.base import ConnectionModel, Model, no_items, no_options
 from odibi_dbx.registry import ENGINES
 
 ENGINE_NAMES = tuple(ENGINES)  # odibi_dbx.registry; engines themselves load lazily
@@ -57,7 +57,7 @@ class RetryConfig(Model):
 class LoggingConfig(Model):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     structured: bool = False
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=no_options)
 
     @field_validator("level", mode="before")
     @classmethod
@@ -101,7 +101,7 @@ class ReadConfig(Model):
     path: str | None = None
     table: str | None = None
     format: Literal["csv", "parquet", "json", "delta"] | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=no_options)
     schema_: str | None = Field(None, alias="schema")  # DDL, e.g. "id BIGINT, ts TIMESTAMP"
     version: int | None = Field(None, ge=0)  # Delta time travel
     incremental: IncrementalConfig | None = None
@@ -129,8 +129,8 @@ class WriteConfig(Model):
     merge_keys: list[str] | None = None
     scd2: Scd2Config | None = None
     schema_evolution: Literal["strict", "add_columns"] = "strict"
-    partition_by: list[str] = Field(default_factory=list)
-    options: dict[str, Any] = Field(default_factory=dict)
+    partition_by: list[str] = Field(default_factory=no_items)
+    options: dict[str, Any] = Field(default_factory=no_options)
 
     @model_validator(mode="after")
     def _target(self) -> WriteConfig:
@@ -194,7 +194,7 @@ class SqlStep(Model):
 
 class FunctionStep(Model):
     function: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=no_options)
 
 
 def _step_kind(v: Any) -> str | None:
@@ -255,7 +255,7 @@ class QuarantineConfig(Model):
     path: str | None = None
     table: str | None = None
     format: Literal["csv", "parquet", "json", "delta"] | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=no_options)
 
     @model_validator(mode="after")
     def _target(self) -> QuarantineConfig:
@@ -269,12 +269,12 @@ class QuarantineConfig(Model):
 
 class ValidationConfig(Model):
     not_empty: bool = False
-    no_nulls: list[str] = Field(default_factory=list)
-    unique: list[str] = Field(default_factory=list)
+    no_nulls: list[str] = Field(default_factory=no_items)
+    unique: list[str] = Field(default_factory=no_items)
     # column -> Spark type name (e.g. bigint, string, decimal(10,2)); or a list of required columns
     schema_: dict[str, str] | list[str] | None = Field(None, alias="schema")
     vs_previous: VsPreviousConfig | None = None
-    rules: list[RuleConfig] = Field(default_factory=list)
+    rules: list[RuleConfig] = Field(default_factory=no_items)
     # rows failing any drop/quarantine rule, as a fraction of the rows checked (1.0: no limit)
     max_failed_fraction: float = Field(1.0, ge=0, le=1)
     quarantine: QuarantineConfig | None = None
@@ -303,7 +303,7 @@ class ValidationConfig(Model):
 class NodeConfig(Model):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     description: str | None = None
-    depends_on: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=no_items)
     read: ReadConfig | None = None
     transform: TransformConfig | None = None
     write: WriteConfig | None = None
@@ -331,12 +331,12 @@ class ProjectConfig(Model):
     version: str | None = None
     owner: str | None = None
     timezone: str = "UTC"  # session time zone, the same on both engines
-    imports: list[str] = Field(default_factory=list)
+    imports: list[str] = Field(default_factory=no_items)
     connections: dict[str, ConnectionConfig] = Field(min_length=1)
     story: StoryConfig
     retry: RetryConfig = Field(default_factory=RetryConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    environments: dict[str, dict[str, Any]] = Field(default_factory=no_options)
     pipelines: list[PipelineConfig] = Field(min_length=1)
 
     @field_validator("engine")

@@ -3,6 +3,10 @@ Counts, not timings (speed is measured in bench/startup_bench.py)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -129,3 +133,29 @@ def test_a_csv_read_sniffs_its_file_once_and_nothing_is_asked_twice(tmp_path, mo
 
 def _part(folder: Path) -> str:
     return next(p.name for p in folder.iterdir() if p.suffix == ".parquet")
+
+
+def _cli_run_facts(path: Path, probe: str) -> list:
+    """Run `odibi-dbx run path` in a fresh interpreter; `probe` (Python code run after the
+    run) prints one JSON line of facts about the process, which is returned."""
+    code = (
+        "import json, sys\nfrom odibi_dbx import cli\n"
+        f"rc = cli.main(['run', {str(path)!r}])\n{probe}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_a_run_parses_no_builtin_signature(tmp_path):
+    # pydantic reads each default factory's signature; for the builtins `list` and `dict` that
+    # parsed their text signature and compiled tokenize's large regex (~3 ms of every run)
+    project = written_chain(tmp_path / "p", 3)
+    probe = "import tokenize\nprint(json.dumps([rc, tokenize._compile.cache_info().misses]))"
+    assert _cli_run_facts(project, probe) == [0, 0]
+    from odibi_dbx.config.models import NodeConfig
+
+    a, b = (NodeConfig(name=n, transform={"steps": ["SELECT 1"]}) for n in "ab")
+    assert a.depends_on == [] and a.depends_on is not b.depends_on  # one empty list each
