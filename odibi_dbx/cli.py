@@ -11,9 +11,9 @@ import argparse
 import gc
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
 from odibi_dbx.errors import ConfigError, OdibiError, did_you_mean
 from odibi_dbx.redact import redact
@@ -162,7 +162,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from odibi_dbx.config import load_project
 
         check_only = args.command == "validate"  # nothing runs: no SQL kept for a run
-        loaded = load_project(args.project, env=args.env, engine=args.engine, check_only=check_only)
+        loaded = load_project(
+            args.project,
+            env=args.env,
+            engine=args.engine,
+            check_only=check_only,
+            on_settings=_warm_up_engine if args.command == "run" else None,
+        )
         if args.command == "run":  # the run's own modules and engine library are long-lived too
             import odibi_dbx.project  # noqa: F401
             from odibi_dbx.registry import engine_class
@@ -187,6 +193,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "story":
         return _story(Project(loaded, keep_outputs=False), args)
     return _run(Project(loaded, keep_outputs=False), args)
+
+
+def _warm_up_engine(settings: Mapping[str, Any]) -> None:
+    """Before the project is validated: load the run's engine and let it open its session in
+    the background (Engine.warm_up), meanwhile validation parses and checks in Python.
+    Only a head start: if it fails (say the engine's package is missing), validation reports
+    first as before, and the run meets the same error where it always did."""
+    from odibi_dbx.config.models import ProjectConfig
+    from odibi_dbx.registry import engine_class
+
+    fields = ProjectConfig.model_fields
+    engine = settings.get("engine", fields["engine"].default)
+    timezone = settings.get("timezone", fields["timezone"].default)
+    if isinstance(engine, str) and engine in ENGINES and isinstance(timezone, str):
+        with suppress(Exception):
+            engine_class(engine).warm_up(timezone)
 
 
 @contextmanager

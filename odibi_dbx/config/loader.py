@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,11 +44,15 @@ def load_project(
     engine: str | None = None,
     environ: dict[str, str] | None = None,
     check_only: bool = False,
+    on_settings: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> LoadedProject:
     """Validate the project at `path`; raise one ConfigError listing every problem found.
 
     `check_only` (odibi-dbx validate): the project is checked, not run, so no parsed SQL is
-    kept for a run (each step is checked without a copy) and the plan's nodes carry none."""
+    kept for a run (each step is checked without a copy) and the plan's nodes carry none.
+    `on_settings` is called with the file's top-level settings (after ${VAR} substitution,
+    the environment and `engine`), not yet validated, before validation starts: the CLI's
+    `run` opens the engine's session meanwhile."""
     file = Path(path).expanduser().resolve()
     shown = _shown(file)
     try:
@@ -68,6 +73,8 @@ def load_project(
     apply_environment(src, env)
     if engine is not None:
         src.data["engine"] = engine
+    if on_settings is not None:
+        on_settings(src.data)
     functions = Functions()
     trees: dict[tuple[int, int, int], Any] | None = None if check_only else {}
     config, problems = _validate(src, file.parent, functions, trees)

@@ -143,6 +143,12 @@ class Engine(EngineChecks, ABC):
         self.notes: list[str] = []  # run-level facts for the story (said once per run)
 
     # -- lifecycle --
+    @classmethod
+    def warm_up(cls, timezone: str) -> None:  # optional hook
+        """Begin, in the background, the part of `start` that depends only on the session time
+        zone, so that it overlaps what the caller does before the run (the CLI: loading the
+        run's modules, building the project). `start` takes it up; unused, it is dropped."""
+
     def start(self) -> None:  # optional hook
         """Create the session, apply connection settings."""
 

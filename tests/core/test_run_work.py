@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from odibi_dbx import Project
 from odibi_dbx.config import checks as checks_module
@@ -135,11 +136,11 @@ def _part(folder: Path) -> str:
     return next(p.name for p in folder.iterdir() if p.suffix == ".parquet")
 
 
-def _cli_run_facts(path: Path, probe: str) -> list:
+def _cli_run_facts(path: Path, probe: str, setup: str = "") -> list:
     """Run `odibi-dbx run path` in a fresh interpreter; `probe` (Python code run after the
-    run) prints one JSON line of facts about the process, which is returned."""
+    run; `setup` runs before it) prints one JSON line of facts about the process, returned."""
     code = (
-        "import json, sys\nfrom odibi_dbx import cli\n"
+        f"import json, sys\n{setup}\nfrom odibi_dbx import cli\n"
         f"rc = cli.main(['run', {str(path)!r}])\n{probe}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -159,3 +160,44 @@ def test_a_run_parses_no_builtin_signature(tmp_path):
 
     a, b = (NodeConfig(name=n, transform={"steps": ["SELECT 1"]}) for n in "ab")
     assert a.depends_on == [] and a.depends_on is not b.depends_on  # one empty list each
+
+
+def test_a_cli_run_opens_its_database_once_in_the_background_before_validating(tmp_path):
+    # the Pandas engine's database (duckdb.connect and the session time zone, ~30 ms of CPU
+    # with the GIL released) opens in a thread while the project is validated; it was opened
+    # by the run's engine start, after loading
+    setup = (
+        "import threading, duckdb\nimport odibi_dbx.config.loader as L\n"
+        "from odibi_dbx.engines.pandas import PandasEngine as E\n"
+        "events, connects = [], []\n"
+        "connect, problems, warm = duckdb.connect, L.project_problems, E.warm_up.__func__\n"
+        "def counted(*a, **k):\n"
+        "    connects.append(threading.current_thread().name)\n"
+        "    return connect(*a, **k)\n"
+        "def checked(*a, **k):\n"
+        "    events.append('validation')\n"
+        "    return problems(*a, **k)\n"
+        "def warmed(cls, tz):\n"
+        "    events.append('warm_up ' + tz)\n"
+        "    return warm(cls, tz)\n"
+        "duckdb.connect, L.project_problems, E.warm_up = counted, checked, classmethod(warmed)"
+    )
+    project = written_chain(tmp_path / "p", 3)
+    facts = _cli_run_facts(project, "print(json.dumps([rc, events, connects]))", setup)
+    assert facts == [0, ["warm_up UTC", "validation"], ["odibi-duckdb-open"]]
+
+
+@pytest.mark.parametrize("opened_in", ["Asia/Tokyo", "UTC", None])
+def test_the_engine_takes_the_database_warm_up_opened_in_its_time_zone_only(opened_in):
+    from odibi_dbx.engines import pandas as engine_module
+
+    if opened_in is not None:
+        engine_module.PandasEngine.warm_up(opened_in)
+    engine = engine_module.PandasEngine(timezone="Asia/Tokyo")
+    engine.start()
+    try:
+        zone = engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
+        assert zone == ("Asia/Tokyo",)
+        assert engine_module._opening is None  # taken (or dropped) by this start
+    finally:
+        engine.stop()
