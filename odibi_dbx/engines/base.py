@@ -146,8 +146,8 @@ class Engine(EngineChecks, ABC):
     @classmethod
     def warm_up(cls, timezone: str) -> None:  # optional hook
         """Begin, in the background, the part of `start` that depends only on the session time
-        zone, so that it overlaps what the caller does before the run (the CLI: loading the
-        run's modules, building the project). `start` takes it up; unused, it is dropped."""
+        zone, so that it overlaps what the caller does before the run (`odibi-dbx run`:
+        validating the project). `start` takes it up; unused, it is dropped."""
 
     def start(self) -> None:  # optional hook
         """Create the session, apply connection settings."""
