@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from itertools import pairwise
 from typing import Any
 
@@ -45,6 +46,16 @@ class SparkSQL(Databricks):
 
 READ_DIALECT = SparkSQL
 _DIALECT = SparkSQL()
+_READERS = threading.local()  # this thread's tokenizer and parser (each parse resets them)
+
+
+def _reader() -> tuple[Any, Any]:
+    """A tokenizer and a parser of the dialect, built once per thread: building them costs
+    about as much as tokenizing a step, and both reset their state at every call."""
+    pair = getattr(_READERS, "pair", None)
+    if pair is None:
+        pair = _READERS.pair = (_DIALECT.tokenizer(), _DIALECT.parser())
+    return pair
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -62,8 +73,8 @@ _QUERY_TYPES = (exp.Query, exp.Values)
 def parse_spark(sql: str) -> exp.Expr:
     """Parse exactly one query (SELECT / WITH / set operation / VALUES)."""
     try:
-        tokens = _DIALECT.tokenize(sql)
-        parser = _DIALECT.parser()
+        tokenizer, parser = _reader()
+        tokens = tokenizer.tokenize(sql)
         trees = parser.parse(tokens, sql)
         if _MARKED_CALL.search(sql):
             trees = [_mark_calls(t, tokens, parser) for t in trees]

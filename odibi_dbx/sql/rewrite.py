@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from odibi_dbx.sql.errors import NotPortableError
@@ -53,7 +55,7 @@ def to_duckdb(
         _substitute_tables(tree, {k.lower(): v for k, v in tables.items()})
     tree = apply_rules(tree, ctx)
     try:  # the tree is this call's own (a copy, or the caller's with copy=False): no 2nd copy
-        return tree.sql(dialect=WRITE_DIALECT, copy=False, unsupported_level=ErrorLevel.RAISE)
+        return _writer().generate(tree, copy=False, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:
         msg = str(e).splitlines()[0]
         raise NotPortableError(
@@ -62,6 +64,12 @@ def to_duckdb(
             "rewrite the expression with the portable functions in docs/sql-portability.md, "
             "or run this step on the Spark engine.",
         ) from None
+
+
+@cache
+def _writer() -> Dialect:
+    """The DuckDB dialect, looked up once (tree.sql(dialect=...) builds one per call)."""
+    return Dialect.get_or_raise(WRITE_DIALECT)
 
 
 def apply_rules(tree: exp.Expr, ctx: Context) -> exp.Expr:

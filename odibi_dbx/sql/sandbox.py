@@ -50,7 +50,7 @@ ADVICE = (
 def sandbox_problems(tree: exp.Expr) -> list[NotPortableError]:
     """Every table function, file path, file-reading or system function the query uses."""
     found = []
-    for node in tree.walk():
+    for node in tree.find_all(*_SUSPECTS):  # (sqlglot's walk, in order, skips the others)
         what = _offending(node)
         if what:
             msg = f"Not allowed in a SQL step: {what}."
@@ -89,7 +89,7 @@ def _offending(node: exp.Expr) -> str | None:
         return f"the table function {_name(this)}() in FROM"
     if isinstance(node.parent, exp.Table):
         return None  # reported as the table function above
-    if isinstance(node, (exp.ReadCSV, exp.ReadParquet)):
+    if isinstance(node, _FILE_FUNCTIONS):
         return f"the file function {_name(node)}()"
     if isinstance(node, exp.Anonymous) and _SYSTEM_FUNCTIONS.match(node.name):
         return f"the function {node.name}()"
@@ -97,9 +97,22 @@ def _offending(node: exp.Expr) -> str | None:
         return "the function secret()"
     if isinstance(node, exp.QueryTransform):
         return "a script transform (SELECT TRANSFORM ... USING runs a program)"
-    if isinstance(node, (exp.Copy, exp.Attach, exp.Detach, exp.Pragma, exp.Command, exp.Set)):
+    if isinstance(node, _STATEMENTS):
         return f"a {node.key.upper()} statement"
     return None
+
+
+_FILE_FUNCTIONS = (exp.ReadCSV, exp.ReadParquet)
+_STATEMENTS = (exp.Copy, exp.Attach, exp.Detach, exp.Pragma, exp.Command, exp.Set)
+# every class _offending can refuse: a node of any other class is never file access
+_SUSPECTS = (
+    exp.Table,
+    *_FILE_FUNCTIONS,
+    exp.Anonymous,
+    exp.Secret,
+    exp.QueryTransform,
+    *_STATEMENTS,
+)
 
 
 def _name(node: exp.Expr) -> str:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,68 @@ def test_a_check_only_plan_orders_and_keeps_no_sql(tmp_path):
     plan = load_project(chain_project(tmp_path, 4, 2), check_only=True).plan
     assert plan.topological_order()[:2] == ["p0.n0", "p0.n1"]
     assert all(node.sql == () and node.views == () for node in plan.nodes.values())
+
+
+def test_each_thread_parses_with_one_tokenizer_and_parser(monkeypatch):
+    # before: every step built a tokenizer and a parser (about as much work as tokenizing it)
+    from odibi_dbx.sql.parse import SparkSQL
+
+    built: list[str] = []
+    for name in ("tokenizer", "parser"):
+        real = getattr(SparkSQL, name)
+
+        def counted(self, *args, _real=real, _name=name, **kwargs):
+            built.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(SparkSQL, name, counted)
+    steps = [
+        f"SELECT order_id, CAST(ts AS TIMESTAMP) AS t FROM n{i} WHERE q > {i}" for i in range(29)
+    ]
+    steps.append("SELECT datediff(day, a, b) AS d FROM n")  # a marked call reuses the parser too
+    with ThreadPoolExecutor(1) as pool:  # a thread that has parsed nothing yet
+        trees = list(pool.map(parse_spark, steps))
+    assert sorted(built) == ["parser", "tokenizer"]
+    assert [t.sql("databricks") for t in trees] == [parse_spark(s).sql("databricks") for s in steps]
+    with pytest.raises(S.SqlSyntaxError):  # an error leaves nothing behind for the next parse
+        parse_spark("SELECT (a FROM n")
+    assert parse_spark(steps[0]).sql("databricks") == trees[0].sql("databricks")
+
+
+def test_translation_looks_the_duckdb_dialect_up_once(monkeypatch):
+    # before: tree.sql(dialect="duckdb") built a DuckDB dialect for every step
+    from sqlglot.dialects.dialect import Dialect
+
+    steps = [f"SELECT order_id, amount * {i} AS a FROM n{i} WHERE q > {i}" for i in range(30)]
+    to_duckdb(steps[0])  # the rules' templates and types are parsed once, on first use
+    looked_up: list[object] = []
+    real = Dialect.get_or_raise.__func__
+
+    def counted(cls, dialect):
+        looked_up.append(dialect)
+        return real(cls, dialect)
+
+    monkeypatch.setattr(Dialect, "get_or_raise", classmethod(counted))
+    for sql in steps[1:]:
+        to_duckdb(sql)
+    assert [d for d in looked_up if isinstance(d, str)] == []  # (an instance is no look-up)
+
+
+def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
+    # before: every node of the step went through the sandbox's checks (29 here)
+    seen: list[str] = []
+    real = sandbox_module._offending
+
+    def counted(node):
+        seen.append(type(node).__name__)
+        return real(node)
+
+    monkeypatch.setattr(sandbox_module, "_offending", counted)
+    tree = parse_spark(
+        "SELECT order_id, quantity * 3 AS q, CAST(ts AS TIMESTAMP) AS t, "
+        "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
+    )
+    assert sandbox_problems(tree) == []
+    assert seen == ["Table"]
+    refused = sandbox_problems(parse_spark("SELECT a FROM n JOIN read_csv('/x.csv') ON true"))
+    assert [p.construct for p in refused] == [sandbox_module.FILE_ACCESS]

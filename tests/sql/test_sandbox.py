@@ -39,25 +39,25 @@ def _project(project_dir, step: str) -> Project:
     return Project.load(write(project_dir / "project.yaml", HEAD + node))
 
 
-@pytest.mark.parametrize(
-    "template",
-    [
-        "SELECT content FROM read_text('{f}')",
-        "SELECT * FROM read_csv('{f}')",
-        "SELECT * FROM read_csv_auto('{f}')",
-        "SELECT * FROM read_parquet('{d}/*.parquet')",
-        "SELECT * FROM read_json('{f}')",
-        "SELECT * FROM glob('{d}/*')",
-        "SELECT * FROM `{f}`",
-        "SELECT * FROM csv.`{f}`",
-        "SELECT o.* FROM orders o JOIN read_csv('{f}') s ON true",
-        "SELECT (SELECT max(a) FROM read_csv('{f}')) AS x FROM orders",
-        "SELECT read_blob('{f}') AS x FROM orders",
-        "COPY (SELECT 1) TO '{d}/x.csv'",
-        "ATTACH '{d}/x.db'",
-        "INSTALL httpfs",
-    ],
-)
+DUCKDB_ESCAPES = [
+    "SELECT content FROM read_text('{f}')",
+    "SELECT * FROM read_csv('{f}')",
+    "SELECT * FROM read_csv_auto('{f}')",
+    "SELECT * FROM read_parquet('{d}/*.parquet')",
+    "SELECT * FROM read_json('{f}')",
+    "SELECT * FROM glob('{d}/*')",
+    "SELECT * FROM `{f}`",
+    "SELECT * FROM csv.`{f}`",
+    "SELECT o.* FROM orders o JOIN read_csv('{f}') s ON true",
+    "SELECT (SELECT max(a) FROM read_csv('{f}')) AS x FROM orders",
+    "SELECT read_blob('{f}') AS x FROM orders",
+    "COPY (SELECT 1) TO '{d}/x.csv'",
+    "ATTACH '{d}/x.db'",
+    "INSTALL httpfs",
+]
+
+
+@pytest.mark.parametrize("template", DUCKDB_ESCAPES)
 def test_file_access_is_refused_at_validation(project_dir, secret_file, template):
     step = template.format(f=secret_file, d=secret_file.parent)
     with pytest.raises(ConfigError) as info:
@@ -198,3 +198,29 @@ def test_row_rules_are_sandboxed_on_both_engines():
         )
         assert "reflect()" in msg and "function step" in hint
         assert rule_problems("amount > 0", engine_class(engine), None) == []
+
+
+def test_the_sandbox_visits_only_the_node_classes_that_can_offend():
+    # sandbox_problems looks at sandbox._SUSPECTS only: a node of any other class must never be
+    # file access, or a new refusal would be silently skipped
+    from pathlib import Path
+
+    import yaml
+
+    from odibi_dbx.sql import SqlSyntaxError, sandbox
+
+    corpus = yaml.safe_load(Path(__file__).with_name("corpus.yaml").read_text(encoding="utf-8"))
+    escapes = [*DUCKDB_ESCAPES, *SPARK_ESCAPES.values()]
+    queries = [c["sql"] for c in corpus] + [e.format(f="/x/s.csv", d="/x") for e in escapes]
+    offending = 0
+    for sql in queries:
+        try:
+            tree = parse_spark(sql)
+        except SqlSyntaxError:
+            continue  # a statement, refused before the sandbox
+        for node in tree.walk():
+            if isinstance(node, sandbox._SUSPECTS):
+                offending += sandbox._offending(node) is not None
+            else:
+                assert sandbox._offending(node) is None, (sql, type(node).__name__)
+    assert offending >= 15  # the escapes are there
