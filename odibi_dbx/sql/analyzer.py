@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from odibi_dbx.sql.allowlist import kind_of, problem
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.node_types import on
 from odibi_dbx.sql.parse import SPELLED
 from odibi_dbx.sql.types import type_of
 
@@ -15,6 +16,16 @@ _INT_MAX = 2**31 - 1
 _NUMBERS = {"int", "decimal", "double"}
 
 
+@on(
+    exp.Group,
+    exp.Rollup,
+    exp.Cube,
+    exp.WindowSpec,
+    exp.In,
+    exp.Pivot,
+    exp.ArraySize,
+    exp.MapContainsKey,
+)
 def analyzer_problem(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.Group) and _star_select(node) and _has_ordinal(node):
         return problem("GROUP BY ordinal with SELECT *")

@@ -4,6 +4,7 @@ and the listed constructs whose result depends on their context (operand values,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 
 from sqlglot import exp
 
@@ -11,6 +12,7 @@ from odibi_dbx.sql.allowed import REFUSED
 from odibi_dbx.sql.allowlist import allowlist_problem, problem
 from odibi_dbx.sql.analyzer import analyzer_problem
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.node_types import for_type, on
 from odibi_dbx.sql.parse import INTERVAL_TEXT, UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
 from odibi_dbx.sql.types import (
@@ -56,9 +58,7 @@ def portability_problems(
     for form in dict.fromkeys(tree.meta.get(INTERVAL_TEXT, ())):
         unlisted.append(problem(form))
     for node in tree.walk():
-        if type(node) in _PLAIN:
-            continue
-        for check in _CHECKS:
+        for check in _checks_for(type(node)):
             p = check(node)
             if p is not None:
                 (found if p.construct in REFUSED else unlisted).append(p)
@@ -66,6 +66,7 @@ def portability_problems(
     return found + unlisted
 
 
+@on(exp.Lateral)
 def _check_posexplode_outer(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, exp.Lateral) and node.args.get("outer"):
         if isinstance(node.this, exp.Posexplode):
@@ -74,6 +75,7 @@ def _check_posexplode_outer(node: exp.Expr) -> NotPortableError | None:
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 
 
 def _kind(node: exp.Expr) -> str | None:
@@ -94,12 +96,13 @@ def _type_kind(t: exp.DataType | None) -> str | None:
     return None
 
 
+@on(*_COMPARISONS, *_ARITHMETIC, exp.SetOperation, exp.In)
 def _check_implicit_coercion(node: exp.Expr) -> NotPortableError | None:
     if isinstance(node, _COMPARISONS):
         kinds = {_kind(node.left), _kind(node.right)}
         if kinds == {"string", "number"}:
             return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+    if isinstance(node, _ARITHMETIC):
         if {_kind(node.left), _kind(node.right)} == {"string", "number"}:
             return problem("implicit string/number comparison", f" ({node.sql('databricks')})")
     if isinstance(node, exp.SetOperation):
@@ -121,6 +124,28 @@ _BITWISE = (exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor)
 _DATETIME = {T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
 
 
+@on(
+    exp.Func,  # a quoted datetime unit: parse._mark_calls marks functions only
+    exp.WithinGroup,
+    exp.Mode,
+    exp.ToBinary,
+    exp.RegexpSplit,
+    exp.SplitPart,
+    exp.ArrayInsert,
+    exp.Bracket,
+    exp.TsOrDsAdd,
+    exp.Anonymous,
+    exp.Avg,
+    exp.IntDiv,
+    exp.SafeDivide,
+    exp.SetOperation,
+    exp.Pivot,
+    *_SHIFTS,
+    *_BITWISE,
+    exp.Lambda,
+    exp.GroupingSets,
+    exp.Sub,
+)
 def _check_constructs(node: exp.Expr) -> NotPortableError | None:
     """Constructs DuckDB parses or evaluates with another meaning than Spark."""
     if isinstance(node, exp.WithinGroup) and isinstance(node.parent, exp.Window):
@@ -207,6 +232,18 @@ _PERCENTILES = (exp.Median, exp.PercentileCont, exp.PercentileDisc, exp.Quantile
 _GROUPINGS = (exp.Rollup, exp.Cube, exp.GroupingSets)
 
 
+@on(
+    exp.Grouping,
+    exp.GroupingId,
+    exp.Window,
+    exp.WithinGroup,
+    exp.Count,
+    exp.TsOrDsAdd,
+    *_COMPARISONS,
+    exp.Add,
+    exp.RegexpReplace,
+    exp.FromJson,
+)
 def _check_spark_rejects(node: exp.Expr) -> NotPortableError | None:
     """Queries Spark's analyzer rejects (so must the Pandas engine), by general rules."""
     if isinstance(node, (exp.Grouping, exp.GroupingId)):
@@ -320,6 +357,7 @@ def _has_null(node: exp.Binary) -> bool:
 # names and literals: listed, and no check is about them alone (most of a tree's nodes)
 _PLAIN = {exp.Identifier, exp.Column, exp.Literal, exp.Star, exp.TableAlias}
 
+# in order; a check marked @on(types) is called only on nodes of those types (_checks_for)
 _CHECKS: list[Callable[[exp.Expr], NotPortableError | None]] = [
     _check_constructs,
     _check_spark_rejects,
@@ -328,3 +366,9 @@ _CHECKS: list[Callable[[exp.Expr], NotPortableError | None]] = [
     _check_implicit_coercion,
     allowlist_problem,
 ]
+
+
+@cache
+def _checks_for(node_type: type) -> tuple[Callable[[exp.Expr], NotPortableError | None], ...]:
+    """The checks, in order, that can refuse a node of this type."""
+    return () if node_type in _PLAIN else for_type(_CHECKS, node_type)

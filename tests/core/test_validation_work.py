@@ -290,3 +290,34 @@ def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
     assert seen == ["Table"]
     refused = sandbox_problems(parse_spark("SELECT a FROM n JOIN read_csv('/x.csv') ON true"))
     assert [p.construct for p in refused] == [sandbox_module.FILE_ACCESS]
+
+
+def test_each_portability_check_runs_only_on_the_node_classes_it_refuses(monkeypatch):
+    # before: all six checks ran on every node but names and literals (72 calls for this step)
+    calls: list[str] = []
+
+    def counted(check):
+        def run(node):
+            calls.append(check.__name__)
+            return check(node)
+
+        if hasattr(check, "node_types"):
+            run.node_types = check.node_types  # type: ignore[attr-defined]
+        return run
+
+    checks = [counted(c) for c in portability_module._CHECKS]
+    monkeypatch.setattr(portability_module, "_CHECKS", checks)
+    portability_module._checks_for.cache_clear()
+    try:
+        tree = parse_spark(
+            "SELECT order_id, quantity * 3 AS q, CAST(ts AS TIMESTAMP) AS t, "
+            "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
+        )
+        assert S.portability_problems(tree) == []
+        assert len(calls) == 17, calls  # the allow-list on 12 nodes; 5 more where they apply
+        refused = S.portability_problems(
+            parse_spark("SELECT row_number() OVER (PARTITION BY a) FROM t")
+        )
+        assert [p.construct for p in refused] == ["window function without ORDER BY"]
+    finally:
+        portability_module._checks_for.cache_clear()

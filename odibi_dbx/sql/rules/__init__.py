@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from odibi_dbx.sql.node_types import for_type
 from odibi_dbx.sql.rules import (
     aggregates,
     ansi,
@@ -39,7 +40,7 @@ RULES: list[Rule] = [
 @cache
 def rules_for(node_type: type) -> tuple[Rule, ...]:
     """The rules, in order, that can rewrite a node of this type."""
-    return tuple(r for r in RULES if issubclass(node_type, getattr(r, "node_types", object)))
+    return for_type(RULES, node_type)
 
 
 __all__ = ["RULES", "Context", "Rule", "rules_for"]

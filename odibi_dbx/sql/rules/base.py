@@ -10,6 +10,7 @@ import sqlglot
 from sqlglot import exp
 
 from odibi_dbx.sql import types as ty
+from odibi_dbx.sql.node_types import on  # noqa: F401 - the rules' marker, re-exported
 
 
 @dataclass
@@ -25,17 +26,6 @@ class Context:
 
 
 Rule = Callable[[exp.Expr, Context], "exp.Expr | None"]
-
-
-def on(*types: type) -> Callable[[Rule], Rule]:
-    """Declare the node types (and their subclasses) a rule can rewrite: it returns None for
-    any other node, so the rewrite walk tries it only on these (odibi_dbx.sql.rules.rules_for)."""
-
-    def mark(rule: Rule) -> Rule:
-        rule.node_types = types  # type: ignore[attr-defined]
-        return rule
-
-    return mark
 
 
 def duck(template: str, **args: exp.Expr | str | int) -> exp.Expr:
