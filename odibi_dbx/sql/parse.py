@@ -14,6 +14,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from odibi_dbx.sql.errors import SqlSyntaxError
+from odibi_dbx.sql.type_names import type_names_parsed_once
 
 UNIT_WRITTEN = "unit_written"
 SPELLED = "spelled"
@@ -75,7 +76,8 @@ def parse_spark(sql: str) -> exp.Expr:
     try:
         tokenizer, parser = _reader()
         tokens = tokenizer.tokenize(sql)
-        trees = parser.parse(tokens, sql)
+        with type_names_parsed_once():  # each CAST's type is checked by name (sqlglot 30.30)
+            trees = parser.parse(tokens, sql)
         if _MARKED_CALL.search(sql):
             trees = [_mark_calls(t, tokens, parser) for t in trees]
     except ParseError as e:

@@ -146,6 +146,7 @@ def test_annotation_tries_only_the_typing_rules_of_each_node_class():
         "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
     )
     nodes = len(list(tree.walk()))
+    types_module.annotate(tree.copy(), None)  # each class's rules are looked up once per process
     lines = lines_in((types_module.__file__,), lambda: types_module.annotate(tree, None))
     assert lines < 15 * nodes, (lines, nodes)
     for plain in (exp.Identifier, exp.Column, exp.Table, exp.From, exp.Where, exp.Select):
@@ -321,3 +322,27 @@ def test_each_portability_check_runs_only_on_the_node_classes_it_refuses(monkeyp
         assert [p.construct for p in refused] == ["window function without ORDER BY"]
     finally:
         portability_module._checks_for.cache_clear()
+
+
+def test_a_cast_does_not_parse_its_type_names_again_for_each_step(monkeypatch):
+    # sqlglot 30.30's Hive parser checks every CAST's type with is_type("char", "varchar"),
+    # which parsed both names with a new dialect, tokenizer and parser: 2 parses per CAST
+    import sqlglot
+
+    from odibi_dbx.sql import type_names
+
+    parsed: list[str] = []
+    real = sqlglot.parse_one
+
+    def counted(sql, *args, **kwargs):
+        if kwargs.get("into") is exp.DataType:
+            parsed.append(sql)
+        return real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlglot, "parse_one", counted)
+    type_names._parsed.cache_clear()
+    steps = [f"SELECT CAST(ts AS TIMESTAMP) AS t, CAST(q AS INT) AS q FROM n{i}" for i in range(30)]
+    trees = [parse_spark(sql) for sql in steps]
+    assert sorted(parsed) == ["char", "varchar"]  # once per process, not 2 x 2 per step
+    assert sqlglot.parse_one is counted  # sqlglot's own again outside the parse
+    assert trees[-1].sql("databricks") == steps[-1]
