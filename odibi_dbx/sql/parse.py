@@ -78,7 +78,8 @@ def parse_spark(sql: str) -> exp.Expr:
         tokens = tokenizer.tokenize(sql)
         with type_names_parsed_once():  # each CAST's type is checked by name (sqlglot 30.30)
             trees = parser.parse(tokens, sql)
-        if _MARKED_CALL.search(sql):
+        upper = sql.upper()  # a marked call's name is in it (as its token's upper-case text)
+        if any(name in upper for name in _MARKED) and _MARKED_CALL.search(sql):
             trees = [_mark_calls(t, tokens, parser) for t in trees]
     except ParseError as e:
         err = e.errors[0] if e.errors else {}

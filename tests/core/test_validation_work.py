@@ -346,3 +346,24 @@ def test_a_cast_does_not_parse_its_type_names_again_for_each_step(monkeypatch):
     assert sorted(parsed) == ["char", "varchar"]  # once per process, not 2 x 2 per step
     assert sqlglot.parse_one is counted  # sqlglot's own again outside the parse
     assert trees[-1].sql("databricks") == steps[-1]
+
+
+def test_only_a_step_naming_a_marked_function_is_searched_for_its_calls(monkeypatch):
+    # before: every step went through the case-insensitive regex of datediff, dateadd, ... calls
+    from odibi_dbx.sql import parse as parse_module
+
+    searched: list[str] = []
+    real = parse_module._MARKED_CALL
+
+    class Counted:
+        def search(self, sql: str):
+            searched.append(sql)
+            return real.search(sql)
+
+    monkeypatch.setattr(parse_module, "_MARKED_CALL", Counted())
+    for i in range(30):
+        parse_spark(f"SELECT order_id, CAST(ts AS TIMESTAMP) AS t FROM n{i} WHERE q > {i}")
+    assert searched == []
+    tree = parse_spark("SELECT DateDiff('day', a, b) AS d FROM n")
+    assert len(searched) == 1
+    assert tree.find(exp.Func).meta[parse_module.UNIT_WRITTEN] == "quoted"  # still marked
