@@ -474,15 +474,16 @@ def _sql(
                 else "SQL steps are Spark SQL (Databricks dialect)",
             )
         ], None
-    from odibi_dbx.sql.sandbox import file_tables, sandbox_problems
+    from odibi_dbx.sql.sandbox import reads
 
     # files, Java calls, secrets: refused on every engine (the sources are nodes and tables)
+    found = reads(tree)
     out = [
         src.problem(path, f"node '{node}': {issue.message}", issue.advice)
-        for issue in sandbox_problems(tree)
+        for issue in found.problems
     ]
     sandboxed = not out  # the engine's checks assume a sandboxed step (nothing else matters)
-    refs = sorted(S.referenced_tables(tree) - file_tables(tree))
+    refs = sorted(found.tables - found.files)
     this = {"this"} if has_this else set()
     named = ancestors_named(node, deps, set(refs) - declared - this)  # terminates on cycles too
     for ref in refs:

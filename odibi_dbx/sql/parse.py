@@ -69,6 +69,7 @@ class _CommandFallbackFilter(logging.Filter):
 
 logging.getLogger("sqlglot").addFilter(_CommandFallbackFilter())
 _QUERY_TYPES = (exp.Query, exp.Values)
+_SHIFTS = (exp.BitwiseLeftShift, exp.BitwiseRightShift)
 
 
 def parse_spark(sql: str) -> exp.Expr:
@@ -99,7 +100,8 @@ def parse_spark(sql: str) -> exp.Expr:
     if not isinstance(tree, _QUERY_TYPES):
         kind = (tree.name if isinstance(tree, exp.Command) else tree.key).upper()
         raise SqlSyntaxError(f"{kind} statement: a SQL step is one SELECT query", 1, 1)
-    if tree.find(exp.BitwiseLeftShift, exp.BitwiseRightShift):
+    # (the shift check needs two '<' or two '>' tokens: with fewer, no walk over the tree)
+    if max(sql.count("<"), sql.count(">")) > 1 and tree.find(*_SHIFTS):
         _shifts_written_whole(sql, tokens)
     if "interval" in sql.lower():
         tree.meta[INTERVAL_TEXT] = interval_text_problems(sql)
@@ -264,13 +266,14 @@ def is_cte_reference(table: exp.Table) -> bool:
 
 def source_tables(tree: exp.Expr) -> list[exp.Table]:
     """Table nodes that read a real table or view (not a CTE, not a table function)."""
-    out = []
-    for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier) or not table.name:
-            continue
-        if not is_cte_reference(table):
-            out.append(table)
-    return out
+    return [table for table in tree.find_all(exp.Table) if is_source(table)]
+
+
+def is_source(table: exp.Table) -> bool:
+    """Does this table node read a real table or view (not a CTE, not a table function)?"""
+    return (
+        isinstance(table.this, exp.Identifier) and bool(table.name) and not is_cte_reference(table)
+    )
 
 
 def referenced_tables(tree: exp.Expr) -> set[str]:

@@ -12,11 +12,12 @@ DuckDB's external access off while user SQL runs (engines/pandas.py).
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from sqlglot import exp
 
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.parse import table_key
+from odibi_dbx.sql.parse import is_source, table_key
 
 # Spark's `format.\`path\`` data sources
 _FILE_SOURCES = {"csv", "json", "parquet", "orc", "avro", "text", "binaryfile", "delta", "xml"}
@@ -49,29 +50,37 @@ ADVICE = (
 
 def sandbox_problems(tree: exp.Expr) -> list[NotPortableError]:
     """Every table function, file path, file-reading or system function the query uses."""
-    found = []
+    return reads(tree).problems
+
+
+class Reads(NamedTuple):
+    problems: list[NotPortableError]  # sandbox_problems
+    files: set[str]  # lower-cased names of the file paths and `format.\`path\`` reads in FROM
+    tables: set[str]  # lower-cased names of the tables and views read (parse.referenced_tables)
+
+
+def reads(tree: exp.Expr) -> Reads:
+    """What the query reads, in one walk over it: its sandbox problems, the files it names in
+    FROM and the tables it reads (these include the files)."""
+    out = Reads([], set(), set())
     for node in tree.find_all(*_SUSPECTS):  # (sqlglot's walk, in order, skips the others)
         what = _offending(node)
         if what:
             msg = f"Not allowed in a SQL step: {what}."
             advice = SYSTEM_ADVICE if _is_system(node) else ADVICE
-            found.append(NotPortableError(FILE_ACCESS, msg, advice))
-    return found
+            out.problems.append(NotPortableError(FILE_ACCESS, msg, advice))
+        if isinstance(node, exp.Table):
+            if what and isinstance(node.this, exp.Identifier):
+                out.files.add(table_key(node))
+            if is_source(node):
+                out.tables.add(table_key(node))
+    return out
 
 
 def _is_system(node: exp.Expr) -> bool:
     if isinstance(node, (exp.Secret, exp.QueryTransform)):
         return True
     return isinstance(node, exp.Anonymous) and node.name.lower() in _SPARK_SYSTEM
-
-
-def file_tables(tree: exp.Expr) -> set[str]:
-    """Lower-cased names of the file paths and `format.\\`path\\`` reads in FROM."""
-    return {
-        table_key(t)
-        for t in tree.find_all(exp.Table)
-        if isinstance(t.this, exp.Identifier) and _offending(t)
-    }
 
 
 def _offending(node: exp.Expr) -> str | None:

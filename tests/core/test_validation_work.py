@@ -88,13 +88,13 @@ def probe_parses(monkeypatch: pytest.MonkeyPatch) -> list[CopyProbe]:
 
 def test_validation_parses_each_sql_step_once_and_copies_it_once(tmp_path, monkeypatch):
     sandboxed: list[int] = []
+    reads = sandbox_module.reads
 
     def sandbox_counted(tree):
         sandboxed.append(1)
-        return sandbox_problems(tree)
+        return reads(tree)
 
-    for module in (sandbox_module, portability_module):  # the engine's check reused it
-        monkeypatch.setattr(module, "sandbox_problems", sandbox_counted)
+    monkeypatch.setattr(sandbox_module, "reads", sandbox_counted)  # (sandbox_problems calls it)
     parsed = probe_parses(monkeypatch)
     loaded = load_project(chain_project(tmp_path, 30))
     assert len(parsed) == 29  # one per SQL step
@@ -367,3 +367,40 @@ def test_only_a_step_naming_a_marked_function_is_searched_for_its_calls(monkeypa
     tree = parse_spark("SELECT DateDiff('day', a, b) AS d FROM n")
     assert len(searched) == 1
     assert tree.find(exp.Func).meta[parse_module.UNIT_WRITTEN] == "quoted"  # still marked
+
+
+def test_validation_looks_at_each_table_a_step_reads_once(tmp_path, monkeypatch):
+    # before: the sandbox, the file paths in FROM and the tables read were three walks over the
+    # step, and each table was checked for a file path twice
+    seen: list[str] = []
+    real = sandbox_module._offending
+
+    def counted(node):
+        seen.append(type(node).__name__)
+        return real(node)
+
+    monkeypatch.setattr(sandbox_module, "_offending", counted)
+    load_project(chain_project(tmp_path, 30), check_only=True)
+    assert seen == ["Table"] * 29
+
+
+def test_a_step_with_at_most_one_angle_bracket_of_each_kind_is_not_walked_for_shifts():
+    # `a > > b` is refused (sqlglot reads it as a shift): only a step with two '<' or two '>'
+    # can hold one, so the others are not walked for shifts (~1 walk per step)
+    walks: list[tuple] = []
+
+    def count_finds(frame, event, arg):
+        if event == "c_call" and getattr(arg, "__name__", "") == "find":
+            walks.append(arg)
+
+    sys.setprofile(count_finds)
+    try:
+        parse_spark("SELECT a, b * 2 AS c FROM n WHERE a > 1 AND b < 3")
+        single = len(walks)
+        parse_spark("SELECT a FROM n WHERE a > 1 AND b > 3")
+    finally:
+        sys.setprofile(None)
+    assert (single, len(walks) - single) == (0, 1)
+    with pytest.raises(S.SqlSyntaxError, match="is not an operator"):
+        parse_spark("SELECT a > > 1 AS x FROM n")
+    assert parse_spark("SELECT a >> 1 AS x FROM n").find(exp.BitwiseRightShift)
