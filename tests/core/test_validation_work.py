@@ -273,8 +273,8 @@ def test_translation_looks_the_duckdb_dialect_up_once(monkeypatch):
     assert [d for d in looked_up if isinstance(d, str)] == []  # (an instance is no look-up)
 
 
-def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
-    # before: every node of the step went through the sandbox's checks (29 here)
+def _sandbox_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The class of every node the sandbox checks from now on (listed in order)."""
     seen: list[str] = []
     real = sandbox_module._offending
 
@@ -283,6 +283,12 @@ def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
         return real(node)
 
     monkeypatch.setattr(sandbox_module, "_offending", counted)
+    return seen
+
+
+def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
+    # before: every node of the step went through the sandbox's checks (29 here)
+    seen = _sandbox_checks(monkeypatch)
     tree = parse_spark(
         "SELECT order_id, quantity * 3 AS q, CAST(ts AS TIMESTAMP) AS t, "
         "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
@@ -372,14 +378,7 @@ def test_only_a_step_naming_a_marked_function_is_searched_for_its_calls(monkeypa
 def test_validation_looks_at_each_table_a_step_reads_once(tmp_path, monkeypatch):
     # before: the sandbox, the file paths in FROM and the tables read were three walks over the
     # step, and each table was checked for a file path twice
-    seen: list[str] = []
-    real = sandbox_module._offending
-
-    def counted(node):
-        seen.append(type(node).__name__)
-        return real(node)
-
-    monkeypatch.setattr(sandbox_module, "_offending", counted)
+    seen = _sandbox_checks(monkeypatch)
     load_project(chain_project(tmp_path, 30), check_only=True)
     assert seen == ["Table"] * 29
 
