@@ -58,7 +58,8 @@ def portability_problems(
     for form in dict.fromkeys(tree.meta.get(INTERVAL_TEXT, ())):
         unlisted.append(problem(form))
     for node in tree.walk():
-        for check in _checks_for(type(node)):
+        node_type: type = type(node)  # the checks are looked up, and cached, per node class
+        for check in _checks_for(node_type):
             p = check(node)
             if p is not None:
                 (found if p.construct in REFUSED else unlisted).append(p)

@@ -48,7 +48,9 @@ def type_names_parsed_once() -> Iterator[None]:
                 sqlglot.parse_one = _own
 
 
-def _parse_one(sql: Any, read: Any = None, dialect: Any = None, into: Any = None, **opts: Any):
+def _parse_one(
+    sql: Any, read: Any = None, dialect: Any = None, into: Any = None, **opts: Any
+) -> Any:
     """sqlglot.parse_one, but a type name in the default dialect is parsed once (and copied)."""
     if (
         isinstance(into, type)
@@ -57,9 +59,9 @@ def _parse_one(sql: Any, read: Any = None, dialect: Any = None, into: Any = None
         and dialect is None
         and isinstance(sql, str)
     ):
+        kind: type = into
         try:
-            key = tuple(sorted(opts.items()))
-            return _parsed(sql, into, key).copy()
+            return _parsed(sql, kind, tuple(sorted(opts.items()))).copy()
         except TypeError:  # an option that cannot be a memo key: parsed as usual
             pass
     return _own(sql, read=read, dialect=dialect, into=into, **opts)
