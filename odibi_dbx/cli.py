@@ -158,6 +158,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from odibi_dbx.setup.cli import run_setup
 
         return run_setup(args)
+    if args.command == "run" and args.verbose:  # before the engine's warm-up starts a JVM
+        _jvm_output_shown()
     with _collector_paused():
         from odibi_dbx.config import load_project
 
@@ -193,6 +195,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "story":
         return _story(Project(loaded, keep_outputs=False), args)
     return _run(Project(loaded, keep_outputs=False), args)
+
+
+def _jvm_output_shown() -> None:
+    """A local Spark JVM prints its own output (Ivy, warnings) to this process's streams."""
+    import os
+
+    from odibi_dbx.engines.spark_session import VERBOSE_ENV
+
+    os.environ[VERBOSE_ENV] = "1"
 
 
 def _warm_up_engine(settings: Mapping[str, Any]) -> None:
@@ -231,12 +242,6 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _run(project: Project, args: argparse.Namespace) -> int:
-    if args.verbose:  # a local Spark JVM then prints its own output (Ivy, warnings)
-        import os
-
-        from odibi_dbx.engines.spark_session import VERBOSE_ENV
-
-        os.environ[VERBOSE_ENV] = "1"
     import logging
     import warnings
 

@@ -9,7 +9,6 @@ files while nothing in the run can change them (rows and statistics from the foo
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import tempfile
@@ -35,6 +34,7 @@ from odibi_dbx.engines.duck_errors import spark_errors
 from odibi_dbx.engines.pandas_checks import PandasChecks
 from odibi_dbx.engines.profile import profile_from, profiled
 from odibi_dbx.engines.types import spark_type_name
+from odibi_dbx.engines.warm_up import WarmSlot
 from odibi_dbx.engines.write_stats import MISSING, known_values, parquet_footers
 
 if TYPE_CHECKING:
@@ -62,42 +62,19 @@ def _connect(timezone: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-class _Opening:
-    """A database being opened (_connect) in a background thread; `take` waits for it. A
-    failure is not kept: `start` then connects itself and raises the error where it did."""
-
-    def __init__(self, timezone: str):
-        self.timezone = timezone
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._thread = threading.Thread(target=self._open, name="odibi-duckdb-open")
-        self._thread.start()
-
-    def _open(self) -> None:
-        with contextlib.suppress(Exception):
-            self._con = _connect(self.timezone)
-
-    def take(self) -> duckdb.DuckDBPyConnection | None:
-        self._thread.join()
-        con, self._con = self._con, None
-        return con
-
-
-_opening: _Opening | None = None  # PandasEngine.warm_up's, until a start takes it
-_opening_lock = threading.Lock()
+_warm = WarmSlot()  # PandasEngine.warm_up's database, until a start takes it
 
 
 def _take_opened(timezone: str) -> duckdb.DuckDBPyConnection | None:
-    """The database warm_up opened for this time zone (taken once), or None."""
-    global _opening
-    with _opening_lock:
-        opening, _opening = _opening, None
-    if opening is None:
+    """The database warm_up opened for this time zone (taken once), or None (start then
+    connects itself, and meets any error where it always did)."""
+    warming = _warm.take()
+    if warming is None or warming.value is None:
         return None
-    con = opening.take()
-    if con is not None and opening.timezone != timezone:
-        con.close()
+    if warming.key != timezone:
+        warming.value.close()
         return None
-    return con
+    return warming.value
 
 
 @dataclass
@@ -155,9 +132,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         """Open the run's database in a background thread: DuckDB releases the GIL while it
         creates a database and loads the time zones, so that overlaps the caller's Python work
         (about 30 ms of CPU, most of a small run's engine start)."""
-        global _opening
-        with _opening_lock:
-            _opening = _Opening(timezone)
+        _warm.begin(timezone, lambda: _connect(timezone), name="odibi-duckdb-open")
 
     def start(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="odibi-duckdb-")

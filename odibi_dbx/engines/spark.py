@@ -32,6 +32,7 @@ from odibi_dbx.engines.base import (
 )
 from odibi_dbx.engines.checks import check_results, unique_key
 from odibi_dbx.engines.profile import profile_from, profiled
+from odibi_dbx.engines.warm_up import WarmSlot
 from odibi_dbx.errors import MissingExtraError, OdibiError
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ class SparkFrame:
     read_back: bool = False
 
 
+_warm = WarmSlot()  # SparkEngine.warm_up's session, until a start takes it
+
+
 def _pyspark() -> None:
     try:
         import pyspark  # noqa: F401
@@ -106,12 +110,25 @@ class SparkEngine(Engine):
         self._cached: dict[int, SparkFrame] = {}
 
     # -- lifecycle --
+    @classmethod
+    def warm_up(cls, timezone: str) -> None:
+        """Get the session (runtime.get_spark) in a background thread: a local JVM takes
+        seconds to start, and the CLI's run validates the project meanwhile. The thread is a
+        daemon, so a run that stops at validation exits at once (a JVM being started ends with
+        this process: it exits when its stdin closes)."""
+        from odibi_dbx.runtime import get_spark
+
+        _warm.begin(timezone, lambda: get_spark(timezone), name="odibi-spark-start", daemon=True)
+
     def start(self) -> None:
         _pyspark()
         if self._spark is None:
             from odibi_dbx.runtime import get_spark
 
-            self._spark = get_spark(self.timezone)
+            warming = _warm.take()  # its time zone is set below either way (a runtime setting)
+            if warming is not None and warming.error is not None:
+                raise warming.error  # what get_spark raised (e.g. no Delta): never retried
+            self._spark = warming.value if warming is not None else get_spark(self.timezone)
         spark = self._spark
         for key, value in self._session_sql_conf().items():  # restored by stop()
             self._saved[key] = spark.conf.get(key, None)

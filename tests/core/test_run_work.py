@@ -3,10 +3,6 @@ Counts, not timings (speed is measured in bench/startup_bench.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,7 +11,7 @@ import pytest
 from odibi_dbx import Project
 from odibi_dbx.config import checks as checks_module
 from odibi_dbx.pipeline import runner as runner_module
-from tests.core.work_counts import lines_in
+from tests.core.work_counts import cli_run_facts, lines_in
 
 
 def written_chain(folder: Path, nodes: int) -> Path:
@@ -136,26 +132,12 @@ def _part(folder: Path) -> str:
     return next(p.name for p in folder.iterdir() if p.suffix == ".parquet")
 
 
-def _cli_run_facts(path: Path, probe: str, setup: str = "") -> list:
-    """Run `odibi-dbx run path` in a fresh interpreter; `probe` (Python code run after the
-    run; `setup` runs before it) prints one JSON line of facts about the process, returned."""
-    code = (
-        f"import json, sys\n{setup}\nfrom odibi_dbx import cli\n"
-        f"rc = cli.main(['run', {str(path)!r}])\n{probe}\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    return json.loads(out.stdout.splitlines()[-1])
-
-
 def test_a_run_parses_no_builtin_signature(tmp_path):
     # pydantic reads each default factory's signature; for the builtins `list` and `dict` that
     # parsed their text signature and compiled tokenize's large regex (~3 ms of every run)
     project = written_chain(tmp_path / "p", 3)
     probe = "import tokenize\nprint(json.dumps([rc, tokenize._compile.cache_info().misses]))"
-    assert _cli_run_facts(project, probe) == [0, 0]
+    assert cli_run_facts(project, probe) == [0, 0]
     from odibi_dbx.config.models import NodeConfig
 
     a, b = (NodeConfig(name=n, transform={"steps": ["SELECT 1"]}) for n in "ab")
@@ -183,7 +165,7 @@ def test_a_cli_run_opens_its_database_once_in_the_background_before_validating(t
         "duckdb.connect, L.project_problems, E.warm_up = counted, checked, classmethod(warmed)"
     )
     project = written_chain(tmp_path / "p", 3)
-    facts = _cli_run_facts(project, "print(json.dumps([rc, events, connects]))", setup)
+    facts = cli_run_facts(project, "print(json.dumps([rc, events, connects]))", setup)
     assert facts == [0, ["warm_up UTC", "validation"], ["odibi-duckdb-open"]]
 
 
@@ -198,6 +180,6 @@ def test_the_engine_takes_the_database_warm_up_opened_in_its_time_zone_only(open
     try:
         zone = engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
         assert zone == ("Asia/Tokyo",)
-        assert engine_module._opening is None  # taken (or dropped) by this start
+        assert engine_module._warm.empty  # taken (or dropped) by this start
     finally:
         engine.stop()

@@ -3,9 +3,13 @@ bench/): the lines of given source files executed while some work runs."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 
 def lines_in(files: tuple[str, ...], work: Callable[[], object]) -> int:
@@ -30,3 +34,17 @@ def lines_in(files: tuple[str, ...], work: Callable[[], object]) -> int:
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
     return count
+
+
+def cli_run_facts(path: Path, probe: str, setup: str = "") -> list:
+    """Run `odibi-dbx run path` in a fresh interpreter; `probe` (Python code run after the
+    run; `setup` runs before it) prints one JSON line of facts about the process, returned."""
+    code = (
+        f"import json, sys\n{setup}\nfrom odibi_dbx import cli\n"
+        f"rc = cli.main(['run', {str(path)!r}])\n{probe}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.splitlines()[-1])

@@ -44,6 +44,8 @@ CONNECT_DESELECT = [
     "tests/spark/test_spark_versions.py::test_a_session_without_delta_is_an_error",
     # the jars a local session start recorded; a Connect client starts no local session
     "tests/spark/test_spark_versions.py::test_later_sessions_load_the_jars_resolved_before",
+    # a JVM the warm-up of a local session starts; a Connect client starts none
+    "tests/spark/test_spark_warm_up.py::test_a_run_that_stops_at_validation_leaves_no_jvm",
 ]
 LOGS = ROOT / ".tmp" / "spark-matrix"
 
