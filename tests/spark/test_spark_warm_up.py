@@ -4,6 +4,7 @@ validation exits without waiting for the JVM, and leaves none behind."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -46,15 +47,18 @@ def test_start_raises_what_the_warm_up_met_without_trying_again(monkeypatch):
     assert calls == ["UTC"] and spark_engine._warm.empty
 
 
-def _processes_naming(text: str) -> list[int]:
+def processes_naming(*texts: str) -> list[int]:
+    """The other processes whose command line holds every one of `texts` (this one's may hold
+    them as the text of its code)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
+            if all(t.encode() in cmdline for t in texts):
+                found.append(int(entry.name))
     return found
 
 
@@ -73,28 +77,21 @@ def test_a_run_that_stops_at_validation_leaves_no_jvm(tmp_path):
     )
     # validation waits until the warm-up's JVM runs, so that the run stops with one starting
     setup = (
-        "import os, time, pathlib\nimport odibi_dbx.config.loader as L\n"
+        "import os, time\nimport odibi_dbx.config.loader as L\n"
+        "from tests.spark.test_spark_warm_up import processes_naming\n"
         f"os.environ['ODIBI_SPARK_SCRATCH'] = {str(scratch)!r}\n"
         "problems, seen = L.project_problems, []\n"
-        "def jvm_running():\n"
-        "    for p in pathlib.Path('/proc').iterdir():\n"
-        "        try:\n"
-        f"            c = (p / 'cmdline').read_bytes()\n"
-        "        except OSError:\n"
-        "            continue\n"
-        f"        if b'java' in c and {str(scratch).encode()!r} in c:\n"
-        "            return True\n"
         "def waited(*a, **k):\n"
         "    end = time.monotonic() + 120\n"
-        "    while not jvm_running() and time.monotonic() < end:\n"
+        f"    while not processes_naming('java', {str(scratch)!r}) and time.monotonic() < end:\n"
         "        time.sleep(0.05)\n"
-        "    seen.append(jvm_running())\n"
+        f"    seen.append(bool(processes_naming('java', {str(scratch)!r})))\n"
         "    return problems(*a, **k)\n"
         "L.project_problems = waited"
     )
     rc, jvm_seen = cli_run_facts(project, "print(json.dumps([rc, seen[0]]))", setup)
     assert (rc, jvm_seen) == (2, True)
     end = time.monotonic() + 60
-    while _processes_naming(str(scratch)) and time.monotonic() < end:
+    while processes_naming(str(scratch)) and time.monotonic() < end:
         time.sleep(0.2)
-    assert _processes_naming(str(scratch)) == []
+    assert processes_naming(str(scratch)) == []
