@@ -128,12 +128,16 @@ def output_types(query: exp.Expr) -> list[exp.DataType | None] | None:
     return None
 
 
+def _sources(scope: Scope, col: exp.Column) -> list[Any]:
+    """The inputs a column may come from: the one its qualifier names, else all of the scope's."""
+    if col.table:
+        return [v for k, v in scope.sources.items() if k.lower() == col.table.lower()]
+    return list(scope.sources.values())
+
+
 def _column_type(scope: Scope, col: exp.Column, tables: dict) -> exp.DataType | None:
     name = col.name.lower()
-    if col.table:
-        sources = [v for k, v in scope.sources.items() if k.lower() == col.table.lower()]
-    else:
-        sources = list(scope.sources.values())
+    sources = _sources(scope, col)
     found = []
     for src in sources:
         if isinstance(src, exp.Table):
@@ -160,10 +164,7 @@ def _mark_unresolved(scope: Scope, col: exp.Column, tables: dict) -> None:
         s.alias_or_name.lower() for s in scope.expression.selects
     }:
         return  # an alias of the same SELECT (Spark resolves lateral aliases)
-    if col.table:
-        sources = [v for k, v in scope.sources.items() if k.lower() == col.table.lower()]
-    else:
-        sources = list(scope.sources.values())
+    sources = _sources(scope, col)
     names: list[str] = []
     for src in sources:
         if isinstance(src, exp.Table) and table_key(src) in tables:
