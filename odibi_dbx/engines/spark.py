@@ -444,10 +444,11 @@ class SparkEngine(Engine):
         if not frame.cached:
             self._persist(frame)
         df = frame.df
-        types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+        columns = _columns(df)  # the schema read once (a round trip on Spark Connect)
+        types = dict(columns)
         nulls = [c for c in validation.no_nulls if c in types]
         key = unique_key(validation, types)
-        plan, text = profiled(_columns(df), frame.profile_columns), _text(_columns(df))
+        plan, text = profiled(columns, frame.profile_columns), _text(columns)
         aggs = [F.count(F.lit(1)).alias("rows"), *_profile_aggs(plan, text)]
         aggs += [
             F.sum(F.col(f"`{c}`").isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(nulls)
