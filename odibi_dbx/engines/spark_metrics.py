@@ -60,7 +60,7 @@ def observe(
     one = F.lit(1) if ride is None else F.when(ride.keep, F.lit(1))
     aggs = [F.count(one).alias("rows"), *extra, *(ride.aggregates if ride else [])]
     try:
-        cols = [_col(c) for c in names]
+        cols = [column(c) for c in names]
         first_n = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)) < per_partition
         if ride is not None:  # the first rows of each partition, those kept among them
             first_n = first_n & ride.keep
@@ -70,11 +70,12 @@ def observe(
     except Exception:  # a type to_json cannot print: no sample
         out = df.observe(obs, *aggs)
     if ride is not None:
-        out = out.where(ride.keep).select(*[_col(c) for c in names])
+        out = out.where(ride.keep).select(*[column(c) for c in names])
     return out, obs
 
 
-def _col(name: str) -> Any:
+def column(name: str) -> Any:
+    """The column `name`, quoted whatever characters it holds."""
     from pyspark.sql import functions as F
 
     return F.col(f"`{name.replace('`', '``')}`")

@@ -20,16 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from odibi_dbx.engines.checks import unique_key
+from odibi_dbx.engines.spark_metrics import column as _c
 from odibi_dbx.quality import rules as R
 from odibi_dbx.quality.expressions import check_columns, rule_error
 
 RIDE = "rule_"  # the rules' aggregates among a write's own (spark_metrics.Ride)
-
-
-def _c(name: str) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.col(f"`{name.replace('`', '``')}`")
 
 
 class SparkRules:
