@@ -101,6 +101,40 @@ def test_get_secret_via_challenge_flow(key_vault, secret_client, token_endpoint)
     assert key_vault.count("get", "adls-key") == 2
 
 
+def test_a_new_vault_gets_a_port_no_earlier_vault_used(token_endpoint, monkeypatch):
+    # the SDK caches a vault's challenge per host:port for the process; a fake on an earlier
+    # fake's port would answer its first request with 200, not the 401 challenge tests assert
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.secrets import SecretClient
+
+    from tests.azure_fakes._http import BackgroundServer, _Server
+
+    def statuses(kv: KeyVault) -> list[int]:
+        with SecretClient(
+            kv.url,
+            DefaultAzureCredential(),
+            verify_challenge_resource=False,
+            connection_verify=str(kv.ca_path),
+        ) as client:
+            assert client.get_secret("k").value == "v"
+        return [e["status"] for e in kv.log]
+
+    with KeyVault({"k": "v"}) as first:
+        assert statuses(first) == [401, 200]
+    kernel_reuses = [first.port]  # the kernel hands out the first fake's port once more
+    bind = BackgroundServer._bind
+    monkeypatch.setattr(
+        BackgroundServer,
+        "_bind",
+        lambda s: (
+            _Server(("127.0.0.1", kernel_reuses.pop()), s.handler) if kernel_reuses else bind(s)
+        ),
+    )
+    with KeyVault({"k": "v"}) as second:
+        assert not kernel_reuses and second.port != first.port
+        assert statuses(second) == [401, 200]
+
+
 def test_tls_trust_from_env(key_vault, monkeypatch):
     from azure.identity import DefaultAzureCredential
     from azure.keyvault.secrets import SecretClient

@@ -86,7 +86,7 @@ class BackgroundServer:
     def start(self):
         if self._httpd is not None:
             return self
-        httpd = _Server(("127.0.0.1", self._port), self.handler)
+        httpd = self._bind()
         httpd.ssl_context = self._ssl_context
         httpd.owner = self  # type: ignore[attr-defined]
         self._port = httpd.server_address[1]
@@ -99,6 +99,9 @@ class BackgroundServer:
         )
         self._thread.start()
         return self
+
+    def _bind(self) -> _Server:
+        return _Server(("127.0.0.1", self._port), self.handler)
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None

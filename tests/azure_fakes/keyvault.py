@@ -20,10 +20,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-from ._http import BackgroundServer, QuietHandler, jwt_claims
+from ._http import BackgroundServer, QuietHandler, _Server, jwt_claims
 from .certs import TlsFiles, make_tls_files
 
 __all__ = ["BEHAVIOURS", "KeyVault"]
@@ -84,6 +84,9 @@ class KeyVault(BackgroundServer):
     """
 
     handler = _Handler
+    # every port a fake of this process has served on: the SDK caches each vault's challenge per
+    # host:port for the process, so a fake on a used port would see no 401 on its first request
+    ports_used: ClassVar[set[int]] = set()
 
     def __init__(
         self,
@@ -131,6 +134,19 @@ class KeyVault(BackgroundServer):
     def env(self) -> dict[str, str]:
         """TLS trust for clients that take it from the environment (requests / OpenSSL)."""
         return {"REQUESTS_CA_BUNDLE": str(self.ca_path), "SSL_CERT_FILE": str(self.ca_path)}
+
+    def _bind(self) -> _Server:
+        if self._port:  # the caller chose the port
+            return super()._bind()
+        held: list[_Server] = []  # kept bound so the kernel hands out another port
+        try:
+            while (httpd := super()._bind()).server_address[1] in KeyVault.ports_used:
+                held.append(httpd)
+        finally:
+            for used in held:
+                used.server_close()
+        KeyVault.ports_used.add(httpd.server_address[1])
+        return httpd
 
     def stop(self) -> None:
         super().stop()

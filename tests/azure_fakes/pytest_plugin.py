@@ -55,11 +55,9 @@ def key_vault(token_endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch) ->
 def secret_client(key_vault: KeyVault):
     from azure.identity import DefaultAzureCredential
     from azure.keyvault.secrets import SecretClient
-    from azure.keyvault.secrets._shared import http_challenge_cache
 
-    # the SDK caches each vault's challenge per host:port for the process: a fake started on a
-    # port an earlier fake used would skip its first (401) request, which tests assert
-    http_challenge_cache.remove_challenge_for_url(key_vault.url)
+    # each fake serves on a port no earlier fake of this process used (KeyVault.ports_used), so
+    # no challenge the SDK cached is reused and the first request gets the 401 tests assert
     cred = DefaultAzureCredential()
     client = SecretClient(
         key_vault.url,
