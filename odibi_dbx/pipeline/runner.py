@@ -34,7 +34,8 @@ from odibi_dbx.pipeline.events import (
     RunResult,
     StepRecord,
 )
-from odibi_dbx.pipeline.plan import Dataset, Edge, Plan, PlanNode
+from odibi_dbx.pipeline.overlaps import WriteIndex
+from odibi_dbx.pipeline.plan import Edge, Plan, PlanNode
 from odibi_dbx.pipeline.write_first import written_first
 from odibi_dbx.redact import redact
 from odibi_dbx.retry import call_with_retry, is_transient
@@ -91,7 +92,7 @@ class Runner:
         self.outputs: dict[tuple[str, str], Any] = {}
         self.full_refresh = full_refresh  # incremental reads ignore their stored state
         self._incremental: IncrementalRun | None = None
-        self._writers = [(k, ds) for k, n in self.plan.nodes.items() for ds in n.writes]
+        self._writes = WriteIndex(self.plan.nodes.values())
         self._fed = {p.pipeline: _fed_by_incremental_reads(p) for p in self.config.pipelines}
         self._result: RunResult | None = None
 
@@ -505,7 +506,7 @@ class Runner:
     def _stable_reads(self, node: PlanNode) -> bool:
         """Whether what the node reads stays as it is for the rest of the run: every node that
         writes it ran before this one (an ancestor), none can run later."""
-        writers = {k for k, w in self._writers if any(_overlaps(r, w) for r in node.reads)}
+        writers = set().union(*(self._writes.writers(r) for r in node.reads))
         if not writers:
             return True
         seen: set[str] = set()
@@ -713,16 +714,6 @@ def run_status(nodes: Sequence[NodeResult]) -> str:
 def _project_order(plan: Plan, keys: Iterable[str]) -> list[str]:
     wanted = set(keys)
     return [k for k in plan.nodes if k in wanted]
-
-
-def _overlaps(a: Dataset, b: Dataset) -> bool:
-    """One dataset holds the other (a folder and a path in it, or the same table)."""
-    if a.table or b.table:
-        return a.table == b.table
-    if a.connection != b.connection or a.path is None or b.path is None:
-        return a.connection == b.connection
-    short, long = sorted((a.path, b.path), key=len)
-    return short in (".", "") or long == short or long.startswith(short + "/")
 
 
 def _sum_rows(values: list[int | None]) -> int | None:
