@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from odibi_dbx.data_errors import DataError
-from odibi_dbx.engines import pandas_io
+from odibi_dbx.engines import pandas_io, quote
 from odibi_dbx.engines.base import (
     CheckResult,
     Engine,
@@ -102,10 +102,6 @@ class DuckFrame:
     # a CSV read whose INT columns were judged on a sample: (its view, the exact SELECT)
     guess: tuple[str, Callable[[], str]] | None = None
     backing: str | None = None  # a view of the kept rows over this table (the rules' pass)
-
-
-def q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: PandasChecks
@@ -200,7 +196,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
             self._sealed = True
 
     def _new_name(self, prefix: str) -> str:
-        return q(f"{prefix}_{next(self._ids)}")
+        return quote.duckdb(f"{prefix}_{next(self._ids)}")
 
     # -- I/O --
     def _read(self, spec: ReadSpec) -> DuckFrame:
@@ -321,7 +317,9 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         if not other:
             frame.columns = {c[0]: c[1] for c in cols}  # described once (see _columns)
             return frame
-        repl = ", ".join(f"CAST({q(c)} AS TIMESTAMPTZ) AS {q(c)}" for c in other)
+        repl = ", ".join(
+            f"CAST({quote.duckdb(c)} AS TIMESTAMPTZ) AS {quote.duckdb(c)}" for c in other
+        )
         name = self._new_name("tz")
         self.con.execute(f"CREATE VIEW {name} AS SELECT * REPLACE ({repl}) FROM {frame.name}")
         return DuckFrame(name, temp=[*frame.temp, ("view", name)], parquet=frame.parquet)
@@ -500,7 +498,7 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         for c, ordered in plan:
             for agg in ("count", "min", "max") if ordered else ("count",):
                 if values[i] is MISSING:
-                    exprs.append(f"{agg}({q(c)})")
+                    exprs.append(f"{agg}({quote.duckdb(c)})")
                     slots.append(i)
                 i += 1
         if exprs or frame.rows is None:
@@ -524,10 +522,10 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         self, frame: DuckFrame, validation: ValidationConfig, limit: int
     ) -> list[dict[str, Any]]:
         cols = self._columns(frame)
-        where = [f"{q(c)} IS NULL" for c in validation.no_nulls if c in cols]
+        where = [f"{quote.duckdb(c)} IS NULL" for c in validation.no_nulls if c in cols]
         key = unique_key(validation, cols)
         if key:
-            part = ", ".join(q(c) for c in key)
+            part = ", ".join(quote.duckdb(c) for c in key)
             where.append(f"count(*) OVER (PARTITION BY {part}) > 1")
         if not where:
             return []
@@ -539,9 +537,9 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
         cols = self._columns(frame)
         nulls = [c for c in validation.no_nulls if c in cols]
         key = unique_key(validation, cols)
-        exprs = ["count(*)"] + [f"count(*) - count({q(c)})" for c in nulls]
+        exprs = ["count(*)"] + [f"count(*) - count({quote.duckdb(c)})" for c in nulls]
         if key:
-            exprs.append(f"count(*) - count(DISTINCT ({', '.join(q(c) for c in key)}))")
+            exprs.append(f"count(*) - count(DISTINCT ({', '.join(quote.duckdb(c) for c in key)}))")
         # fetchall: after fetchone DuckDB 2 holds the result open and refuses the next query
         values = self.con.execute(f"SELECT {', '.join(exprs)} FROM {frame.name}").fetchall()[0]
         rows, counts = int(values[0]), values[1 : 1 + len(nulls)]
@@ -580,7 +578,9 @@ def _spark_integers(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     if "HUGEINT" not in types:
         return rel
     cols = [
-        f"CAST({q(c)} AS BIGINT) AS {q(c)}" if t == "HUGEINT" else q(c)
+        f"CAST({quote.duckdb(c)} AS BIGINT) AS {quote.duckdb(c)}"
+        if t == "HUGEINT"
+        else quote.duckdb(c)
         for c, t in zip(rel.columns, types, strict=True)
     ]
     return rel.project(", ".join(cols))

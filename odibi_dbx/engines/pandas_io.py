@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from odibi_dbx.engines import quote
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 from odibi_dbx.engines.types import ddl_columns, spark_type_name
 from odibi_dbx.errors import MissingExtraError
@@ -202,7 +203,9 @@ def _spark_int_inference(
     cols = [name for name, typ in columns if typ == "BIGINT"]
     if not cols:
         return sql
-    checks = ", ".join(f"bool_and({_q(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols)
+    checks = ", ".join(
+        f"bool_and({quote.duckdb(c)} BETWEEN -2147483648 AND 2147483647)" for c in cols
+    )
     scope = sql if guessed is None else f"SELECT * FROM ({sql}) LIMIT {GUESS_ROWS}"
     fits = engine.con.execute(f"SELECT {checks} FROM ({scope})").fetchall()[0]
     narrow = [c for c, ok in zip(cols, fits, strict=True) if ok is not False]
@@ -210,7 +213,7 @@ def _spark_int_inference(
         return sql
     if guessed is not None:
         guessed += narrow
-    repl = ", ".join(f"CAST({_q(c)} AS INTEGER) AS {_q(c)}" for c in narrow)
+    repl = ", ".join(f"CAST({quote.duckdb(c)} AS INTEGER) AS {quote.duckdb(c)}" for c in narrow)
     return f"SELECT * REPLACE ({repl}) FROM ({sql})"
 
 
@@ -225,7 +228,10 @@ def _spark_field_order(engine: PandasEngine, sql: str) -> str:
             for f in _split(typ[7:-1]):
                 name, _, ftyp = f.strip().partition(" ")
                 fields.append((name.strip('"'), ftyp.strip()))
-            inner = ", ".join(f"{_q(n)} := {expr(f'{e}.{_q(n)}', t)}" for n, t in sorted(fields))
+            inner = ", ".join(
+                f"{quote.duckdb(n)} := {expr(f'{e}.{quote.duckdb(n)}', t)}"
+                for n, t in sorted(fields)
+            )
             return f"CASE WHEN {e} IS NULL THEN NULL ELSE struct_pack({inner}) END"
         if typ.endswith("[]"):
             var = f"x{e.count('list_transform')}{len(e)}"  # unique per nesting level
@@ -234,12 +240,11 @@ def _spark_field_order(engine: PandasEngine, sql: str) -> str:
         return e
 
     cols = engine.con.execute(f"DESCRIBE {sql}").fetchall()
-    parts = [f"{expr(_q(c[0]), c[1])} AS {_q(c[0])}" for c in sorted(cols, key=lambda c: c[0])]
+    parts = [
+        f"{expr(quote.duckdb(c[0]), c[1])} AS {quote.duckdb(c[0])}"
+        for c in sorted(cols, key=lambda c: c[0])
+    ]
     return f"SELECT {', '.join(parts)} FROM ({sql})"
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 def _files(spec: ReadSpec) -> str:
@@ -342,7 +347,10 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
         reader = delta_features.cast_to_table(reader, existing, add_columns)
     if spec.mode == "merge" and existing is not None:
         source = reader.read_all()
-        pred = " AND ".join(f"t.{_ident(k)} = s.{_ident(k)}" for k in spec.merge_keys)
+        pred = " AND ".join(f"t.{quote.spark(k)} = s.{quote.spark(k)}" for k in spec.merge_keys)
+        # every column by name, quoted here: delta-rs's update_all / insert_all do not escape a
+        # backtick inside a column name
+        sets = {quote.spark(c): f"s.{quote.spark(c)}" for c in source.column_names}
         metrics = (
             existing.merge(
                 source,
@@ -352,8 +360,8 @@ def _write_delta(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) -> Wri
                 merge_schema=add_columns,
                 commit_properties=props,
             )
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
+            .when_matched_update(sets)
+            .when_not_matched_insert(sets)
             .execute()
         )
         return WriteResult(uri, source.num_rows, dict(metrics))
@@ -393,17 +401,13 @@ def check_merge_source(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) 
 
     cols = [c[0] for c in engine.con.execute(f"DESCRIBE {frame.name}").fetchall()]
     schema_check.check_merge_keys(spec.merge_keys, cols, spec.target)
-    keys = ", ".join(_q(k) for k in spec.merge_keys)
+    keys = ", ".join(quote.duckdb(k) for k in spec.merge_keys)
     dups = engine.con.execute(
         f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 "
         f"ORDER BY count(*) DESC, {keys} LIMIT 3"
     ).fetchall()
     if dups:
         raise schema_check.duplicate_keys_error(spec.merge_keys, dups, spec.target)
-
-
-def _ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 class _Counting:
@@ -512,7 +516,7 @@ def _copy(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path,
     if fmt == "csv" and ("sep" in opts or "delimiter" in opts):
         copy_opts += f", DELIMITER {_lit(opts.get('sep', opts.get('delimiter')))}"
     if spec.partition_by:
-        cols = ", ".join('"' + c + '"' for c in spec.partition_by)
+        cols = ", ".join(quote.duckdb(c) for c in spec.partition_by)
         dest = folder
         copy_opts += f", PARTITION_BY ({cols}), FILENAME_PATTERN 'part-{{i}}-{tag}'"
     else:
@@ -543,7 +547,7 @@ def _read_back(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: 
     hive = ", ".join(f"{_lit(c)}: {_lit(cols[c])}" for c in spec.partition_by)
     source = _lit(str(folder / "**" / "*.parquet"))
     args = f", hive_partitioning=true, hive_types={{{hive}}}" if hive else ""
-    return f"(SELECT {', '.join(_q(c) for c in cols)} FROM read_parquet({source}{args}))"
+    return f"(SELECT {', '.join(quote.duckdb(c) for c in cols)} FROM read_parquet({source}{args}))"
 
 
 def _swap(staging: Path, target: Path, tag: str) -> None:

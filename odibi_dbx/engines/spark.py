@@ -420,10 +420,10 @@ class SparkEngine(Engine):
 
         df = frame.df
         names = set(df.columns)
-        cond = [F.col(_ident(c)).isNull() for c in validation.no_nulls if c in names]
+        cond = [spark_metrics.column(c).isNull() for c in validation.no_nulls if c in names]
         key = unique_key(validation, dict.fromkeys(names, ""))
         if key:
-            w = Window.partitionBy(*[F.col(_ident(c)) for c in key])
+            w = Window.partitionBy(*[spark_metrics.column(c) for c in key])
             df = df.withColumn("__odibi_n", F.count(F.lit(1)).over(w))
             cond.append(F.col("__odibi_n") > 1)
         if not cond or limit <= 0:
@@ -451,10 +451,13 @@ class SparkEngine(Engine):
         plan, text = profiled(columns, frame.profile_columns), _text(columns)
         aggs = [F.count(F.lit(1)).alias("rows"), *_profile_aggs(plan, text)]
         aggs += [
-            F.sum(F.col(f"`{c}`").isNull().cast("long")).alias(f"n{i}") for i, c in enumerate(nulls)
+            F.sum(spark_metrics.column(c).isNull().cast("long")).alias(f"n{i}")
+            for i, c in enumerate(nulls)
         ]
         if key:
-            aggs.append(F.count_distinct(F.struct(*[F.col(f"`{c}`") for c in key])).alias("d"))
+            aggs.append(
+                F.count_distinct(F.struct(*[spark_metrics.column(c) for c in key])).alias("d")
+            )
         first = df.agg(*aggs).first()
         assert first is not None  # an aggregation without groups has one row
         got = first.asDict()
@@ -482,10 +485,6 @@ def _whole_parquet(spec: WriteSpec) -> bool:
     )
 
 
-def _ident(name: str) -> str:
-    return f"`{name.replace('`', '``')}`"
-
-
 def _columns(df: DataFrame) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
 
@@ -511,7 +510,9 @@ def _profile_aggs(
 
     out = []
     for name, ordered in plan:
-        col = F.col(_ident(name)) if keep is None else F.when(keep, F.col(_ident(name)))
+        col = (
+            spark_metrics.column(name) if keep is None else F.when(keep, spark_metrics.column(name))
+        )
         ends = col.cast("binary") if name in text else col
         out += [F.count(col)] + ([F.min(ends), F.max(ends)] if ordered else [])
     return [agg.alias(f"p{i}") for i, agg in enumerate(out)]

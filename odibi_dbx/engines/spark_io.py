@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from odibi_dbx.engines import spark_metrics
+from odibi_dbx.engines import quote, spark_metrics
 from odibi_dbx.engines import spark_swap as swap
 from odibi_dbx.engines.base import ReadSpec, WriteResult, WriteSpec
 
@@ -84,7 +84,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
             add = spec.schema_evolution == "add_columns"
             df = cast_to_schema(df, schema, spec.target, add, keep=hidden)
             if spec.mode == "merge":
-                return _merge(engine, df, spec)
+                return _merge(engine, df, spec, schema.fieldNames())
     if frame.write_observes:
         observed, done = engine.observed(df, frame.profile_columns, ride)
     else:  # rows from the commit (Delta), no sample
@@ -274,7 +274,7 @@ def check_merge_source(df: DataFrame, spec: WriteSpec) -> None:
     from odibi_dbx.engines import schema_check
 
     schema_check.check_merge_keys(spec.merge_keys, df.columns, spec.target)
-    keys = [F.col(f"`{k}`") for k in spec.merge_keys]
+    keys = [spark_metrics.column(k) for k in spec.merge_keys]
     dups = (
         df.groupBy(*keys)
         .count()
@@ -350,12 +350,12 @@ def cast_to_schema(
     cols = []
     for f in schema.fields:
         if f.name in have:
-            cols.append(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name))
+            cols.append(spark_metrics.column(f.name).cast(f.dataType).alias(f.name))
         elif f.nullable:
             cols.append(F.lit(None).cast(f.dataType).alias(f.name))
         else:
             raise ValueError(f"column '{f.name}' is missing and not nullable ({target})")
-    return df.select(*cols, *[F.col(f"`{c}`") for c in [*extra, *keep]])
+    return df.select(*cols, *[spark_metrics.column(c) for c in [*extra, *keep]])
 
 
 @contextmanager
@@ -385,7 +385,9 @@ def commit_settings(engine: SparkEngine, spec: WriteSpec) -> Iterator[None]:
                     spark.conf.set(k, old)
 
 
-def _merge(engine: SparkEngine, source: DataFrame, spec: WriteSpec) -> WriteResult:
+def _merge(
+    engine: SparkEngine, source: DataFrame, spec: WriteSpec, table_columns: list[str]
+) -> WriteResult:
     """MERGE INTO on `merge_keys` (update all matched, insert the rest) through SQL, which
     every Spark and Spark Connect runs; metrics from its result rows or else from the commit
     in DESCRIBE HISTORY (delta-spark 3.x's Python builder returns none)."""
@@ -393,14 +395,14 @@ def _merge(engine: SparkEngine, source: DataFrame, spec: WriteSpec) -> WriteResu
         raise ValueError("mode merge needs merge_keys")
     spark = engine.spark
     view = f"odibi_merge_{uuid.uuid4().hex[:12]}"
-    cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
+    cond = " AND ".join(f"t.{quote.spark(k)} = s.{quote.spark(k)}" for k in spec.merge_keys)
     ident = spark_metrics.delta_ident(spec.table, spark_uri(spec))
     source.createOrReplaceTempView(view)
     try:
         with commit_settings(engine, spec):
             rows = spark.sql(
-                f"MERGE INTO {ident} AS t USING `{view}` AS s ON {cond} "
-                "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+                f"MERGE INTO {ident} AS t USING {quote.spark(view)} AS s ON {cond} "
+                + _merge_actions(source.columns, table_columns)
             ).collect()  # a command's result: local rows, no job
     except Exception as exc:
         swap.note(exc, _kept_on_failure(spec))
@@ -416,3 +418,18 @@ def _merge(engine: SparkEngine, source: DataFrame, spec: WriteSpec) -> WriteResu
     if "num_inserted_rows" in got:
         changed = got.get("num_updated_rows", 0) + got["num_inserted_rows"]
     return WriteResult(spec.target, changed, metrics)
+
+
+def _merge_actions(columns: list[str], table_columns: list[str]) -> str:
+    """Update every matched row, insert the rest. Every column by name, quoted here: Delta's
+    `UPDATE SET *` / `INSERT *` do not escape a backtick inside a column name; but only `*`
+    adds the source's new columns to the table (schema_evolution: add_columns)."""
+    if not set(columns) <= set(table_columns):
+        return "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    names = [quote.spark(c) for c in columns]
+    sets = ", ".join(f"t.{c} = s.{c}" for c in names)
+    values = ", ".join(f"s.{c}" for c in names)
+    return (
+        f"WHEN MATCHED THEN UPDATE SET {sets} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) VALUES ({values})"
+    )

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from odibi_dbx.engines import quote
+
 log = logging.getLogger("odibi_dbx.engine.spark")
 SAMPLE_COL = "__odibi_sample"
 WAIT_SECONDS = 30.0  # metrics arrive with the job; this only bounds a path that never reports
@@ -78,7 +80,7 @@ def column(name: str) -> Any:
     """The column `name`, quoted whatever characters it holds."""
     from pyspark.sql import functions as F
 
-    return F.col(f"`{name.replace('`', '``')}`")
+    return F.col(quote.spark(name))
 
 
 def observed(obs: Any, timeout: float = WAIT_SECONDS) -> dict[str, Any] | None:
@@ -117,7 +119,7 @@ def rows_and_sample(metrics: dict[str, Any] | None, keep: int) -> tuple[int | No
 
 def delta_ident(table: str | None, uri: str) -> str:
     """A Delta target as SQL: the table name as given, or delta.`path`."""
-    return table if table else "delta.`" + uri.replace("`", "``") + "`"
+    return table if table else "delta." + quote.spark(uri)
 
 
 def last_commit(spark: Any, ident: str) -> dict[str, Any] | None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from odibi_dbx.engines import quote
+
 
 def with_view_names(
     query: str,
@@ -35,8 +37,8 @@ def with_view_names(
         start, end = meta.get("start"), meta.get("end")
         if start is None or end is None or query[start : end + 1].strip("`").lower() != key:
             return _regenerate(tree, views, name_for)
-        alias = "" if table.args.get("alias") else f" AS `{ident.name}`"
-        edits.append((start, end + 1, f"`{name_for(key)}`{alias}"))
+        alias = "" if table.args.get("alias") else f" AS {quote.spark(ident.name)}"
+        edits.append((start, end + 1, f"{quote.spark(name_for(key))}{alias}"))
     for start, end, text in sorted(edits, reverse=True):
         query = query[:start] + text + query[end:]
     return query

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from odibi_dbx.engines import quote
+
 _EXACT_TYPES = (
     "VARCHAR",
     "BIGINT",
@@ -43,7 +45,7 @@ def known_values(
     out: list[Any] = []
     casts: list[tuple[int, str, str, str]] = []  # (slot, min|max, literal, type) to make typed
     for name, ordered in plan:
-        key = '"' + name.replace('"', '""') + '"'
+        key = quote.duckdb(name)
         stats = [f.get(key) for f in files]
         counts = [_int(s.get("null_count")) if s else None for s in stats]
         nulls = None if not files or None in counts else sum(c for c in counts if c is not None)
@@ -112,5 +114,5 @@ def parquet_footers(con: Any, files: str) -> tuple[int, list[dict[str, dict[str,
         for end, value, exact in (("min", lo, lo_exact), ("max", hi, hi_exact)):
             if value is not None:
                 stats[end], stats[f"{end}_is_exact"] = value, "true" if exact else "false"
-        groups[file, group]['"' + column.replace('"', '""') + '"'] = stats
+        groups[file, group][quote.duckdb(column)] = stats
     return rows, list(groups.values())

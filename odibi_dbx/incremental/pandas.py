@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from odibi_dbx.engines import quote
 from odibi_dbx.incremental.watermark import (
     Watermark,
     datafusion_literal,
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 CDF_COLUMNS = ("_change_type", "_commit_version")
 
 _NUMBER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _table(spec: ReadSpec | WriteSpec, version: int | None = None) -> Any:
@@ -70,7 +67,7 @@ def keep_after(engine: PandasEngine, frame: DuckFrame, column: str, bound: Water
 
     engine.settle(frame)  # the watermark reads the rows once more: exact types first
     name = engine._new_name("incr")
-    where = f"WHERE {_q(column)} > {duckdb_literal(bound)}" if bound is not None else ""
+    where = f"WHERE {quote.duckdb(column)} > {duckdb_literal(bound)}" if bound is not None else ""
     rows = engine.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {frame.name} {where}")
     count = int(rows.fetchall()[0][0])
     if not frame.table:
@@ -91,13 +88,13 @@ def batch_stats(
         )
     typ = types[column].upper()
     if typ.startswith("TIMESTAMP"):
-        kind, expr = "timestamp", f"epoch_us(max({_q(column)}))"
+        kind, expr = "timestamp", f"epoch_us(max({quote.duckdb(column)}))"
     elif typ == "DATE":
-        kind, expr = "date", f"CAST(max({_q(column)}) AS VARCHAR)"
+        kind, expr = "date", f"CAST(max({quote.duckdb(column)}) AS VARCHAR)"
     elif typ.startswith(_NUMBER) or typ.startswith("U"):
-        kind, expr = "number", f"CAST(max({_q(column)}) AS VARCHAR)"
+        kind, expr = "number", f"CAST(max({quote.duckdb(column)}) AS VARCHAR)"
     elif typ == "VARCHAR":
-        kind, expr = "string", f"max({_q(column)})"
+        kind, expr = "string", f"max({quote.duckdb(column)})"
     else:
         raise ValueError(
             f"incremental column '{column}' has type {typ}; use a timestamp, date, number or "
@@ -123,7 +120,7 @@ def delta_where(engine: PandasEngine, spec: ReadSpec, table: Any) -> str | None:
     typ = schema.field(column).type
     naive = pa.types.is_timestamp(typ) and typ.tz is None
     literal = datafusion_literal(bound, engine.timezone if naive else None)
-    return f"{_q(column)} > {literal}"
+    return f"{quote.duckdb(column)} > {literal}"
 
 
 # --- change data feed --------------------------------------------------------------------------
@@ -158,7 +155,7 @@ def read_change_feed(
         reader = table.load_cdf(starting_version=after_version + 1, ending_version=version)
         source = reader  # DuckDB reads it: pyarrow 14 (DBR 15.4) has no from_stream
         data = [n for n in reader.schema.names if n not in (*CDF_COLUMNS, "_commit_timestamp")]
-        cols = ", ".join(_q(c) for c in data)
+        cols = ", ".join(quote.duckdb(c) for c in data)
         select = f"SELECT {cols}, _change_type, CAST(_commit_version AS BIGINT) AS _commit_version"
         select += " FROM {src} WHERE _change_type <> 'update_preimage'"
     if "{src}" not in select:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from odibi_dbx.engines import quote, spark_metrics
 from odibi_dbx.incremental.watermark import Watermark, from_epoch_micros, spark_literal
 
 if TYPE_CHECKING:
@@ -12,10 +13,6 @@ if TYPE_CHECKING:
     from odibi_dbx.engines.spark import SparkEngine, SparkFrame
 
 CDF_COLUMNS = ("_change_type", "_commit_version")
-
-
-def _c(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _delta_ref(engine: SparkEngine, spec: ReadSpec | WriteSpec) -> str | None:
@@ -26,7 +23,7 @@ def _delta_ref(engine: SparkEngine, spec: ReadSpec | WriteSpec) -> str | None:
     spark = engine.spark
     if spec.table:
         return spec.table if spark.catalog.tableExists(spec.table) else None
-    ref = f"delta.{_c(spark_uri(spec))}"
+    ref = f"delta.{quote.spark(spark_uri(spec))}"
     try:
         spark.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").collect()  # as isDeltaTable: reads the log
     except Exception as exc:
@@ -50,7 +47,7 @@ def keep_after(engine: SparkEngine, frame: SparkFrame, column: str, bound: Water
 
     df = frame.df
     if bound is not None:
-        df = df.where(f"{_c(column)} > {spark_literal(bound)}")
+        df = df.where(f"{quote.spark(column)} > {spark_literal(bound)}")
     out = SparkFrame(df)
     engine._persist(out)
     return out
@@ -67,7 +64,7 @@ def batch_stats(
         raise ValueError(
             f"incremental column '{column}' is not in the source (columns: {', '.join(fields)})"
         )
-    typ, col = fields[column], F.max(F.col(_c(column)))
+    typ, col = fields[column], F.max(spark_metrics.column(column))
     if isinstance(typ, T.TimestampType) or type(typ).__name__ == "TimestampNTZType":
         kind, expr = "timestamp", F.unix_micros(col.cast("timestamp"))
     elif isinstance(typ, T.DateType):
@@ -128,7 +125,7 @@ def read_change_feed(
     else:
         df = df.where("_change_type <> 'update_preimage'")
     data = [c for c in df.columns if c not in (*CDF_COLUMNS, "_commit_timestamp")]
-    df = df.select(*[F.col(_c(c)) for c in data], "_change_type", "_commit_version")
+    df = df.select(*[spark_metrics.column(c) for c in data], "_change_type", "_commit_version")
     out = SparkFrame(df)
     engine._persist(out)
     out.rows = out.df.count()  # fills the cache the write then reads

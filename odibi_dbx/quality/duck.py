@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from odibi_dbx.engines.pandas import DuckFrame, PandasEngine, q
+from odibi_dbx.engines import quote
+from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 from odibi_dbx.engines.types import spark_type_name
 from odibi_dbx.quality import expressions as X
 from odibi_dbx.quality import rules as R
@@ -23,7 +24,7 @@ MASK_TYPES = ((8, "UTINYINT"), (16, "USMALLINT"), (32, "UINTEGER"))
 
 
 def _mask(chunk: int) -> str:
-    return q(f"{R.PREFIX}m{chunk}")
+    return quote.duckdb(f"{R.PREFIX}m{chunk}")
 
 
 class DuckRules:
@@ -62,7 +63,7 @@ class DuckRules:
         """The node's output table, with the mask columns."""
         rules, con = self.v.rules, self.engine.con
         check_columns(rules, self.cols, self.node)
-        values = ", ".join(f"({r.expr}) AS `{R.flag(i)}`" for i, r in enumerate(rules))
+        values = ", ".join(f"({r.expr}) AS {quote.spark(R.flag(i))}" for i, r in enumerate(rules))
         try:  # translated and typed once for all rules (no data read)
             inner = self._translate(f"SELECT *, {values} FROM {X.INPUT}")
             types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {inner}").fetchall()}
@@ -78,11 +79,11 @@ class DuckRules:
                 idx = range(c * CHUNK, min(len(rules), (c + 1) * CHUNK))
                 typ = next(t for n, t in MASK_TYPES if len(idx) <= n)
                 bits = " + ".join(  # NULL fails: the ELSE branch
-                    f"CASE WHEN {q(R.flag(i))} THEN 0::{typ} ELSE {1 << (i % CHUNK)}::{typ} END"
+                    f"CASE WHEN {quote.duckdb(R.flag(i))} THEN 0::{typ} ELSE {1 << (i % CHUNK)}::{typ} END"
                     for i in idx
                 )
                 masks.append(f"({bits}) AS {col}")
-            exclude = ", ".join(q(R.flag(i)) for i in range(len(rules)))
+            exclude = ", ".join(quote.duckdb(R.flag(i)) for i in range(len(rules)))
             name = self.engine._new_name("out")
             con.execute(
                 f"CREATE TABLE {name} AS SELECT * EXCLUDE ({exclude}), {', '.join(masks)} "
@@ -156,7 +157,7 @@ class DuckRules:
 
     def _samples(self, failed: list[int]) -> list[list[dict[str, Any]]]:
         out: list[list[dict[str, Any]]] = []
-        cols = ", ".join(q(c) for c in self.cols)
+        cols = ", ".join(quote.duckdb(c) for c in self.cols)
         for i, n in enumerate(failed):
             if not n or self.sample_rows <= 0:
                 out.append([])
@@ -176,7 +177,7 @@ class DuckRules:
         where = f" WHERE NOT ({removed})" if m.removed else ""
         name = self.engine._new_name("kept")
         self.engine.con.execute(
-            f"CREATE VIEW {name} AS SELECT {', '.join(q(c) for c in self.cols)} "
+            f"CREATE VIEW {name} AS SELECT {', '.join(quote.duckdb(c) for c in self.cols)} "
             f"FROM {self.out.name}{where}"
         )
         return DuckFrame(name, rows=m.kept, table=True, backing=self.out.name)
@@ -187,9 +188,9 @@ class DuckRules:
         """The quarantined rows read from the flagged table; `_failed_rules` comes from a small
         lookup per mask value (from the histogram), joined to the rows."""
         rules, t = self.v.rules, self.out.name
-        cols = ", ".join(f"{t}.{q(c)}" for c in self.cols)
-        keys = [q(f"{R.PREFIX}k{c}") for c in range(len(self.masks))]
-        names = q(f"{R.PREFIX}failed")
+        cols = ", ".join(f"{t}.{quote.duckdb(c)}" for c in self.cols)
+        keys = [quote.duckdb(f"{R.PREFIX}k{c}") for c in range(len(self.masks))]
+        names = quote.duckdb(f"{R.PREFIX}failed")
         lookup = []
         for parts in self.quarantine_masks:
             bits = sum(part << (CHUNK * c) for c, part in enumerate(parts))
@@ -199,7 +200,7 @@ class DuckRules:
         if lookup:
             on = " AND ".join(f"{t}.{col} = {k}" for col, k in zip(self.masks, keys, strict=True))
             source = (
-                f"{t} JOIN (VALUES {', '.join(lookup)}) AS {q(R.PREFIX + 'l')}"
+                f"{t} JOIN (VALUES {', '.join(lookup)}) AS {quote.duckdb(R.PREFIX + 'l')}"
                 f"({', '.join(keys)}, {names}) ON {on}"
             )
         else:  # no quarantined row: the target still gets its schema

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from odibi_dbx.engines import quote
 from odibi_dbx.engines.base import WriteResult
 from odibi_dbx.scd2.plan import (
     EMPTY_SNAPSHOT,
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
     from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def write(
     engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, existing: Any, props: Any
 ) -> WriteResult:
@@ -36,7 +33,7 @@ def write(
     _refuse_duplicate_keys(engine, frame, plan)
     uri = spec.connection.uri(spec.path or "")
     if existing is None:  # a new table: every row is the current version
-        vf = _q(plan.valid_from)
+        vf = quote.duckdb(plan.valid_from)
         sql = (
             f"SELECT *, {vf} AS {VALID_FROM}, CAST(NULL AS {engine._columns(frame)[plan.valid_from]})"
             f" AS {VALID_TO}, true AS {IS_CURRENT} FROM {frame.name}"
@@ -66,10 +63,12 @@ def write(
         raise ValueError(EMPTY_SNAPSHOT)
     # read once: the staging query scans the current versions more than once
     cur = f"scd2_cur_{id(plan)}"
-    current = delta_features.arrow_source(existing, uri, None, plan.current_sql("t", _q))
+    current = delta_features.arrow_source(existing, uri, None, plan.current_sql("t", quote.duckdb))
     delta_features.load_into(con, current, cur)
     try:
-        staged = con.sql(plan.staged_sql(frame.name, cur, _q, "MATERIALIZED")).to_arrow_table()
+        staged = con.sql(
+            plan.staged_sql(frame.name, cur, quote.duckdb, "MATERIALIZED")
+        ).to_arrow_table()
     finally:
         con.execute(f"DROP TABLE {cur}")
     vf_type = table_schema.field(VALID_FROM).type
@@ -91,7 +90,7 @@ def write(
 
 
 def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:
-    keys = ", ".join(_q(k) for k in plan.keys)
+    keys = ", ".join(quote.duckdb(k) for k in plan.keys)
     found = engine.con.execute(
         f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
     ).fetchall()  # to the end: DuckDB keeps a fetchone() result open on the cursor

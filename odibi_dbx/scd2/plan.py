@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from odibi_dbx.engines import quote
+
 VALID_FROM, VALID_TO, IS_CURRENT = "_valid_from", "_valid_to", "_is_current"
 SCD_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
 EMPTY_SNAPSHOT = (
@@ -27,10 +29,6 @@ EMPTY_SNAPSHOT = (
 )
 ACTION = "__odibi_scd2"  # staged rows: close | update | insert
 NEW, TRACKED, CHANGED = "__odibi_new", "__odibi_tracked", "__odibi_changed"  # staging flags
-
-
-def _bt(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 if TYPE_CHECKING:
@@ -133,33 +131,38 @@ class Scd2Plan:
     # -- the MERGE clauses (Spark SQL and delta-rs both read these) --
     @property
     def condition(self) -> str:
-        on = " AND ".join(f"t.{_bt(k)} = s.{_bt(k)}" for k in self.keys)
-        return f"{on} AND t.{_bt(IS_CURRENT)} = true AND s.{_bt(ACTION)} <> 'insert'"
+        on = " AND ".join(f"t.{quote.spark(k)} = s.{quote.spark(k)}" for k in self.keys)
+        return (
+            f"{on} AND t.{quote.spark(IS_CURRENT)} = true AND s.{quote.spark(ACTION)} <> 'insert'"
+        )
 
     @property
     def closes(self) -> str:
         """Matched rows whose current version ends: a tracked change, or the key is gone."""
-        return f"s.{_bt(ACTION)} = 'close'"
+        return f"s.{quote.spark(ACTION)} = 'close'"
 
     @property
     def updates(self) -> str:
         """Matched rows whose untracked columns changed: updated in place."""
-        return f"s.{_bt(ACTION)} = 'update'"
+        return f"s.{quote.spark(ACTION)} = 'update'"
 
     def close_set(self) -> dict[str, str]:
-        return {_bt(VALID_TO): f"s.{_bt(self.valid_from)}", _bt(IS_CURRENT): "false"}
+        return {
+            quote.spark(VALID_TO): f"s.{quote.spark(self.valid_from)}",
+            quote.spark(IS_CURRENT): "false",
+        }
 
     def untracked_set(self) -> dict[str, str]:
-        return {_bt(c): f"s.{_bt(c)}" for c in self.untracked}
+        return {quote.spark(c): f"s.{quote.spark(c)}" for c in self.untracked}
 
     @property
     def inserts(self) -> str:
-        return f"s.{_bt(ACTION)} = 'insert'"
+        return f"s.{quote.spark(ACTION)} = 'insert'"
 
     def insert_values(self, null_valid_to: str) -> dict[str, str]:
         """`null_valid_to`: a NULL of the valid_from column's type, in the engine's SQL."""
-        values = {_bt(c): f"s.{_bt(c)}" for c in self.columns}
-        values[_bt(VALID_FROM)] = f"s.{_bt(self.valid_from)}"
-        values[_bt(VALID_TO)] = null_valid_to
-        values[_bt(IS_CURRENT)] = "true"
+        values = {quote.spark(c): f"s.{quote.spark(c)}" for c in self.columns}
+        values[quote.spark(VALID_FROM)] = f"s.{quote.spark(self.valid_from)}"
+        values[quote.spark(VALID_TO)] = null_valid_to
+        values[quote.spark(IS_CURRENT)] = "true"
         return values

@@ -7,6 +7,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from odibi_dbx.engines import quote, spark_metrics
 from odibi_dbx.engines.base import WriteResult
 from odibi_dbx.scd2.plan import (
     EMPTY_SNAPSHOT,
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
 _ids = itertools.count(1)
 
 
-def _bt(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
 def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResult:
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -43,7 +40,7 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     if schema is None:  # a new table: every row is the current version
         vf_type = df.schema[plan.valid_from].dataType
         first = (
-            df.withColumn(VALID_FROM, F.col(_bt(plan.valid_from)))
+            df.withColumn(VALID_FROM, spark_metrics.column(plan.valid_from))
             .withColumn(VALID_TO, F.lit(None).cast(vf_type))
             .withColumn(IS_CURRENT, F.lit(True))
         )
@@ -59,13 +56,13 @@ def write(engine: SparkEngine, frame: SparkFrame, spec: WriteSpec) -> WriteResul
     plan = Scd2Plan.build(spec.merge_keys, spec.scd2, df.columns, data.fieldNames())
     if plan.close_missing and df.isEmpty():
         raise ValueError(EMPTY_SNAPSHOT)
-    ref = spec.table or f"delta.{_bt(spark_io.spark_uri(spec))}"
+    ref = spec.table or f"delta.{quote.spark(spark_io.spark_uri(spec))}"
     tag = next(_ids)
     src, cur, staged = (f"odibi_scd2_{n}_{tag}" for n in ("src", "cur", "staged"))
     df.createOrReplaceTempView(src)
     try:
-        spark.sql(plan.current_sql(ref, _bt)).createOrReplaceTempView(cur)
-        spark.sql(plan.staged_sql(src, cur, _bt)).createOrReplaceTempView(staged)
+        spark.sql(plan.current_sql(ref, quote.spark)).createOrReplaceTempView(cur)
+        spark.sql(plan.staged_sql(src, cur, quote.spark)).createOrReplaceTempView(staged)
         vf_sql = schema[VALID_FROM].dataType.simpleString()
         sql = _merge_sql(plan, ref, staged, f"CAST(NULL AS {vf_sql})")
         with spark_io.commit_settings(engine, spec):
@@ -101,7 +98,13 @@ def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str) -> str:
 
 
 def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
-    dup = df.groupBy(*[_bt(k) for k in plan.keys]).count().where("count > 1").limit(1).collect()
+    dup = (
+        df.groupBy(*[quote.spark(k) for k in plan.keys])
+        .count()
+        .where("count > 1")
+        .limit(1)
+        .collect()
+    )
     if dup:
         row = dup[0].asDict()
         n = row.pop("count")
