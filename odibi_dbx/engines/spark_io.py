@@ -275,11 +275,12 @@ def check_merge_source(df: DataFrame, spec: WriteSpec) -> None:
 
     schema_check.check_merge_keys(spec.merge_keys, df.columns, spec.target)
     keys = [spark_metrics.column(k) for k in spec.merge_keys]
+    n = spark_metrics.fresh_name("rows", spec.merge_keys)
     dups = (
         df.groupBy(*keys)
-        .count()
-        .where(F.col("count") > 1)
-        .orderBy(F.col("count").desc(), *keys)
+        .agg(F.count(F.lit(1)).alias(n))
+        .where(F.col(n) > 1)
+        .orderBy(F.col(n).desc(), *keys)
         .limit(3)
         .collect()
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -74,6 +74,13 @@ def observe(
     if ride is not None:
         out = out.where(ride.keep).select(*[column(c) for c in names])
     return out, obs
+
+
+def fresh_name(base: str, taken: Iterable[str]) -> str:
+    """`base`, or `base_1`, `base_2`, ...: a column name none of `taken` has (Spark compares
+    names without case)."""
+    used = {t.lower() for t in taken}
+    return next(n for i in count() if (n := f"{base}_{i}" if i else base) not in used)
 
 
 def column(name: str) -> Any:

@@ -98,17 +98,20 @@ def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str) -> str:
 
 
 def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
+    from pyspark.sql import functions as F
+
+    n = spark_metrics.fresh_name("rows", plan.keys)
     dup = (
-        df.groupBy(*[quote.spark(k) for k in plan.keys])
-        .count()
-        .where("count > 1")
+        df.groupBy(*[spark_metrics.column(k) for k in plan.keys])
+        .agg(F.count(F.lit(1)).alias(n))
+        .where(F.col(n) > 1)
         .limit(1)
         .collect()
     )
     if dup:
-        row = dup[0].asDict()
-        n = row.pop("count")
+        found = list(dup[0])
         raise ValueError(
-            f"scd2 source has {n} rows for key {row}; one row per key is needed "
+            f"scd2 source has {found[-1]} rows for key "
+            f"{dict(zip(plan.keys, found[:-1], strict=False))}; one row per key is needed "
             "(keep the latest per key in a transform step)"
         )

@@ -47,6 +47,10 @@ pipelines:
         depends_on: [src]
         transform: {steps: ["SELECT * FROM src UNION ALL SELECT * FROM src WHERE id = 2"]}
         write: {connection: out, path: merged, format: delta, mode: merge, merge_keys: [id]}
+      - name: duplicates_of_a_key_named_count
+        depends_on: [src]
+        transform: {steps: ["SELECT id AS count, v FROM src UNION ALL SELECT 1, 9.5"]}
+        write: {connection: out, path: merged3, format: delta, mode: merge, merge_keys: [count]}
       - name: merge_key_not_in_output
         depends_on: [src]
         write: {connection: out, path: merged2, format: delta, mode: merge, merge_keys: [order_id]}
@@ -62,6 +66,7 @@ EXPECTED = {
     "reordered_csv": "in another position than in the target",
     "wider_json": "column 'v' is double, the target has bigint",
     "first_merge_duplicates": "repeat merge_keys ['id']: (id=2: 2 rows)",
+    "duplicates_of_a_key_named_count": "repeat merge_keys ['count']: (count=1: 2 rows)",
     "merge_key_not_in_output": "merge_keys ['order_id'] are not columns of the output",
 }
 # outputs that must hold exactly what was there before the refused write

@@ -175,6 +175,26 @@ def test_scd2_over_three_snapshots_and_rerun_changes_nothing(tmp_path, engine):
         )
 
 
+def test_scd2_refuses_a_source_repeating_a_key_named_count(tmp_path, engine):
+    """A key may have any name, `count` too (Spark's groupBy().count() names its column so)."""
+    node = SCD2_NODE.replace("merge_keys: [id]", "merge_keys: [count]")
+    node = node.replace("track: [email, region]", "track: [email]")
+    proj = project(tmp_path, node.replace("snapshot.csv", "keyed.csv"))
+    rows = "count,email,updated_at\n1,a@x,2025-01-01\n2,b@x,2025-01-01\n1,c@x,2025-01-01\n"
+    write(tmp_path / "lake" / "keyed.csv", rows)
+    res = run(proj, engine)
+    assert res.node("dim").status == "failed"
+    assert "scd2 source has 2 rows for key {'count': 1}" in res.node("dim").error_message
+    assert not (tmp_path / "lake" / "dim").exists()  # refused before anything was written
+    write(tmp_path / "lake" / "keyed.csv", rows.replace("1,c@x", "3,c@x"))
+    assert run(proj, engine).ok
+    assert delta_rows(tmp_path / "lake" / "dim", ["count", "email"]) == [
+        (1, "a@x"),
+        (2, "b@x"),
+        (3, "c@x"),
+    ]
+
+
 @pytest.mark.spark
 def test_tables_written_by_one_engine_are_continued_by_the_other(tmp_path, spark):
     """SCD2: pandas, then spark, then pandas. Incremental: the state pandas stored in its Delta
