@@ -155,6 +155,9 @@ def _depth_problem(file: str, line: int | None) -> Problem:
     )
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _TooBig(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -194,7 +197,7 @@ class _Builder:
             out: dict[Any, Any] = {}
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node)
+                key = self.scalar(key_node)
                 if key in out:
                     src.problems.append(
                         Problem(
@@ -212,6 +215,14 @@ class _Builder:
             return [self.build(v, path + (i,)) for i, v in enumerate(node.value)]
         if not node.style and "${" in node.value:  # plain: None (PyYAML) or "" (libyaml)
             src.plain.add(path)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """The value of a node (a key or a scalar). A string's is its text, as SafeLoader's
+        constructor returns it, without a pass through that constructor (most of a project's
+        scalars are strings)."""
+        if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+            return node.value
         return self.loader.construct_object(node)
 
 

@@ -24,10 +24,11 @@ class PandasChecks(EngineChecks):
     @classmethod
     def sql_problems(cls, tree: exp.Expr, *, copy: bool = True) -> list[NotPortableError]:
         from odibi_dbx import sql as S
+        from odibi_dbx.sql.node_types import copy_tree
         from odibi_dbx.sql.types import annotate
 
         # one copy checked and translated, so that a kept tree stays as parsed
-        work = tree.copy() if copy else tree
+        work = copy_tree(tree) if copy else tree
         annotate(work, None)
         problems = list(S.portability_problems(work, annotated=True, sandbox=False))
         if not problems:

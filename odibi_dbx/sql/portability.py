@@ -12,7 +12,7 @@ from odibi_dbx.sql.allowed import REFUSED
 from odibi_dbx.sql.allowlist import allowlist_problem, problem
 from odibi_dbx.sql.analyzer import analyzer_problem
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.node_types import for_type, on
+from odibi_dbx.sql.node_types import copy_tree, for_type, on
 from odibi_dbx.sql.parse import INTERVAL_TEXT, UNIT_WRITTEN
 from odibi_dbx.sql.sandbox import sandbox_problems
 from odibi_dbx.sql.types import (
@@ -47,7 +47,7 @@ def portability_problems(
     `sandbox=False`: the caller ran sandbox_problems on this query and found nothing.
     """
     if not annotated and (schema or KEY not in tree.meta):
-        tree = tree.copy()
+        tree = copy_tree(tree)
         annotate(tree, schema)
     found: list[NotPortableError] = sandbox_problems(tree) if sandbox else []
     if found:

@@ -10,6 +10,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from odibi_dbx.sql.errors import NotPortableError
+from odibi_dbx.sql.node_types import copy_tree
 from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
 from odibi_dbx.sql.portability import portability_problems
 from odibi_dbx.sql.rules import Context, rules_for
@@ -43,7 +44,7 @@ def to_duckdb(
     if isinstance(sql_or_tree, str):
         tree = parse_spark(sql_or_tree)
     else:
-        tree = sql_or_tree.copy() if copy else sql_or_tree
+        tree = copy_tree(sql_or_tree) if copy else sql_or_tree
     ctx = Context(has_schema=bool(schema)) if annotated else Context.build(tree, schema)
     if result_types is not None:
         result_types[:] = output_types(tree) or []

@@ -20,6 +20,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from odibi_dbx.sql.node_types import copy_tree
+
 VERIFIED_ON = "30.30.0"  # the pinned sqlglot (pyproject.toml): re-check before moving the pin
 _ACTIVE = sqlglot.__version__ == VERIFIED_ON
 _lock = threading.Lock()
@@ -61,7 +63,7 @@ def _parse_one(
     ):
         kind: type = into
         try:
-            return _parsed(sql, kind, tuple(sorted(opts.items()))).copy()
+            return copy_tree(_parsed(sql, kind, tuple(sorted(opts.items()))))
         except TypeError:  # an option that cannot be a memo key: parsed as usual
             pass
     return _own(sql, read=read, dialect=dialect, into=into, **opts)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from odibi_dbx.sql.node_types import copy_tree
 from odibi_dbx.sql.parse import table_key
 
 T = exp.DataType.Type
@@ -33,7 +34,7 @@ def _parsed_type(text: str, dialect: str | None) -> exp.DataType:
 
 def build_type(text: str, dialect: str | None = None) -> exp.DataType:
     """exp.DataType.build of a type name, parsed once per (text, dialect): a fresh copy each call."""
-    return _parsed_type(text, dialect).copy()
+    return copy_tree(_parsed_type(text, dialect))
 
 
 def dtype(text: str) -> exp.DataType | None:

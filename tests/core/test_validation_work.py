@@ -403,3 +403,65 @@ def test_a_step_with_at_most_one_angle_bracket_of_each_kind_is_not_walked_for_sh
     with pytest.raises(S.SqlSyntaxError, match="is not an operator"):
         parse_spark("SELECT a > > 1 AS x FROM n")
     assert parse_spark("SELECT a >> 1 AS x FROM n").find(exp.BitwiseRightShift)
+
+
+def _tree_deepcopies(work) -> int:
+    """How many times `work()` passes a sqlglot tree through copy.deepcopy (Expr.copy does)."""
+    import copy
+
+    seen = 0
+
+    def profile(frame, event, arg):
+        nonlocal seen
+        if event == "call" and frame.f_code is copy.deepcopy.__code__:
+            seen += isinstance(frame.f_locals.get("x"), exp.Expr)
+
+    sys.setprofile(profile)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_validation_copies_types_and_trees_without_copy_deepcopy(tmp_path):
+    # before: every type inferred (5 a step here) and each CAST's type names went through
+    # copy.deepcopy, whose memo and keep-alive list cost about as much as copying a type
+    steps = [f"SELECT CAST(ts AS TIMESTAMP) AS t, q * {i} AS q, 'x' AS s FROM n" for i in range(30)]
+    trees = [parse_spark(sql) for sql in steps]
+    assert _tree_deepcopies(lambda: [parse_spark(sql) for sql in steps]) == 0
+    checked = [S.portability_problems(tree) for tree in trees]  # copies and types each tree
+    assert _tree_deepcopies(lambda: [S.portability_problems(tree) for tree in trees]) == 0
+    translated = [to_duckdb(tree) for tree in trees]  # (sqlglot parses a few things at first use)
+    assert _tree_deepcopies(lambda: [to_duckdb(tree) for tree in trees]) == 0
+    assert checked == [[]] * 30 and len(set(translated)) == 30
+    assert to_duckdb(trees[0]) == to_duckdb(trees[0].copy())  # the same translation
+    probe = trees[0].meta["probe"] = CopyProbe()
+    assert to_duckdb(trees[0]) and probe.copies == 1  # still a deep copy, meta included
+
+
+def test_a_string_scalar_is_read_without_the_yaml_constructor(monkeypatch):
+    # before: every key and string value went through SafeLoader.construct_object
+    import yaml
+
+    from odibi_dbx.config.source import load_yaml
+
+    text = (
+        "base: &b {n: 1, on: yes, x: ~, f: 1.5}\n"
+        "a:\n  <<: *b\n  s: text\n  q: '2'\n  t: !!str 3\n  d: 2024-01-01\n"
+        "  l: [x, 2, null, 'y']\n  = : v\n"
+    )
+    expected = yaml.safe_load(text)
+    constructed: list[str] = []
+    real = yaml.SafeLoader.construct_object
+
+    def counted(self, node, deep=False):
+        constructed.append(node.tag.rsplit(":", 1)[-1])
+        return real(self, node, deep)
+
+    monkeypatch.setattr(yaml.SafeLoader, "construct_object", counted)
+    src = load_yaml(text, "p.yaml")
+    assert src.data == expected and not src.problems
+    # keys and string values are their text (the merged mapping's values are built again)
+    assert sorted(constructed) == sorted(["int", "bool", "bool", "null", "float"] * 2 + [
+        "timestamp", "int", "null"])
