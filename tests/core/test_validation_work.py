@@ -463,5 +463,6 @@ def test_a_string_scalar_is_read_without_the_yaml_constructor(monkeypatch):
     src = load_yaml(text, "p.yaml")
     assert src.data == expected and not src.problems
     # keys and string values are their text (the merged mapping's values are built again)
-    assert sorted(constructed) == sorted(["int", "bool", "bool", "null", "float"] * 2 + [
-        "timestamp", "int", "null"])
+    assert sorted(constructed) == sorted(
+        ["int", "bool", "bool", "null", "float"] * 2 + ["timestamp", "int", "null"]
+    )
