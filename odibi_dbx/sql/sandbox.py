@@ -63,7 +63,11 @@ def reads(tree: exp.Expr) -> Reads:
     """What the query reads, in one walk over it: its sandbox problems, the files it names in
     FROM and the tables it reads (these include the files)."""
     out = Reads([], set(), set())
-    for node in tree.find_all(*_SUSPECTS):  # (sqlglot's walk, in order, skips the others)
+    suspect = _SUSPECT_CLASS
+    for node in tree.walk():  # (find_all(*_SUSPECTS) runs 11 isinstance tests on every node)
+        cls = type(node)
+        if not (suspect[cls] if cls in suspect else _is_suspect(cls)):
+            continue
         what = _offending(node)
         if what:
             msg = f"Not allowed in a SQL step: {what}."
@@ -122,6 +126,14 @@ _SUSPECTS = (
     exp.QueryTransform,
     *_STATEMENTS,
 )
+
+
+_SUSPECT_CLASS: dict[type, bool] = {}  # node class -> is it one of _SUSPECTS (or a subclass)?
+
+
+def _is_suspect(cls: type) -> bool:
+    _SUSPECT_CLASS[cls] = found = issubclass(cls, _SUSPECTS)
+    return found
 
 
 def _name(node: exp.Expr) -> str:

@@ -246,8 +246,10 @@ def _datetime_plus_interval_type(
 
 
 def _annotate_all(tree: exp.Expr) -> None:
+    by_class = _RULES_BY_CLASS
     for node in reversed(list(tree.walk(bfs=False))):
-        if KEY not in node.meta:
+        cls = type(node)  # most nodes' classes have no typing rule: passed over without a call
+        if (by_class[cls] if cls in by_class else _rules_for(cls)) and KEY not in node.meta:
             t = infer(node)
             if t is not None:
                 node.meta[KEY] = t

@@ -466,3 +466,47 @@ def test_a_string_scalar_is_read_without_the_yaml_constructor(monkeypatch):
     assert sorted(constructed) == sorted(
         ["int", "bool", "bool", "null", "float"] * 2 + ["timestamp", "int", "null"]
     )
+
+
+STEP = (
+    "SELECT order_id, quantity * {i} AS q, CAST(ts AS TIMESTAMP) AS t, "
+    "coalesce(status, 'x') AS s FROM n WHERE quantity > 1"
+)
+
+
+def test_the_sandbox_tells_a_node_class_from_its_suspects_once_per_process(monkeypatch):
+    # before: find_all ran 11 isinstance tests on each of a step's 29 nodes
+    tested: list[str] = []
+    real = sandbox_module._is_suspect
+
+    def counted(cls):
+        tested.append(cls.__name__)
+        return real(cls)
+
+    monkeypatch.setattr(sandbox_module, "_is_suspect", counted)
+    monkeypatch.setattr(sandbox_module, "_SUSPECT_CLASS", {})
+    trees = [parse_spark(STEP.format(i=i)) for i in range(30)]
+    found = [sandbox_module.reads(tree) for tree in trees]
+    classes = {type(node).__name__ for node in trees[0].walk()}
+    assert sorted(tested) == sorted(classes)  # 14 classes, once each (not 30 x 29 nodes)
+    assert {frozenset(f.tables) for f in found} == {frozenset({"n"})}
+    bad = parse_spark("SELECT a FROM n JOIN read_csv('/x.csv') ON true WHERE reflect('a', 'b')")
+    assert len(sandbox_module.reads(bad).problems) == 2  # a file function and a Java call
+
+
+def test_annotation_calls_inference_only_on_nodes_whose_class_has_typing_rules(monkeypatch):
+    # before: infer was called on every node (29 here), most of them names and clauses
+    tree = parse_spark(STEP.format(i=3))
+    types_module.annotate(tree.copy(), None)  # each class's rules are looked up once per process
+    inferred: list[str] = []
+    real = types_module.infer
+
+    def counted(node):
+        inferred.append(type(node).__name__)
+        return real(node)
+
+    monkeypatch.setattr(types_module, "infer", counted)
+    types_module.annotate(tree, None)
+    typed = [n for n in tree.walk() if types_module._RULES_BY_CLASS[type(n)]]
+    assert len(inferred) == len(typed) < len(list(tree.walk())) // 2, inferred
+    assert _alias_types(tree) == {"q": None, "t": "TIMESTAMP", "s": None}  # still typed
