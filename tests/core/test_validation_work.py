@@ -273,17 +273,23 @@ def test_translation_looks_the_duckdb_dialect_up_once(monkeypatch):
     assert [d for d in looked_up if isinstance(d, str)] == []  # (an instance is no look-up)
 
 
+def _calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[str]:
+    """The class name of the argument of every call of module.name from now on, in order (a
+    class's own name when the argument is a class)."""
+    seen: list[str] = []
+    real = getattr(module, name)
+
+    def counted(arg):
+        seen.append((arg if isinstance(arg, type) else type(arg)).__name__)
+        return real(arg)
+
+    monkeypatch.setattr(module, name, counted)
+    return seen
+
+
 def _sandbox_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The class of every node the sandbox checks from now on (listed in order)."""
-    seen: list[str] = []
-    real = sandbox_module._offending
-
-    def counted(node):
-        seen.append(type(node).__name__)
-        return real(node)
-
-    monkeypatch.setattr(sandbox_module, "_offending", counted)
-    return seen
+    return _calls(monkeypatch, sandbox_module, "_offending")
 
 
 def test_the_sandbox_checks_only_the_nodes_that_can_read_files(monkeypatch):
@@ -476,14 +482,7 @@ STEP = (
 
 def test_the_sandbox_tells_a_node_class_from_its_suspects_once_per_process(monkeypatch):
     # before: find_all ran 11 isinstance tests on each of a step's 29 nodes
-    tested: list[str] = []
-    real = sandbox_module._is_suspect
-
-    def counted(cls):
-        tested.append(cls.__name__)
-        return real(cls)
-
-    monkeypatch.setattr(sandbox_module, "_is_suspect", counted)
+    tested = _calls(monkeypatch, sandbox_module, "_is_suspect")
     monkeypatch.setattr(sandbox_module, "_SUSPECT_CLASS", {})
     trees = [parse_spark(STEP.format(i=i)) for i in range(30)]
     found = [sandbox_module.reads(tree) for tree in trees]
@@ -498,14 +497,7 @@ def test_annotation_calls_inference_only_on_nodes_whose_class_has_typing_rules(m
     # before: infer was called on every node (29 here), most of them names and clauses
     tree = parse_spark(STEP.format(i=3))
     types_module.annotate(tree.copy(), None)  # each class's rules are looked up once per process
-    inferred: list[str] = []
-    real = types_module.infer
-
-    def counted(node):
-        inferred.append(type(node).__name__)
-        return real(node)
-
-    monkeypatch.setattr(types_module, "infer", counted)
+    inferred = _calls(monkeypatch, types_module, "infer")
     types_module.annotate(tree, None)
     typed = [n for n in tree.walk() if types_module._RULES_BY_CLASS[type(n)]]
     assert len(inferred) == len(typed) < len(list(tree.walk())) // 2, inferred
