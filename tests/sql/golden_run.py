@@ -19,7 +19,8 @@ import sqlglot
 from sqlglot import exp
 
 from odibi_dbx import sql as S
-from odibi_dbx.engines.pandas import DuckFrame, PandasEngine, q
+from odibi_dbx.engines.pandas import DuckFrame, PandasEngine
+from odibi_dbx.engines.quote import duckdb as q
 from odibi_dbx.sql.sandbox import sandbox_problems
 from tests.sql.golden_files import (
     Block,
