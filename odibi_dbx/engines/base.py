@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from odibi_dbx.connections import leftovers
 from odibi_dbx.data_errors import data_error_in
+from odibi_dbx.engines.schema_check import WriteRefused
 from odibi_dbx.errors import NodeError, first_line
 from odibi_dbx.retry import is_refused, is_transient
 
+KEPT = "the previous output was left as it was"
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
@@ -193,8 +195,7 @@ class Engine(EngineChecks, ABC):
                 f"cannot write {spec.format} {spec.target} (mode {spec.mode}): {first_line(cause)}",
                 node=spec.node,
                 stage="write",
-                detail=f"connection '{spec.connection.name}'; "
-                f"{self.previous_output_note(spec, cause)}",
+                detail=f"connection '{spec.connection.name}'; {self._left(spec, cause)}",
                 hint=_io_hint(cause),
                 transient=is_transient(cause),
             ) from cause
@@ -231,7 +232,12 @@ class Engine(EngineChecks, ABC):
     def previous_output_note(self, spec: WriteSpec, exc: BaseException) -> str:
         """What a failed write is known to have left of the previous output (engines that
         cannot always keep it say so)."""
-        return "the previous output was left as it was"
+        return KEPT
+
+    def _left(self, spec: WriteSpec, exc: BaseException) -> str:
+        """A write refused before it began (WriteRefused) left the output as it was, on every
+        engine; any other failure is the engine's to tell."""
+        return KEPT if isinstance(exc, WriteRefused) else self.previous_output_note(spec, exc)
 
     @abstractmethod
     def _read(self, spec: ReadSpec) -> Any: ...

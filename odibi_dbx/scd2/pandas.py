@@ -13,6 +13,7 @@ from odibi_dbx.scd2.plan import (
     VALID_FROM,
     VALID_TO,
     Scd2Plan,
+    duplicate_key,
 )
 
 if TYPE_CHECKING:
@@ -95,11 +96,7 @@ def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Pla
         f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
     ).fetchall()  # to the end: DuckDB keeps a fetchone() result open on the cursor
     if found:
-        dup = found[0]
-        raise ValueError(
-            f"scd2 source has {dup[-1]} rows for key {dict(zip(plan.keys, dup[:-1], strict=False))}; "
-            "one row per key is needed (keep the latest per key in a transform step)"
-        )
+        raise duplicate_key(plan.keys, found[0])
 
 
 def _arrow_name(t: Any) -> str:

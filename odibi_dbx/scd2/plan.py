@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from odibi_dbx.engines import quote
+from odibi_dbx.engines.schema_check import WriteRefused
 
 VALID_FROM, VALID_TO, IS_CURRENT = "_valid_from", "_valid_to", "_is_current"
 SCD_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
@@ -166,3 +167,14 @@ class Scd2Plan:
         values[quote.spark(VALID_TO)] = null_valid_to
         values[quote.spark(IS_CURRENT)] = "true"
         return values
+
+
+def duplicate_key(keys: Sequence[str], row: Sequence) -> WriteRefused:
+    """The refusal of a source holding a key more than once: `row` is the key's values, then
+    how many rows hold it."""
+    key = dict(zip(keys, row[:-1], strict=False))
+    return WriteRefused(
+        f"scd2 source has {row[-1]} rows for key {key}; one row per key is needed",
+        "keep the latest row per key in a transform step, e.g. "
+        "ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) = 1",
+    )

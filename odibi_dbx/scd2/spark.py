@@ -16,6 +16,7 @@ from odibi_dbx.scd2.plan import (
     VALID_FROM,
     VALID_TO,
     Scd2Plan,
+    duplicate_key,
 )
 
 if TYPE_CHECKING:
@@ -109,9 +110,4 @@ def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
         .collect()
     )
     if dup:
-        found = list(dup[0])
-        raise ValueError(
-            f"scd2 source has {found[-1]} rows for key "
-            f"{dict(zip(plan.keys, found[:-1], strict=False))}; one row per key is needed "
-            "(keep the latest per key in a transform step)"
-        )
+        raise duplicate_key(plan.keys, list(dup[0]))

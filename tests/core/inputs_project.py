@@ -103,12 +103,14 @@ def snapshot(root: Path) -> dict[str, dict[str, bytes]]:
     }
 
 
-def check_outcome(statuses: dict[str, tuple[str, str | None]]) -> None:
-    """statuses: node -> (status, error message)."""
+def check_outcome(statuses: dict[str, tuple[str, str | None, str | None]]) -> None:
+    """statuses: node -> (status, error message, error detail)."""
     for node, fragment in EXPECTED.items():
-        status, message = statuses[node]
+        status, message, detail = statuses[node]
         if fragment is None:
             assert status == "success", (node, message)
         else:
             assert status == "failed" and fragment in (message or ""), (node, status, message)
             assert "Nothing was written" in message, message
+            # a refusal is certain of the previous output, on every engine
+            assert "the previous output was left as it was" in (detail or ""), (node, detail)

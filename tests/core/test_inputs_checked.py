@@ -16,7 +16,13 @@ def test_schema_changes_and_duplicate_keys_are_refused_before_writing(tmp_path, 
     stories = (tmp_path / "data" / "stories").glob("*.json")
     story = json.loads(next(p for p in stories if not p.name.startswith("_")).read_text())
     ip.check_outcome(
-        {n["name"]: (n["status"], (n.get("error") or {}).get("message")) for n in story["nodes"]}
+        {
+            n["name"]: (
+                n["status"],
+                *[(n.get("error") or {}).get(k) for k in ("message", "detail")],
+            )
+            for n in story["nodes"]
+        }
     )
     assert ip.snapshot(tmp_path) == before  # refused appends left the outputs as they were
     assert (

@@ -184,7 +184,10 @@ def test_scd2_refuses_a_source_repeating_a_key_named_count(tmp_path, engine):
     write(tmp_path / "lake" / "keyed.csv", rows)
     res = run(proj, engine)
     assert res.node("dim").status == "failed"
-    assert "scd2 source has 2 rows for key {'count': 1}" in res.node("dim").error_message
+    failed = res.node("dim")
+    assert "scd2 source has 2 rows for key {'count': 1}" in failed.error_message
+    assert "Nothing was written" in failed.error_message
+    assert "the previous output was left as it was" in failed.error.detail
     assert not (tmp_path / "lake" / "dim").exists()  # refused before anything was written
     write(tmp_path / "lake" / "keyed.csv", rows.replace("1,c@x", "3,c@x"))
     assert run(proj, engine).ok

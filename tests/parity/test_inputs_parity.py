@@ -18,7 +18,9 @@ def test_spark_refuses_the_same_writes(spark, tmp_path):
     before = ip.snapshot(tmp_path)
     with Project.load(project, engine="spark", keep_outputs=False) as p:
         res = p.run()
-    ip.check_outcome({n.name: (n.status, n.error_message) for n in res.nodes})
+    ip.check_outcome(
+        {n.name: (n.status, n.error_message, n.error and n.error.detail) for n in res.nodes}
+    )
     assert ip.snapshot(tmp_path) == before
     assert not (tmp_path / "out" / "merged").exists()
     assert sorted(read_output(tmp_path / "out" / "ragged").to_pylist(), key=lambda r: r["id"]) == [
