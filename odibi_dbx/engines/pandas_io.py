@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -401,13 +401,21 @@ def check_merge_source(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec) 
 
     cols = [c[0] for c in engine.con.execute(f"DESCRIBE {frame.name}").fetchall()]
     schema_check.check_merge_keys(spec.merge_keys, cols, spec.target)
-    keys = ", ".join(quote.duckdb(k) for k in spec.merge_keys)
-    dups = engine.con.execute(
-        f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 "
-        f"ORDER BY count(*) DESC, {keys} LIMIT 3"
-    ).fetchall()
+    dups = repeated_keys(engine, frame, spec.merge_keys, 3)
     if dups:
         raise schema_check.duplicate_keys_error(spec.merge_keys, dups, spec.target)
+
+
+def repeated_keys(
+    engine: PandasEngine, frame: DuckFrame, keys: Sequence[str], limit: int
+) -> list[tuple]:
+    """Up to `limit` values of `keys` that more than one row holds, the most repeated first:
+    each the key's values, then its row count (a merge's and an SCD2's source check)."""
+    cols = ", ".join(quote.duckdb(k) for k in keys)
+    return engine.con.execute(  # fetchall: DuckDB keeps a fetchone() result open on the cursor
+        f"SELECT {cols}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 "
+        f"ORDER BY count(*) DESC, {cols} LIMIT {int(limit)}"
+    ).fetchall()
 
 
 class _Counting:

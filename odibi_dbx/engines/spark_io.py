@@ -269,25 +269,31 @@ def _check_append_schema(
 def check_merge_source(df: DataFrame, spec: WriteSpec) -> None:
     """merge_keys are output columns and identify one source row each (also on the first merge,
     which creates the table)."""
-    from pyspark.sql import functions as F
-
     from odibi_dbx.engines import schema_check
 
     schema_check.check_merge_keys(spec.merge_keys, df.columns, spec.target)
-    keys = [spark_metrics.column(k) for k in spec.merge_keys]
-    n = spark_metrics.fresh_name("rows", spec.merge_keys)
-    dups = (
-        df.groupBy(*keys)
+    dups = repeated_keys(df, spec.merge_keys, 3)
+    if dups:
+        raise schema_check.duplicate_keys_error(spec.merge_keys, dups, spec.target)
+
+
+def repeated_keys(df: DataFrame, keys: Sequence[str], limit: int) -> list[tuple]:
+    """Up to `limit` values of `keys` that more than one row holds, the most repeated first:
+    each the key's values, then its row count (a merge's and an SCD2's source check). The
+    count takes a name no key has (groupBy().count() would call it `count`)."""
+    from pyspark.sql import functions as F
+
+    cols = [spark_metrics.column(k) for k in keys]
+    n = spark_metrics.fresh_name("rows", keys)
+    return [
+        tuple(r)
+        for r in df.groupBy(*cols)
         .agg(F.count(F.lit(1)).alias(n))
         .where(F.col(n) > 1)
-        .orderBy(F.col(n).desc(), *keys)
-        .limit(3)
+        .orderBy(F.col(n).desc(), *cols)
+        .limit(limit)
         .collect()
-    )
-    if dups:
-        raise schema_check.duplicate_keys_error(
-            spec.merge_keys, [tuple(r) for r in dups], spec.target
-        )
+    ]
 
 
 def _tag(spec: WriteSpec) -> str:

@@ -91,10 +91,9 @@ def write(
 
 
 def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:
-    keys = ", ".join(quote.duckdb(k) for k in plan.keys)
-    found = engine.con.execute(
-        f"SELECT {keys}, count(*) FROM {frame.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-    ).fetchall()  # to the end: DuckDB keeps a fetchone() result open on the cursor
+    from odibi_dbx.engines.pandas_io import repeated_keys
+
+    found = repeated_keys(engine, frame, plan.keys, 1)
     if found:
         raise duplicate_key(plan.keys, found[0])
 

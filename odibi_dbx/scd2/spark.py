@@ -99,15 +99,8 @@ def _merge_sql(plan: Scd2Plan, ref: str, staged: str, null_vt: str) -> str:
 
 
 def _refuse_duplicate_keys(df: Any, plan: Scd2Plan) -> None:
-    from pyspark.sql import functions as F
+    from odibi_dbx.engines.spark_io import repeated_keys
 
-    n = spark_metrics.fresh_name("rows", plan.keys)
-    dup = (
-        df.groupBy(*[spark_metrics.column(k) for k in plan.keys])
-        .agg(F.count(F.lit(1)).alias(n))
-        .where(F.col(n) > 1)
-        .limit(1)
-        .collect()
-    )
+    dup = repeated_keys(df, plan.keys, 1)
     if dup:
-        raise duplicate_key(plan.keys, list(dup[0]))
+        raise duplicate_key(plan.keys, dup[0])
