@@ -24,6 +24,7 @@ from odibi_dbx.pipeline.display import NotebookProgress, in_notebook
 from odibi_dbx.pipeline.events import RunListener, RunResult
 from odibi_dbx.pipeline.logs import LoggingListener, configure_logging
 from odibi_dbx.pipeline.runner import Runner
+from odibi_dbx.sql import cache as sql_cache
 from odibi_dbx.story import StoryListener, StoryStore, history
 
 
@@ -150,7 +151,10 @@ class Project:
             full_refresh=full_refresh,
         )
         repaired = self._recover_outputs()
-        result = self._runner.run(pipelines, nodes, run_id=run_id, notes=repaired)
+        try:
+            result = self._runner.run(pipelines, nodes, run_id=run_id, notes=repaired)
+        finally:
+            sql_cache.flush()  # the steps translated this run, for the next (odibi_dbx.sql.cache)
         self._keep(self._runner.outputs, result)
         self.last_result = result
         for failure in result.listener_failures:

@@ -29,6 +29,21 @@ order_id,customer_id,amount,order_ts
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sql_cache_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The SQL cache (odibi_dbx.sql.cache) of this test session, never the user's: on, so
+    that tests running a project twice or on both engines exercise its hits."""
+    from odibi_dbx.sql import cache
+
+    before = os.environ.get(cache.ENV)
+    os.environ[cache.ENV] = str(tmp_path_factory.mktemp("sql-cache"))
+    yield Path(os.environ[cache.ENV])
+    if before is None:
+        os.environ.pop(cache.ENV, None)
+    else:
+        os.environ[cache.ENV] = before
+
+
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """A folder with data/orders.csv; tests write their project.yaml into it."""

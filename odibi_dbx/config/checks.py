@@ -457,33 +457,25 @@ def _sql(
     node: str,
     kept: bool,
 ) -> tuple[list[Problem], Any]:
-    """Problems of one SQL step, and its parsed tree (None when it does not parse). Unless the
-    tree is `kept` (for the run), the engine's check may change it."""
-    from odibi_dbx import sql as S
-
-    try:
-        tree = S.parse_spark(sql)
-    except S.SqlSyntaxError as exc:
+    """Problems of one SQL step, and its parsed tree (None when it does not parse; a CachedStep
+    when an earlier run's checks answered). Unless the tree is `kept` (for the run), the
+    engine's check may change it."""
+    found, tree = _analysis(sql, engine, kept)
+    if "syntax" in found:
+        line, col, message = found["syntax"]
         return [
             src.problem(
                 path,
-                f"SQL syntax error in node '{node}' (SQL line {exc.line}, col {exc.col}): "
-                f"{exc.message}",
+                f"SQL syntax error in node '{node}' (SQL line {line}, col {col}): {message}",
                 _STATEMENT_HINT
-                if "one SELECT query" in exc.message
+                if "one SELECT query" in message
                 else "SQL steps are Spark SQL (Databricks dialect)",
             )
         ], None
-    from odibi_dbx.sql.sandbox import reads
-
     # files, Java calls, secrets: refused on every engine (the sources are nodes and tables)
-    found = reads(tree)
-    out = [
-        src.problem(path, f"node '{node}': {issue.message}", issue.advice)
-        for issue in found.problems
-    ]
+    out = [src.problem(path, f"node '{node}': {msg}", advice) for msg, advice in found["sandbox"]]
     sandboxed = not out  # the engine's checks assume a sandboxed step (nothing else matters)
-    refs = sorted(found.tables - found.files)
+    refs = sorted(set(found["tables"]) - set(found["files"]))
     this = {"this"} if has_this else set()
     named = ancestors_named(node, deps, set(refs) - declared - this)  # terminates on cycles too
     for ref in refs:
@@ -511,16 +503,51 @@ def _sql(
                     )
             out.append(src.problem(path, msg, hint))
     if engine is not None and sandboxed:
-        for issue in engine.sql_problems(tree, copy=kept):
-            text = getattr(issue, "message", None) or str(issue)
+        for text, advice in found["engine"]:
             out.append(
-                src.problem(
-                    path,
-                    f"node '{node}' on the {engine.name} engine: {text}",
-                    getattr(issue, "advice", None),
-                )
+                src.problem(path, f"node '{node}' on the {engine.name} engine: {text}", advice)
             )
     return out, tree
+
+
+def _analysis(sql: str, engine: Any, kept: bool) -> tuple[dict[str, Any], Any]:
+    """What a step's own checks find (syntax, sandbox, the tables it reads, the engine's
+    refusals), as JSON, and its parsed tree; from the cache (odibi_dbx.sql.cache) when an
+    earlier run checked the same text for the same engine, with a CachedStep for the tree.
+    Only odibi_dbx's own engines are cached (the cache's key covers only their code)."""
+    from odibi_dbx.sql import cache
+
+    ours = str(getattr(engine, "__module__", "odibi_dbx.")).startswith("odibi_dbx.")
+    store = cache.shared() if ours else None
+    key = store.key("check", sql, getattr(engine, "name", None)) if store else None
+    found = store.get(key) if store and key else None
+    if found is not None:
+        parsed = "syntax" not in found
+        return found, cache.CachedStep(sql, frozenset(found["tables"])) if parsed else None
+    found, tree = _analyse(sql, engine, kept)
+    if store and key:
+        store.put(key, found)
+    return found, tree
+
+
+def _analyse(sql: str, engine: Any, kept: bool) -> tuple[dict[str, Any], Any]:
+    from odibi_dbx import sql as S
+    from odibi_dbx.sql.sandbox import reads
+
+    try:
+        tree = S.parse_spark(sql)
+    except S.SqlSyntaxError as exc:
+        return {"syntax": [exc.line, exc.col, exc.message]}, None
+    found = reads(tree)
+    issues = engine.sql_problems(tree, copy=kept) if engine and not found.problems else []
+    return {
+        "sandbox": [[i.message, i.advice] for i in found.problems],
+        "tables": sorted(found.tables),
+        "files": sorted(found.files),
+        "engine": [
+            [getattr(i, "message", None) or str(i), getattr(i, "advice", None)] for i in issues
+        ],
+    }, tree
 
 
 # LOAD DATA, ADD JAR, CREATE TABLE ... LOCATION, INSERT, SET ... in a step

@@ -15,6 +15,7 @@ from odibi_dbx.config.models import ProjectConfig
 from odibi_dbx.config.source import Source, apply_environment, load_yaml, substitute_env
 from odibi_dbx.config.structure import structure_problems
 from odibi_dbx.errors import ConfigError, Problem
+from odibi_dbx.sql import cache as sql_cache
 from odibi_dbx.transforms import Functions
 
 if TYPE_CHECKING:
@@ -77,7 +78,10 @@ def load_project(
         on_settings(src.data)
     functions = Functions()
     trees: dict[tuple[int, int, int], Any] | None = None if check_only else {}
-    config, problems = _validate(src, file.parent, functions, trees)
+    try:
+        config, problems = _validate(src, file.parent, functions, trees)
+    finally:
+        sql_cache.flush()  # what the SQL checks found, for the next run (odibi_dbx.sql.cache)
     if problems or config is None:
         raise ConfigError(problems, shown)
     return LoadedProject(config, file, env, _compile(src, config, trees, shown), functions)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
     from odibi_dbx.connections.leftovers import Folders
+    from odibi_dbx.sql.cache import CachedStep
     from odibi_dbx.sql.errors import NotPortableError
 
 
@@ -248,11 +249,12 @@ class Engine(EngineChecks, ABC):
     # -- transforms --
     @abstractmethod
     def sql(
-        self, query: str, views: Mapping[str, Any], tree: exp.Expr | None = None
+        self, query: str, views: Mapping[str, Any], tree: exp.Expr | CachedStep | None = None
     ) -> tuple[Any, str | None]:
         """Run one Spark SQL step over `views` (name -> frame). `tree` is the step as the plan
-        parsed it (engines never re-parse it). Returns the frame and, when the engine translated
-        it, the SQL it actually ran."""
+        parsed it (engines never re-parse it), or a CachedStep when an earlier run's checks
+        served validation (odibi_dbx.sql.cache: parsed again only if the engine needs a tree it
+        has not cached). Returns the frame and, when the engine translated it, the SQL it ran."""
 
     @abstractmethod
     def to_user(self, frame: Any) -> Any:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
+    from odibi_dbx.sql.cache import CachedStep
 
 T = TypeVar("T")
 # DuckDB cannot bind the translated step: a function or argument types it lacks
@@ -326,18 +327,18 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
 
     # -- transforms --
     def sql(
-        self, query: str, views: Mapping[str, DuckFrame], tree: exp.Expr | None = None
+        self, query: str, views: Mapping[str, DuckFrame], tree: exp.Expr | CachedStep | None = None
     ) -> tuple[DuckFrame, str]:
-        from odibi_dbx import sql as S
+        from odibi_dbx.sql import cache
+        from odibi_dbx.sql.result_types import bind_problem, result_type_problem, typed_results
 
         for view in views.values():
             self.settle(view)
-        inferred: list[Any] = []
-        translated = S.to_duckdb(
-            query if tree is None else tree,  # to_duckdb rewrites a copy of the tree
-            tables={k.lower(): v.name for k, v in views.items()},
+        translated, hints = cache.translate(  # loads the translator only on a cache miss
+            query,
+            tree,
             schema={k.lower(): self.spark_schema(v) for k, v in views.items()},
-            result_types=inferred,
+            tables={k.lower(): v.name for k, v in views.items()},
         )
         name = self._new_name("step")
         self._seal()
@@ -345,12 +346,12 @@ class PandasEngine(PandasChecks, Engine):  # name, capabilities, sql_problems: P
             with spark_errors():
                 cols = self.con.execute(f"DESCRIBE {translated}").fetchall()
         except _BIND_ERRORS as exc:
-            problem = S.bind_problem(exc)
+            problem = bind_problem(exc)
             if problem is None:
                 raise
             raise problem from None
-        typed = S.typed_results({c[0]: c[1] for c in cols}, inferred)
-        problem = S.result_type_problem({c[0]: c[1] for c in cols if c[0] not in typed})
+        typed = typed_results({c[0]: c[1] for c in cols}, hints)
+        problem = result_type_problem({c[0]: c[1] for c in cols if c[0] not in typed})
         if problem is not None:
             raise problem
         with spark_errors():

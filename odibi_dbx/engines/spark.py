@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from odibi_dbx.config.models import ValidationConfig
     from odibi_dbx.connections.base import Connection
+    from odibi_dbx.sql.cache import CachedStep
 
 log = logging.getLogger("odibi_dbx.engine.spark")
 CACHED_PLAN_PARTITIONING = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
@@ -284,7 +285,10 @@ class SparkEngine(Engine):
 
     # -- transforms --
     def sql(
-        self, query: str, views: Mapping[str, SparkFrame], tree: exp.Expr | None = None
+        self,
+        query: str,
+        views: Mapping[str, SparkFrame],
+        tree: exp.Expr | CachedStep | None = None,
     ) -> tuple[SparkFrame, str | None]:
         from odibi_dbx.engines.spark_sql import with_view_names
 

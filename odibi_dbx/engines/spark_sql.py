@@ -8,25 +8,29 @@ so Spark runs exactly the user's SQL (no regeneration through sqlglot).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from odibi_dbx.engines import quote
+
+if TYPE_CHECKING:
+    from odibi_dbx.sql.cache import CachedStep
 
 
 def with_view_names(
     query: str,
     views: Mapping[str, Any],
     name_for: Callable[[str], str],
-    tree: exp.Expr | None = None,
+    tree: exp.Expr | CachedStep | None = None,
 ) -> str:
     """`query` with every reference to a key of `views` (lower-case node names, and `this`)
     replaced by `name_for(key)`. CTEs and other tables are left alone. `tree` is the query as
-    validation parsed it (the plan's); it is parsed here only when not given."""
+    validation parsed it (the plan's); it is parsed here when not given (or cached)."""
+    from odibi_dbx.sql.cache import CachedStep
     from odibi_dbx.sql.parse import parse_spark, source_tables, table_key
 
-    tree = parse_spark(query) if tree is None else tree
+    tree = parse_spark(query) if tree is None or isinstance(tree, CachedStep) else tree
     edits: list[tuple[int, int, str]] = []
     for table in source_tables(tree):
         key = table_key(table)

@@ -96,7 +96,14 @@ def normalize_spark_type(name: str) -> str:
 
 
 def ddl_columns(ddl: str) -> list[tuple[str, str]]:
-    """Parse a Spark DDL schema ('id BIGINT, name STRING') into (name, duckdb type) pairs."""
+    """Parse a Spark DDL schema ('id BIGINT, name STRING') into (name, duckdb type) pairs
+    (remembered between runs: odibi_dbx.sql.cache)."""
+    from odibi_dbx.sql.cache import remembered
+
+    return [(n, t) for n, t in remembered("ddl", lambda: _ddl_columns(ddl), ddl)]
+
+
+def _ddl_columns(ddl: str) -> list[tuple[str, str]]:
     from sqlglot import exp
 
     out = []

@@ -9,13 +9,14 @@
     plan.select(pipelines, nodes)   # the keys a run covers; SelectionError for unknown names
 
 A PlanNode carries its config, its SQL steps parsed once (`sql[i]`, None for function steps;
-engines receive these trees), the datasets it reads and writes, and `views`: the nodes of its
-own pipeline whose outputs it sees in memory. Edges (Edge.kind) come from `depends_on` (`node`
-within the pipeline, `pipeline.node` across pipelines), from reading a dataset (connection +
-path, or table) that a node earlier in the project writes ("reads"), and from writing a dataset
-an earlier node writes or reads ("order": kept in the project's order, no skip). A failed or
-skipped upstream skips its "depends_on"/"reads" downstream. Cross-pipeline edges order the run;
-data crosses them through storage, never in memory.
+engines receive these trees; a CachedStep when an earlier run's checks served,
+odibi_dbx.sql.cache), the datasets it reads and writes, and `views`: the nodes of its own pipeline
+whose outputs it sees in memory. Edges (Edge.kind) come from `depends_on` (`node` within the
+pipeline, `pipeline.node` across pipelines), from reading a dataset (connection + path, or table)
+that a node earlier in the project writes ("reads"), and from writing a dataset an earlier node
+writes or reads ("order": kept in the project's order, no skip). A failed or skipped upstream skips
+its "depends_on"/"reads" downstream. Cross-pipeline edges order the run; data crosses them through
+storage, never in memory.
 """
 
 from __future__ import annotations
@@ -265,12 +266,20 @@ def _views(node: NodeConfig, local: dict[str, list[str]], sql: tuple[Any, ...]) 
     for tree in sql:
         if tree is None:
             used |= ancestors(node.name, local)
-        else:
-            from odibi_dbx.sql import referenced_tables
-
-            # SQL names are case-insensitive
-            used |= set(ancestors_named(node.name, local, referenced_tables(tree)).values())
+        else:  # SQL names are case-insensitive
+            used |= set(ancestors_named(node.name, local, _tables(tree)).values())
     return tuple(sorted(used))
+
+
+def _tables(tree: Any) -> set[str]:
+    """Lower-cased tables a step reads, from its parsed tree or its cached checks."""
+    from odibi_dbx.sql.cache import CachedStep
+
+    if isinstance(tree, CachedStep):
+        return set(tree.tables)
+    from odibi_dbx.sql import referenced_tables
+
+    return referenced_tables(tree)
 
 
 def _cycle(plan: Plan, stuck: list[str]) -> list[str]:

@@ -5,6 +5,8 @@ column of a type no Spark query produces (INTERVAL: Spark has typed day-time/yea
 intervals; HUGEINT/unsigned integers: DuckDB's sum/count-like results; the NULL type; naive
 TIMESTAMP) means a rule did not know the operand types, so the step is refused instead of
 answering with another type. A query DuckDB cannot bind is refused the same way.
+Loads no parser: the Spark types the translation inferred arrive as hints
+(odibi_dbx.sql.types.result_hints), so that a step translated from the cache is checked alike.
 """
 
 from __future__ import annotations
@@ -12,10 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from sqlglot import exp
-
 from odibi_dbx.sql.errors import NotPortableError
-from odibi_dbx.sql.types import interval_span
 
 _FOREIGN = {
     "INTERVAL": "an interval (Spark's INTERVAL DAY TO SECOND / YEAR TO MONTH types have no "
@@ -42,22 +41,19 @@ ADVICE = (
 )
 
 
-def typed_results(
-    columns: Mapping[str, str], inferred: Sequence[exp.DataType | None]
-) -> dict[str, str]:
+def typed_results(columns: Mapping[str, str], hints: Sequence[str | None]) -> dict[str, str]:
     """The result columns whose DuckDB type is ambiguous but whose Spark type the translation
-    inferred: an INTERVAL of a known interval type ('interval day to second'), a naive
-    TIMESTAMP that is Spark's TIMESTAMP_NTZ. Column -> Spark type; the rest stays refused."""
-    if len(inferred) != len(columns):
+    inferred (`hints`, one per column): an INTERVAL of a known interval type ('interval day to
+    second'), a naive TIMESTAMP that is Spark's TIMESTAMP_NTZ. Column -> Spark type; the rest
+    stays refused."""
+    if len(hints) != len(columns):
         return {}
     out = {}
-    for (name, duck_type), t in zip(columns.items(), inferred, strict=True):
-        if t is None:
-            continue
-        if duck_type == "INTERVAL" and interval_span(t) is not None:
-            out[name] = t.sql("databricks").lower()
-        elif duck_type == "TIMESTAMP" and t.this == exp.DataType.Type.TIMESTAMPNTZ:
-            out[name] = "timestamp_ntz"
+    for (name, duck_type), hint in zip(columns.items(), hints, strict=True):
+        if duck_type == "INTERVAL" and hint and hint.startswith("interval"):
+            out[name] = hint
+        elif duck_type == "TIMESTAMP" and hint == "timestamp_ntz":
+            out[name] = hint
     return out
 
 

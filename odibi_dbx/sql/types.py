@@ -190,6 +190,21 @@ def interval_type(start: str, end: str) -> exp.DataType:
     return build_type(f"INTERVAL {text}", dialect="databricks")
 
 
+def result_hints(types: list[exp.DataType | None]) -> list[str | None]:
+    """Per output column, the Spark type name the result check needs (result_types.
+    typed_results): a known interval type ('interval day to second'), 'timestamp_ntz', else
+    None. Plain strings, so that the cache can keep them."""
+    out: list[str | None] = []
+    for t in types:
+        if t is not None and interval_span(t) is not None:
+            out.append(t.sql("databricks").lower())
+        elif t is not None and t.this == exp.DataType.Type.TIMESTAMPNTZ:
+            out.append("timestamp_ntz")
+        else:
+            out.append(None)
+    return out
+
+
 def interval_span(t: exp.DataType | None) -> tuple[str, str] | None:
     """(start, end) fields of a Spark ANSI interval type ('YEAR', 'MONTH'), else None."""
     if t is None or not isinstance(t.this, exp.Interval):

@@ -1,7 +1,8 @@
 """Validation's work per node stays constant: each SQL step parsed once and copied once (the
 checked copy; none for `validate`, which keeps no tree), no pass over a pipeline grows with the
 square of its nodes, and validating loads no engine library.
-Counts, not timings (speed is measured in bench/startup_bench.py)."""
+Counts, not timings (speed is measured in bench/startup_bench.py). The SQL cache is off here:
+these count the work of a first run (tests/core/test_sql_cache.py counts a later run's)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,17 @@ from odibi_dbx.config import checks as checks_module
 from odibi_dbx.config import load_project
 from odibi_dbx.errors import ConfigError
 from odibi_dbx.pipeline import plan as plan_module
-from odibi_dbx.sql import parse_spark, to_duckdb
+from odibi_dbx.sql import cache, parse_spark, to_duckdb
 from odibi_dbx.sql import portability as portability_module
 from odibi_dbx.sql import sandbox as sandbox_module
 from odibi_dbx.sql import types as types_module
 from odibi_dbx.sql.sandbox import sandbox_problems
 from tests.core.work_counts import lines_in
+
+
+@pytest.fixture(autouse=True)
+def no_sql_cache(monkeypatch):
+    monkeypatch.setenv(cache.ENV, cache.OFF)
 
 
 class CopyProbe:

@@ -8,6 +8,7 @@ from odibi_dbx.config.models import ValidationConfig
 from odibi_dbx.engines.base import Engine, ReadSpec, WriteSpec
 from odibi_dbx.registry import ENGINES, engine_class
 from odibi_dbx.sql import parse_spark
+from odibi_dbx.sql.cache import CachedStep
 from tests.conftest import ORDERS_CSV, write
 
 SCHEMA = "order_id BIGINT, customer_id BIGINT, amount DOUBLE, order_ts TIMESTAMP"
@@ -55,6 +56,16 @@ def test_sql_runs_the_plans_parsed_tree_and_counts_rows(engine, tmp_path):
     assert rows == {10: 5.5, 11: 7.25, 12: 12.0}
     assert [c for c, _ in engine.summarize(out, 10).columns] == ["customer_id", "total"]
     assert engine.row_count(out) in (3, None)  # known without new work, or honestly unknown
+
+
+def test_sql_runs_a_step_an_earlier_runs_checks_served(engine, tmp_path):
+    """Validation served from the SQL cache hands the engine a CachedStep, not a tree: the
+    engine translates it from the cache or parses it itself, with the same result."""
+    frame = engine.finish(read_orders(engine, tmp_path), key="p.orders", consumers=1)
+    query = "SELECT customer_id, amount * 2 AS twice FROM orders WHERE amount > 6"
+    out, _ = engine.sql(query, {"orders": frame}, CachedStep(query, frozenset({"orders"})))
+    out = engine.finish(out, key="p.twice", consumers=0)
+    assert {r["customer_id"]: r["twice"] for r in records(engine, out)} == {11: 14.5, 12: 24.0}
 
 
 def test_checks_report_nulls_and_duplicates(engine, tmp_path):
