@@ -8,8 +8,10 @@ answer is never given; a miss computes the answer as without the cache, and stor
 
 Answers are stored as JSON (never pickle) in one SQLite file: `$ODIBI_DBX_CACHE_DIR/sql.sqlite`,
 by default under the user's cache folder (`$XDG_CACHE_HOME/odibi-dbx`, else ~/.cache/odibi-dbx).
-`ODIBI_DBX_CACHE_DIR=off` turns it off. Deleting the file is always safe. A cache that cannot be
-opened, read or written is left alone for the run (logged at DEBUG): it only saves time.
+`ODIBI_DBX_CACHE_DIR=off` turns it off. Deleting the file is always safe. The folder is created
+private to the user: its answers include SQL that runs, so never point it at a shared folder.
+A cache that cannot be opened, read or written is left alone for the run (logged at DEBUG): it
+only saves time.
 This module imports no sqlglot.
 """
 
@@ -126,7 +128,8 @@ class SqlCache:
             try:
                 import sqlite3
 
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # private: the answers include SQL that runs
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 con = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
                 con.execute("PRAGMA journal_mode=WAL")  # readers never wait; commits need no fsync
                 con.execute("PRAGMA synchronous=NORMAL")
