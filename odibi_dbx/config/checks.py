@@ -513,12 +513,10 @@ def _sql(
 def _analysis(sql: str, engine: Any, kept: bool) -> tuple[dict[str, Any], Any]:
     """What a step's own checks find (syntax, sandbox, the tables it reads, the engine's
     refusals), as JSON, and its parsed tree; from the cache (odibi_dbx.sql.cache) when an
-    earlier run checked the same text for the same engine, with a CachedStep for the tree.
-    Only odibi_dbx's own engines are cached (the cache's key covers only their code)."""
+    earlier run checked the same text for the same engine, with a CachedStep for the tree."""
     from odibi_dbx.sql import cache
 
-    ours = str(getattr(engine, "__module__", "odibi_dbx.")).startswith("odibi_dbx.")
-    store = cache.shared() if ours else None
+    store = cache.shared() if cache.covers(engine) else None
     key = store.key("check", sql, getattr(engine, "name", None)) if store else None
     found = store.get(key) if store and key else None
     if found is not None:

@@ -54,10 +54,10 @@ class DuckRules:
         return self.types
 
     def _translate(self, select: str) -> str:
-        from odibi_dbx import sql as S
+        from odibi_dbx.sql import cache
 
         schema = {X.INPUT: self.engine._columns(self.source)}
-        return S.to_duckdb(select, tables={X.INPUT: self.source.name}, schema=schema)
+        return cache.translate(select, None, schema, {X.INPUT: self.source.name})[0]
 
     def _flag(self) -> DuckFrame:
         """The node's output table, with the mask columns."""

@@ -49,7 +49,19 @@ def rule_problems(
     expr: str, engine: Any, known: Iterable[str] | None
 ) -> list[tuple[str, str | None]]:
     """(message, hint) for each problem of one rule; `known` are the node's output columns
-    when they are known before the run (else None)."""
+    when they are known before the run (else None). Remembered between runs for odibi_dbx's
+    own engines (odibi_dbx.sql.cache)."""
+    from odibi_dbx.sql import cache
+
+    known = None if known is None else list(known)
+    if not cache.covers(engine):
+        return _rule_problems(expr, engine, known)
+    name = getattr(engine, "name", None)
+    found = cache.remembered("rule", lambda: _rule_problems(expr, engine, known), expr, name, known)
+    return [(msg, hint) for msg, hint in found]
+
+
+def _rule_problems(expr: str, engine: Any, known: list[str] | None) -> list[tuple[str, str | None]]:
     from odibi_dbx import sql as S
 
     try:
@@ -96,8 +108,11 @@ def known_columns(node: dict) -> list[str] | None:
 
 def missing_columns(expr: str, columns: Iterable[str]) -> list[str]:
     """Columns a rule reads that the frame lacks (run time: the schema is known now)."""
+    from odibi_dbx.sql import cache
+
     have = {c.lower() for c in columns}
-    return sorted(columns_of(parse_rule(expr)) - have)
+    read = cache.remembered("rule-columns", lambda: sorted(columns_of(parse_rule(expr))), expr)
+    return sorted(set(read) - have)
 
 
 def check_columns(rules: Any, columns: list[str], node: str) -> None:

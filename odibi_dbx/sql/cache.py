@@ -165,6 +165,12 @@ def flush() -> None:
             cache.flush()
 
 
+def covers(engine: Any) -> bool:
+    """Can answers that depend on this engine's checks be kept? Only for odibi_dbx's own
+    engines (or none): the key covers only odibi_dbx's code."""
+    return str(getattr(engine, "__module__", "odibi_dbx.")).startswith("odibi_dbx.")
+
+
 def remembered(kind: str, compute: Callable[[], Any], *parts: Any) -> Any:
     """compute()'s answer (JSON: tuples come back as lists) for these `parts`, from the cache
     when an earlier run computed it; an exception is raised, never kept."""

@@ -80,6 +80,44 @@ def test_a_second_run_loads_no_parser_and_gives_the_same_result(project_dir):
     assert "__odibi_input_" not in json.dumps(sql)  # the stand-ins never reach DuckDB
 
 
+RULES = """
+project: ruled
+engine: pandas
+connections:
+  local: {type: local, base_path: .}
+story: {connection: local, path: stories}
+pipelines:
+  - pipeline: p
+    nodes:
+      - name: orders
+        read: {connection: local, path: data/orders.csv, format: csv, options: {header: true},
+               schema: "order_id BIGINT, customer_id BIGINT, amount DOUBLE, order_ts TIMESTAMP"}
+        validation:
+          rules:
+            - {name: positive, expr: "amount > 0", on_fail: quarantine}
+            - {name: early, expr: "order_ts < TIMESTAMP '2025-02-01'", on_fail: warn}
+          quarantine: {connection: local, path: out/quarantine, format: parquet}
+        write: {connection: local, path: out/orders, format: parquet, mode: overwrite}
+"""
+
+
+def test_quality_rules_are_checked_and_translated_from_the_cache_too(project_dir):
+    write(project_dir / "project.yaml", RULES)
+    outputs = []
+    for expected in ("SQLGLOT LOADED", "SQLGLOT NOT LOADED"):
+        done = _cli(project_dir, "run", "project.yaml")
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
+        outputs.append(
+            [
+                sorted(pq.read_table(project_dir / "out" / name).column("order_id").to_pylist())
+                for name in ("orders", "quarantine")
+            ]
+        )
+    # the quarantine keeps every run's flagged rows (appended, with their run id)
+    assert outputs == [[[1, 2, 4], [3]], [[1, 2, 4], [3, 3]]]
+
+
 BAD = """
 project: bad
 engine: pandas
