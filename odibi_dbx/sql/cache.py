@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 ENV = "ODIBI_DBX_CACHE_DIR"
 OFF = "off"
-KEEP = 100_000  # entries kept (the oldest beyond it are dropped; a dropped one is recomputed)
+KEEP = 100_000  # the newest entries kept (older ones are dropped; a dropped one is recomputed)
 _LAYOUT = 1  # bump when an entry's shape changes
 
 
@@ -105,9 +105,8 @@ class SqlCache:
                         "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                         [(k, v, now) for k, v in pending.items()],
                     )
-                    self._con.execute(
-                        "DELETE FROM entries WHERE key IN (SELECT key FROM entries "
-                        "ORDER BY added DESC LIMIT -1 OFFSET ?)",
+                    self._con.execute(  # rowids grow with each insert: no sort, no scan
+                        "DELETE FROM entries WHERE rowid <= (SELECT max(rowid) FROM entries) - ?",
                         (KEEP,),
                     )
             except Exception as exc:  # locked by another run, disk full, read-only: skip
@@ -189,16 +188,17 @@ _STAMP: list[str] = []
 
 
 def _code_stamp() -> str:
-    """The code an answer comes from: every module of odibi_dbx and sqlglot's version file, by
-    path, size and modification time (a changed module or another sqlglot misses)."""
+    """The code an answer comes from: every module of odibi_dbx and the files of sqlglot's
+    package folder (its version file, its compiled parser and generator when sqlglotc is
+    installed), by path, size and modification time: a changed module or another sqlglot
+    misses."""
     if not _STAMP:
         parts = [f"{sys.version_info[0]}.{sys.version_info[1]}"]
         package = Path(__file__).resolve().parents[1]
         files = sorted(package.rglob("*.py"))
         spec = find_spec("sqlglot")
         if spec is not None and spec.origin:
-            glot = Path(spec.origin).parent
-            files += [glot / "__init__.py", glot / "_version.py"]
+            files += sorted(p for p in Path(spec.origin).parent.iterdir() if p.is_file())
         for f in files:
             try:
                 st = f.stat()

@@ -218,3 +218,13 @@ def test_off_turns_it_off(project_dir, monkeypatch):
         assert done.returncode == 0, done.stderr
         assert "SQLGLOT LOADED" in done.stdout
     assert cache.folder() is None
+
+
+def test_it_keeps_the_newest_answers(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP", 3)
+    store = cache.SqlCache(tmp_path / "sql.sqlite")
+    keys = [store.key("ddl", f"c{i} INT") for i in range(5)]
+    for i, key in enumerate(keys):
+        store.put(key, [[f"c{i}", "INTEGER"]])
+        store.flush()
+    assert [store.get(k) is not None for k in keys] == [False, False, True, True, True]
