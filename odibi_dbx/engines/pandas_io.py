@@ -76,7 +76,9 @@ def format_sql(
     if fmt == "csv":
         return csv_sql(engine, source, opts, schema, guessed)
     if fmt == "parquet":
-        return f"SELECT * FROM read_parquet({source}, hive_partitioning=true)"
+        from odibi_dbx.engines import hive_keys
+
+        return hive_keys.decoded(engine.con, source)
     if fmt == "json":
         if schema:
             cols = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in ddl_columns(schema))
@@ -551,11 +553,18 @@ def reads_back(spec: WriteSpec) -> bool:
 
 def _read_back(engine: PandasEngine, frame: DuckFrame, spec: WriteSpec, folder: Path) -> str:
     """A SELECT of the frame's columns, in order and types, from the part files in `folder`."""
+    from odibi_dbx.engines import hive_keys
+
     cols = engine._columns(frame)
-    hive = ", ".join(f"{_lit(c)}: {_lit(cols[c])}" for c in spec.partition_by)
+    keys = hive_keys.on_disk(folder, list(spec.partition_by))  # as DuckDB spelled them
+    hive = ", ".join(f"{_lit(keys[c])}: {_lit(cols[c])}" for c in spec.partition_by)
     source = _lit(str(folder / "**" / "*.parquet"))
     args = f", hive_partitioning=true, hive_types={{{hive}}}" if hive else ""
-    return f"(SELECT {', '.join(quote.duckdb(c) for c in cols)} FROM read_parquet({source}{args}))"
+    select = ", ".join(
+        quote.duckdb(keys.get(c, c)) + (f" AS {quote.duckdb(c)}" if keys.get(c, c) != c else "")
+        for c in cols
+    )
+    return f"(SELECT {select} FROM read_parquet({source}{args}))"
 
 
 def _swap(staging: Path, target: Path, tag: str) -> None:

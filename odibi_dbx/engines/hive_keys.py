@@ -1,0 +1,56 @@
+"""Partition folder keys (`key=value`) whose names a writer escaped, for the Pandas engine.
+
+Both engines escape a partition column's name in its folder name (`q"t` -> `q%22t=A`; DuckDB
+also escapes a space or any non-ASCII letter, Spark does not). Spark decodes the name when it
+reads the folder; DuckDB keeps it as spelled on disk (a column `q%22t`), so these give DuckDB
+the decoded names: a partitioned output reads back with the columns it was written from, on
+either engine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from odibi_dbx.engines import quote
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def decoded(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """A SELECT of the parquet files `source` (a DuckDB file list literal) with hive
+    partitioning, each escaped key renamed to its decoded name."""
+    read = f"read_parquet({source}, hive_partitioning=true)"
+    if "%" not in source:  # no escaped key in any path: nothing to rename
+        return f"SELECT * FROM {read}"
+    plain = f"SELECT * FROM read_parquet({source}, hive_partitioning=false)"
+    in_files = {row[0] for row in con.execute(f"DESCRIBE {plain}").fetchall()}
+    keys = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()]
+    renames = [
+        f"{quote.duckdb(k)} AS {quote.duckdb(unquote(k))}"
+        for k in keys
+        if k not in in_files and unquote(k) != k
+    ]
+    if not renames:
+        return f"SELECT * FROM {read}"
+    return f"SELECT * RENAME ({', '.join(renames)}) FROM {read}"
+
+
+def on_disk(folder: Path, names: list[str]) -> dict[str, str]:
+    """Each partition column of `names` (outermost first) -> its key as spelled in the folder
+    names a write just made under `folder` (the name itself where no folder shows it)."""
+    spelled: dict[str, str] = {}
+    here = folder
+    for name in names:
+        sub = next((e for e in os.scandir(here) if e.is_dir() and "=" in e.name), None)
+        if sub is None:
+            break
+        key = sub.name.partition("=")[0]
+        if unquote(key) != name:
+            break
+        spelled[name] = key
+        here = Path(sub.path)
+    return {n: spelled.get(n, n) for n in names}
