@@ -241,6 +241,7 @@ def _pipeline(
     nodes = list(_items(pipe.get("nodes")))
     deps: dict[str, list[str]] = {}
     where: dict[str, tuple] = {}
+    folded: dict[str, str] = {}  # SQL names views case-insensitively
     for ni, node in nodes:
         path = ("pipelines", pi, "nodes", ni)
         name = node.get("name")
@@ -255,6 +256,16 @@ def _pipeline(
                 )
             )
             continue
+        other = folded.setdefault(name.lower(), name)
+        if other != name:
+            out.append(
+                src.problem(
+                    path + ("name",),
+                    f"node '{name}' differs from node '{other}' only in case",
+                    "node names become SQL view names, which SQL compares ignoring case: "
+                    "rename one of them",
+                )
+            )
         out += _reserved_name(src, path + ("name",), name)
         d = node.get("depends_on") or []
         deps[name] = [x for x in d if isinstance(x, str)] if isinstance(d, list) else []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -84,8 +86,13 @@ def _problem(src: Source, err: Any, path: tuple) -> Problem:
     elif kind == "step":
         pass
     elif kind == "string_pattern_mismatch" and key in ("name", "pipeline"):
-        msg = "names are letters, digits and _ (and - for pipelines), starting with a letter or _"
-        hint = "node names become SQL view names, so they must be valid identifiers"
+        msg = (
+            "names are ASCII letters, digits and _ (and - for pipelines), starting with a "
+            "letter or _"
+        )
+        hint = "node names become SQL view names, so they must be plain identifiers"
+        if "nodes" in path and isinstance(err.get("input"), str):
+            hint += f": rename it, e.g. '{_plain_identifier(err['input'])}'"
     elif kind == "string_pattern_mismatch" and key == "account":
         msg = "a storage account name is 3-24 lower-case letters and digits"
     elif kind.endswith(("_type", "_parsing")) and not _sensitive(path):
@@ -97,6 +104,13 @@ def _problem(src: Source, err: Any, path: tuple) -> Problem:
             "or quote the value ('.nan') if you meant text"
         )
     return Problem(msg, src.file, src.line(path), _fmt(src, path), hint)
+
+
+def _plain_identifier(name: str) -> str:
+    """`name` as letters, digits and _ (accents dropped), starting with a letter or _."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    plain = re.sub(r"[^A-Za-z0-9_]+", "_", ascii_name).strip("_") or "node"
+    return f"_{plain}" if plain[0].isdigit() else plain
 
 
 def _not_finite(value: Any) -> bool:
