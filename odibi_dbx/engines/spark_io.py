@@ -428,9 +428,11 @@ def _merge(
 
 
 def _merge_actions(columns: list[str], table_columns: list[str]) -> str:
-    """Update every matched row, insert the rest. Every column by name, quoted here: Delta's
-    `UPDATE SET *` / `INSERT *` do not escape a backtick inside a column name; but only `*`
-    adds the source's new columns to the table (schema_evolution: add_columns)."""
+    """Update every matched row, insert the rest. Every column by name, quoted here: without
+    schema auto-merge Delta's `UPDATE SET *` / `INSERT *` fail on a backtick inside a column
+    name (INVALID_ATTRIBUTE_NAME_SYNTAX). New columns (schema_evolution: add_columns, so
+    auto-merge is on) take `*`, which adds them and resolves such names there (Delta 3.2-4.x;
+    tests/parity/test_quoted_features.py)."""
     if not set(columns) <= set(table_columns):
         return "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
     names = [quote.spark(c) for c in columns]

@@ -11,6 +11,9 @@ from tests.parity.parity_compare import read_output
 COLS = 'a`b,x.y,has space,q"t,w`m'
 RUN1 = f"{COLS}\n1,p,s1,A,2024-01-01\n2,r,s2,B,2024-01-02\n"
 RUN2 = f"{COLS}\n1,pp,s1,A,2024-01-03\n3,u,s3,B,2024-01-04\n"
+# the second batch brings a new column (schema_evolution: add_columns)
+EVOLVE1 = "a`b,x.y,w`m\n1,p,2024-01-01\n2,r,2024-01-02\n"
+EVOLVE2 = "a`b,x.y,w`m,n`ew\n1,pp,2024-01-03,N1\n3,u,2024-01-04,N3\n"
 
 PROJECT = """
 project: quoted features
@@ -55,6 +58,15 @@ pipelines:
           mode: scd2
           merge_keys: ["a`b"]
           scd2: {track: [x.y, 'q"t'], valid_from: "w`m", deletes: close}
+      - name: evolved
+        read: {connection: raw, path: evolve.csv}
+        write:
+          connection: out
+          path: evolved
+          format: delta
+          mode: merge
+          merge_keys: ["a`b"]
+          schema_evolution: add_columns
 """
 
 
@@ -62,14 +74,18 @@ def test_quoted_columns_in_partitions_incremental_reads_and_scd2(engine_name, tm
     from odibi_dbx import Project
 
     write(tmp_path / "project.yaml", PROJECT)
-    for batch in (RUN1, RUN2):
+    for batch, evolve in ((RUN1, EVOLVE1), (RUN2, EVOLVE2)):
         write(tmp_path / "data" / "now.csv", batch)
+        write(tmp_path / "data" / "evolve.csv", evolve)
         write(tmp_path / "data" / "alone.csv", batch)
         # keep_outputs=False as the CLI runs: a write streams, its rows come back from its files
         with Project.load(tmp_path / "project.yaml", engine=engine_name, keep_outputs=False) as p:
             res = p.run()
         assert {n.name: n.status for n in res.nodes} == dict.fromkeys(
-            ["parts", "parts_unread", "read_parts", "by_tick", "by_space", "by_dot", "hist"],
+            [
+                *("parts", "parts_unread", "read_parts", "by_tick", "by_space", "by_dot"),
+                *("hist", "evolved"),
+            ],
             "success",
         ), {n.name: n.error_message for n in res.nodes}
         assert {n.name: n.rows_out for n in res.nodes}["parts_unread"] == 2
@@ -123,6 +139,21 @@ def test_quoted_columns_in_partitions_incremental_reads_and_scd2(engine_name, tm
         (3, "u", "B", "2024-01-04", "None", True),
     ]
 
+    _evolved(tmp_path)
+
 
 def _rows(table, *also: str) -> list[dict]:
     return sorted(table.to_pylist(), key=lambda r: (r["a`b"], *(str(r[c]) for c in also)))
+
+
+def _evolved(tmp_path) -> None:
+    """A merge whose second batch adds a column, names holding backticks (Delta on Spark takes
+    `UPDATE SET *` / `INSERT *` there, which resolve such names when the schema evolves)."""
+    out = tmp_path / "out"
+    merged = read_output(out / "evolved")
+    assert merged.column_names == ["a`b", "x.y", "w`m", "n`ew"]
+    assert [(r["a`b"], r["x.y"], str(r["w`m"]), r["n`ew"]) for r in _rows(merged)] == [
+        (1, "pp", "2024-01-03", "N1"),
+        (2, "r", "2024-01-02", None),
+        (3, "u", "2024-01-04", "N3"),
+    ]
