@@ -6,7 +6,8 @@ Each measurement is a fresh subprocess (wall from start to exit, CPU from wait4)
 and the trees alternate within each repeat and medians are reported. `--trees` compares
 checkouts of odibi-dbx (e.g. main and a branch) in one interleaved run. PYTHONDONTWRITEBYTECODE
 is removed from the children's environment and one unmeasured warm-up run per case writes the
-bytecode, as an installed wheel has it (otherwise every run recompiles the package, ~0.45 s).
+bytecode, as an installed wheel has it (otherwise every run recompiles the package, ~0.45 s),
+and fills the case's SQL cache; each odibi-dbx case also runs "cold", with that cache off.
 """
 
 from __future__ import annotations
