@@ -73,21 +73,42 @@ def write(
     finally:
         con.execute(f"DROP TABLE {cur}")
     vf_type = table_schema.field(VALID_FROM).type
-    merger = existing.merge(
-        staged,
-        predicate=plan.condition,
-        source_alias="s",
-        target_alias="t",
-        merge_schema=spec.schema_evolution == "add_columns",
-        commit_properties=props,
-    )
-    merger = merger.when_matched_update(plan.close_set(), predicate=plan.closes)
-    if plan.untracked:
-        merger = merger.when_matched_update(plan.untracked_set(), predicate=plan.updates)
-    null_vt = f"arrow_cast(NULL, '{_arrow_name(vf_type)}')"
-    merger = merger.when_not_matched_insert(plan.insert_values(null_vt), predicate=plan.inserts)
-    metrics = merger.execute()
+    before = existing.version()
+    added = _add_columns(existing, staged, [c for c in ordered if c not in set(data)])
+    try:
+        merger = existing.merge(
+            staged,
+            predicate=plan.condition,
+            source_alias="s",
+            target_alias="t",
+            commit_properties=props,
+        )
+        merger = merger.when_matched_update(plan.close_set(), predicate=plan.closes)
+        if plan.untracked:
+            merger = merger.when_matched_update(plan.untracked_set(), predicate=plan.updates)
+        null_vt = f"arrow_cast(NULL, '{_arrow_name(vf_type)}')"
+        merger = merger.when_not_matched_insert(plan.insert_values(null_vt), predicate=plan.inserts)
+        metrics = merger.execute()
+    except BaseException:
+        if added:  # the columns' commit goes too: the table is as it was
+            existing.restore(before)
+        raise
     return WriteResult(uri, frame.rows, {"mode": "scd2", **dict(metrics)})
+
+
+def _add_columns(existing: Any, staged: Any, new: list[str]) -> bool:
+    """The batch's new columns (schema_evolution: add_columns, checked before) added to the
+    table in a commit of their own, before the MERGE. delta-rs's `merge_schema` cannot serve:
+    it fails on the target's columns the source lacks (`_valid_to`, `_is_current`), and it
+    would fill a closed version's new columns from the batch (they stay NULL on Spark)."""
+    if not new:
+        return False
+    import pyarrow as pa
+    from deltalake import Schema
+
+    fields = [staged.schema.field(c).with_nullable(True) for c in new]
+    existing.alter.add_columns(Schema.from_arrow(pa.schema(fields)).fields)
+    return True
 
 
 def _refuse_duplicate_keys(engine: PandasEngine, frame: DuckFrame, plan: Scd2Plan) -> None:

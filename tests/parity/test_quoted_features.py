@@ -67,6 +67,16 @@ pipelines:
           mode: merge
           merge_keys: ["a`b"]
           schema_evolution: add_columns
+      - name: evolved_hist
+        read: {connection: raw, path: evolve.csv}
+        write:
+          connection: out
+          path: evolved_hist
+          format: delta
+          mode: scd2
+          merge_keys: ["a`b"]
+          scd2: {track: [x.y], valid_from: "w`m"}
+          schema_evolution: add_columns
 """
 
 
@@ -84,7 +94,7 @@ def test_quoted_columns_in_partitions_incremental_reads_and_scd2(engine_name, tm
         assert {n.name: n.status for n in res.nodes} == dict.fromkeys(
             [
                 *("parts", "parts_unread", "read_parts", "by_tick", "by_space", "by_dot"),
-                *("hist", "evolved"),
+                *("hist", "evolved", "evolved_hist"),
             ],
             "success",
         ), {n.name: n.error_message for n in res.nodes}
@@ -147,8 +157,9 @@ def _rows(table, *also: str) -> list[dict]:
 
 
 def _evolved(tmp_path) -> None:
-    """A merge whose second batch adds a column, names holding backticks (Delta on Spark takes
-    `UPDATE SET *` / `INSERT *` there, which resolve such names when the schema evolves)."""
+    """A merge and an SCD2 whose second batch adds a column, names holding backticks (Delta on
+    Spark takes `UPDATE SET *` / `INSERT *` for the merge, which resolve such names when the
+    schema evolves); a version closed by that batch keeps NULL in the new column."""
     out = tmp_path / "out"
     merged = read_output(out / "evolved")
     assert merged.column_names == ["a`b", "x.y", "w`m", "n`ew"]
@@ -156,4 +167,14 @@ def _evolved(tmp_path) -> None:
         (1, "pp", "2024-01-03", "N1"),
         (2, "r", "2024-01-02", None),
         (3, "u", "2024-01-04", "N3"),
+    ]
+    hist = [
+        (r["a`b"], r["x.y"], r["n`ew"], str(r["_valid_to"]), r["_is_current"])
+        for r in _rows(read_output(out / "evolved_hist"), "_valid_from")
+    ]
+    assert hist == [
+        (1, "p", None, "2024-01-03", False),
+        (1, "pp", "N1", "None", True),
+        (2, "r", None, "None", True),
+        (3, "u", "N3", "None", True),
     ]
