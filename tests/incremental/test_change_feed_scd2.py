@@ -284,3 +284,39 @@ def test_scd2_validity_columns_take_the_type_of_valid_from(tmp_path):
         dt.date(2025, 1, 1)
         == DeltaTable(str(tmp_path / "lake" / "dim")).to_pyarrow_table()["_valid_from"][0].as_py()
     )
+
+
+def test_scd2_adding_columns_leaves_the_table_as_it_was_when_the_merge_fails(tmp_path, monkeypatch):
+    """Pandas adds an SCD2 batch's new columns in a commit of their own before the MERGE; a
+    MERGE that fails then takes that commit back (restore): rows and schema as they were."""
+    from deltalake import DeltaTable
+
+    proj = project(
+        tmp_path, SCD2_NODE.replace(", deletes: close}", "}\n    schema_evolution: add_columns")
+    )
+    snapshot = tmp_path / "lake" / "snapshot.csv"
+    write(snapshot, "id,email,region,updated_at\n1,a,EU,2025-01-01 00:00:00\n")
+    assert run(proj, "pandas").ok
+    dim = str(tmp_path / "lake" / "dim")
+    before = DeltaTable(dim)
+    rows, names = before.to_pyarrow_table().to_pylist(), before.schema().to_arrow().names
+
+    def broken_merge(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DeltaTable, "merge", broken_merge)
+    write(snapshot, "id,email,region,tier,updated_at\n1,b,EU,gold,2025-01-02 00:00:00\n")
+    failed = run(proj, "pandas")
+    assert failed.node("dim").status == "failed"
+    assert "disk full" in failed.node("dim").error_message
+    after = DeltaTable(dim)
+    assert after.schema().to_arrow().names == names  # no `tier`
+    assert after.to_pyarrow_table().to_pylist() == rows
+    assert [h["operation"] for h in after.history()][:2] == ["RESTORE", "ADD COLUMN"]
+
+    monkeypatch.undo()
+    assert run(proj, "pandas").ok  # the same batch again, now merged with its new column
+    assert delta_rows(tmp_path / "lake" / "dim", ["id", "email", "tier", "_is_current"]) == [
+        (1, "a", None, False),
+        (1, "b", "gold", True),
+    ]
