@@ -93,7 +93,9 @@ def write(
         if added:  # the columns' commit goes too: the table is as it was
             existing.restore(before)
         raise
-    return WriteResult(uri, frame.rows, {"mode": "scd2", **dict(metrics)})
+    # rows the write changed, as on Spark: versions closed (updated) plus versions inserted
+    changed = metrics.get("num_target_rows_updated", 0) + metrics.get("num_target_rows_inserted", 0)
+    return WriteResult(uri, changed, {"mode": "scd2", **dict(metrics)})
 
 
 def _add_columns(existing: Any, staged: Any, new: list[str]) -> bool:
