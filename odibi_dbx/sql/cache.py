@@ -209,7 +209,7 @@ def _code_stamp() -> str:
     return _STAMP[0]
 
 
-_INPUT = "__odibi_input_{}__"  # a table the translation reads, put in after (see translate)
+_STAND_IN = "__odibi_input_"  # + i + "__": a table the translation reads, put in after
 
 
 def translate(
@@ -222,8 +222,8 @@ def translate(
     itself is translated directly, uncached). `tree`: the step's parsed tree when validation
     kept one (else it is parsed here on a miss). Raises NotPortableError, never cached."""
     names = sorted(tables)
-    direct = _INPUT.format("") in query
-    stand_in = dict(tables) if direct else {n: _INPUT.format(i) for i, n in enumerate(names)}
+    direct = _STAND_IN in query
+    stand_in = dict(tables) if direct else {n: f"{_STAND_IN}{i}__" for i, n in enumerate(names)}
     cache = None if direct else shared()
     key = None
     if cache is not None:

@@ -228,3 +228,12 @@ def test_it_keeps_the_newest_answers(tmp_path, monkeypatch):
         store.put(key, [[f"c{i}", "INTEGER"]])
         store.flush()
     assert [store.get(k) is not None for k in keys] == [False, False, True, True, True]
+
+
+def test_a_step_that_spells_a_stand_in_is_translated_as_written(tmp_path, monkeypatch):
+    """The translation reads stand-ins (__odibi_input_0__, ...) for the input relations and
+    replaces them afterwards: a step that spells one itself must keep its own text."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    query = "SELECT a AS __odibi_input_0__ FROM t"
+    text, _ = cache.translate(query, None, {"t": {"a": "int"}}, {"t": "read_1"})
+    assert "AS __odibi_input_0__" in text and "FROM read_1" in text
