@@ -31,7 +31,8 @@ def decoded(con: duckdb.DuckDBPyConnection, source: str) -> str:
     plain = f"SELECT * FROM read_parquet({source}, hive_partitioning=false)"
     in_files = [row[0] for row in con.execute(f"DESCRIBE {plain}").fetchall()]
     got = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()]
-    keys = [k for k in got if k not in set(in_files)]
+    files = set(in_files)
+    keys = [k for k in got if k not in files]
     nesting = _first_path_keys(source)
     keys.sort(key=lambda k: nesting.index(k) if k in nesting else len(nesting))
     if got == in_files + keys and all(unquote(k) == k for k in keys):
